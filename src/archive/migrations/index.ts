@@ -1,0 +1,28 @@
+/**
+ * Migrations are compiled in, not loaded from files at run time, so the built
+ * package and the TypeScript sources run the same list. Append only: a
+ * migration that shipped is never edited.
+ */
+import type { Knex } from "knex";
+import * as m001 from "./001_meta.js";
+
+interface Migration {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+const migrations: [string, Migration][] = [
+  ["001_meta", m001],
+];
+
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  async getMigrations() {
+    return migrations;
+  },
+  getMigrationName([name]) {
+    return name;
+  },
+  async getMigration([, m]) {
+    return m;
+  },
+};

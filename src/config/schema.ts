@@ -1,0 +1,36 @@
+/**
+ * The whole configuration, composed from one schema per part so each part owns
+ * its settings. Every setting has a default: an empty file is a valid config.
+ */
+import { z } from "zod";
+import { adminSection, logSection, shutdownSection } from "./sections/core.js";
+import { archiveSection } from "./sections/archive.js";
+import { tlsSection } from "./sections/tls.js";
+import { federationSection, partnerEntry } from "./sections/partners.js";
+import { c2sSection, dnsSection, s2sSection, sipSection } from "./sections/edges.js";
+import { policySection } from "./sections/policy.js";
+
+export const configSchema = z
+  .object({
+    /** Domains this gateway hosts. */
+    domains: z.array(z.string().min(1)).min(1).default(["localhost"]),
+    /** single-box hosts the presence core; edge hands traffic to an internal server. */
+    mode: z.enum(["single-box", "edge"]).default("single-box"),
+    /** Where the SQLite archive, journal and other state live. */
+    data_dir: z.string().default("data"),
+    log: logSection.prefault({}),
+    admin: adminSection.prefault({}),
+    shutdown: shutdownSection.prefault({}),
+    archive: archiveSection.prefault({}),
+    tls: tlsSection.prefault({}),
+    partners: z.array(partnerEntry).default([]),
+    federation: federationSection.prefault({}),
+    s2s: s2sSection.prefault({}),
+    c2s: c2sSection.prefault({}),
+    sip: sipSection.prefault({}),
+    dns: dnsSection.prefault({}),
+    policy: policySection.prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,130 @@
+/**
+ * The gateway: opens what everything shares (database, certificates, router),
+ * then starts the modules in the order data flows, and stops them in reverse.
+ */
+import { mkdirSync } from "node:fs";
+import { loadConfig, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
+import { ConfigError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { createMetrics } from "../metrics.js";
+import { migrate, openDatabase, type Db } from "../archive/db.js";
+import { CertStore } from "../tls/store.js";
+import { Router } from "../pipeline/router.js";
+import type { GatewayContext, GatewayModule } from "./context.js";
+import { defaultModules } from "./modules.js";
+
+export class Gateway {
+  private ctx: GatewayContext | undefined;
+  private started: GatewayModule[] = [];
+
+  constructor(
+    private config: LoadedConfig,
+    private readonly log: Logger,
+    private readonly modules: GatewayModule[] = defaultModules(),
+  ) {}
+
+  get context(): GatewayContext {
+    if (!this.ctx) throw new Error("gateway not started");
+    return this.ctx;
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.config;
+    const dataDir = resolvePath(cfg, cfg.data_dir);
+    mkdirSync(dataDir, { recursive: true });
+    const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s);
+    try {
+      const applied = await migrate(db);
+      if (applied.length) this.log.info({ migrations: applied }, "database migrated");
+      this.ctx = this.createContext(db, this.loadCertificates());
+      for (const m of this.modules) {
+        await m.start(this.ctx);
+        this.started.push(m);
+        this.log.debug({ module: m.name }, "module started");
+      }
+    } catch (err) {
+      await this.stop();
+      await db.destroy();
+      throw err;
+    }
+    this.log.info({ domains: cfg.domains, mode: cfg.mode }, "demarc started");
+  }
+
+  private loadCertificates(): CertStore {
+    const cfg = this.config;
+    const certs = CertStore.load({
+      dir: resolvePath(cfg, cfg.tls.dir),
+      certificates: cfg.tls.certificates.map((c) => ({ cert: resolvePath(cfg, c.cert), key: resolvePath(cfg, c.key) })),
+      domains: cfg.domains,
+      minVersion: cfg.tls.min_version,
+    });
+    if (certs.generated) this.log.warn({ path: certs.generated, domains: cfg.domains }, "no certificate installed: made a self-signed one");
+    const uncovered = certs.uncovered();
+    if (uncovered.length) this.log.warn({ domains: uncovered }, "hosted domains not covered by any installed certificate");
+    return certs;
+  }
+
+  private createContext(db: Db, certs: CertStore): GatewayContext {
+    const cfg = this.config;
+    const partners = new Map(cfg.partners.map((p) => [p.domain.toLowerCase(), p]));
+    const ctx: GatewayContext = {
+      config: cfg,
+      log: this.log,
+      metrics: createMetrics(),
+      db,
+      certs,
+      router: new Router({ log: this.log, protocolOf: (d) => partners.get(d)?.protocol ?? "xmpp" }),
+      readiness: new Map(),
+      adminRoutes: [],
+      services: new Map(),
+    };
+    ctx.readiness.set("certificates", () => {
+      const missing = certs.uncovered();
+      return missing.length ? `no certificate covers ${missing.join(", ")}` : undefined;
+    });
+    return ctx;
+  }
+
+  /** Re-reads the config file; a bad file leaves the running config in place. */
+  async reload(opts: LoadOptions): Promise<void> {
+    const ctx = this.context;
+    let next: LoadedConfig;
+    try {
+      next = loadConfig(opts);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        this.log.error({ err: err.message }, "config reload refused; the previous config stays in force");
+        return;
+      }
+      throw err;
+    }
+    this.config = next;
+    ctx.config = next;
+    for (const m of this.started) {
+      try {
+        await m.reload?.(ctx);
+      } catch (err) {
+        this.log.error({ module: m.name, err: (err as Error).message }, "reload refused by module; it keeps its previous settings");
+      }
+    }
+    this.log.info({ source: next.source }, "configuration reloaded");
+  }
+
+  async stop(): Promise<void> {
+    const drainMs = this.config.shutdown.drain_ms;
+    for (const m of [...this.started].reverse()) {
+      try {
+        await m.stop(drainMs);
+      } catch (err) {
+        this.log.error({ module: m.name, err: (err as Error).message }, "module did not stop cleanly");
+      }
+    }
+    this.started = [];
+  }
+
+  /** Stops the modules, then closes the database. */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.ctx?.db.destroy();
+  }
+}

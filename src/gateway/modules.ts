@@ -1,0 +1,13 @@
+/**
+ * The composition root's module list, in the order data flows: what stores and
+ * decides first, then the core behind them, then the listeners that take
+ * traffic in, and the admin server last so /readyz is true only when all are up.
+ */
+import type { GatewayModule } from "./context.js";
+import { adminModule } from "../admin/server.js";
+
+export function defaultModules(): GatewayModule[] {
+  return [
+    adminModule(),
+  ];
+}

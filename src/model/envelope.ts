@@ -1,0 +1,70 @@
+/**
+ * The canonical Envelope: every protocol the edge speaks is translated into this
+ * one shape, so policy, archive and core never see a wire format.
+ */
+import type { RichPresence } from "./presence.js";
+
+export type Direction = "inbound" | "outbound" | "internal";
+export type Protocol = "xmpp" | "sip" | "internal";
+
+/** What crosses; compliance profiles route kinds to stages. */
+export type EnvelopeKind =
+  | "message"
+  | "presence"
+  | "subscription"
+  | "groupchat"
+  | "file-transfer"
+  | "iq";
+
+/** How the peer proved who it is on the stream the envelope arrived on. */
+export interface SecurityContext {
+  tlsVersion?: string | undefined;
+  /** "certificate" (SASL EXTERNAL / mutual TLS), "dialback", "password" (c2s) or "none". */
+  auth: "certificate" | "dialback" | "password" | "none";
+  /** SHA-256 fingerprint of the peer certificate, colon-separated hex. */
+  certFingerprint?: string | undefined;
+  /** Remote address the stream came from, for audit. */
+  remoteAddress?: string | undefined;
+}
+
+export interface Envelope {
+  /** Stable id, used for idempotent archiving and for correlating errors. */
+  id: string;
+  /** When demarc received it (UTC, ms since epoch). */
+  receivedAt: number;
+  direction: Direction;
+  protocol: Protocol;
+  kind: EnvelopeKind;
+  /** Bare or full address in XMPP form (SIP URIs are mapped per RFC 7247 at the edge). */
+  from: string;
+  to: string;
+  /** The domain on the far side of the edge; undefined for internal traffic. */
+  partnerDomain?: string | undefined;
+  /** Message type (chat, normal, groupchat, headline, error) or presence type. */
+  type?: string | undefined;
+  body?: string | undefined;
+  subject?: string | undefined;
+  thread?: string | undefined;
+  /** Present for kind "presence". */
+  presence?: RichPresence | undefined;
+  /** Security context of the stream it arrived on. */
+  security?: SecurityContext | undefined;
+  /** The original stanza or SIP message as received, kept for audit only. */
+  original?: string | undefined;
+  /** Free-form annotations that stages add (tags, disclaimers applied, ...). */
+  tags?: string[] | undefined;
+}
+
+/** Bare domain of an XMPP address (localpart@domain/resource). */
+export function domainOf(address: string): string {
+  const at = address.indexOf("@");
+  const rest = at >= 0 ? address.slice(at + 1) : address;
+  const slash = rest.indexOf("/");
+  return (slash >= 0 ? rest.slice(0, slash) : rest).toLowerCase();
+}
+
+/** Bare address (localpart@domain) of an XMPP address. */
+export function bareOf(address: string): string {
+  const slash = address.indexOf("/", address.indexOf("@") + 1);
+  return (slash >= 0 ? address.slice(0, slash) : address).toLowerCase();
+}

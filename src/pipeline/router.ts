@@ -1,0 +1,85 @@
+/**
+ * The router: every Envelope, inbound or outbound, goes compliance -> archive ->
+ * delivery, in that order and blocking. Nothing reaches a recipient that was
+ * not decided on and durably archived first.
+ */
+import type { Envelope } from "../model/envelope.js";
+import type { Logger } from "../log.js";
+import {
+  DeliveryFailure,
+  type Archiver,
+  type Compliance,
+  type DeliveryTarget,
+  type RouteResult,
+} from "./types.js";
+
+export const allowAll: Compliance = {
+  async evaluate(envelope) {
+    return { deliver: true, envelope, policyVersion: "none", verdicts: [] };
+  },
+};
+
+export interface RouterOptions {
+  log: Logger;
+  /** Which protocol a partner domain is reached over (from the partners config). */
+  protocolOf: (partnerDomain: string) => "xmpp" | "sip";
+}
+
+export class Router {
+  private compliance: Compliance = allowAll;
+  private archiver: Archiver | undefined;
+  private internal: DeliveryTarget | undefined;
+  private readonly remotes = new Map<"xmpp" | "sip", DeliveryTarget>();
+
+  constructor(private readonly opts: RouterOptions) {}
+
+  useCompliance(c: Compliance): void {
+    this.compliance = c;
+  }
+  useArchiver(a: Archiver): void {
+    this.archiver = a;
+  }
+  /** Where inbound traffic for hosted users goes: the embedded core or an internal server. */
+  useInternal(t: DeliveryTarget): void {
+    this.internal = t;
+  }
+  /** Where outbound traffic for partners goes, per protocol. */
+  useRemote(protocol: "xmpp" | "sip", t: DeliveryTarget): void {
+    this.remotes.set(protocol, t);
+  }
+
+  async route(envelope: Envelope): Promise<RouteResult> {
+    const decision = await this.compliance.evaluate(envelope);
+    if (this.archiver) {
+      try {
+        await this.archiver.record(envelope, decision);
+      } catch (err) {
+        // Fail closed: a message we could not archive must not cross.
+        this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
+        return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
+      }
+    }
+    if (!decision.deliver) {
+      return { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } };
+    }
+    const target = this.targetFor(decision.envelope);
+    if (!target) {
+      return { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } };
+    }
+    try {
+      await target.deliver(decision.envelope);
+      return { delivered: true, envelope: decision.envelope };
+    } catch (err) {
+      if (err instanceof DeliveryFailure) return { delivered: false, error: err.error };
+      this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
+      return { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } };
+    }
+  }
+
+  private targetFor(envelope: Envelope): DeliveryTarget | undefined {
+    if (envelope.direction === "outbound" && envelope.partnerDomain) {
+      return this.remotes.get(this.opts.protocolOf(envelope.partnerDomain));
+    }
+    return this.internal;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The contracts between the edge, the router and what sits behind it. The
+ * edge hands Envelopes to the router; compliance decides; the archive records;
+ * a delivery target takes what was allowed. None of these know a wire format.
+ */
+import type { Envelope } from "../model/envelope.js";
+
+/** An error the edge turns into its protocol's form (XMPP stanza error, SIP status). */
+export interface DeliveryError {
+  /** XMPP stanza error condition (RFC 6120 section 8.3.3), e.g. policy-violation. */
+  condition: string;
+  /** Human-readable text for the sender. */
+  text?: string | undefined;
+  /** Error type per RFC 6120 section 8.3.2. */
+  type?: "auth" | "cancel" | "continue" | "modify" | "wait" | undefined;
+}
+
+/** What compliance decided about one Envelope. */
+export interface Decision {
+  deliver: boolean;
+  /** The envelope to deliver: redactions and disclaimers already applied. */
+  envelope: Envelope;
+  /** Why it was not delivered, for the sender. */
+  error?: DeliveryError | undefined;
+  /** Hash of the policy files in force. */
+  policyVersion: string;
+  /** One entry per stage or rule that acted, in order; shadow verdicts included. */
+  verdicts: VerdictRecord[];
+}
+
+export interface VerdictRecord {
+  stage: string;
+  ruleId?: string | undefined;
+  action: string;
+  reason?: string | undefined;
+  /** Recorded but not enforced. */
+  shadow?: boolean | undefined;
+}
+
+export interface Compliance {
+  evaluate(envelope: Envelope): Promise<Decision>;
+}
+
+/** Resolves once the record is durable (journal group commit), not when it reaches the database. */
+export interface Archiver {
+  record(original: Envelope, decision: Decision): Promise<void>;
+}
+
+export interface DeliveryTarget {
+  /** Rejects with a DeliveryFailure when the recipient cannot be reached. */
+  deliver(envelope: Envelope): Promise<void>;
+}
+
+export class DeliveryFailure extends Error {
+  constructor(readonly error: DeliveryError) {
+    super(`${error.condition}${error.text ? `: ${error.text}` : ""}`);
+  }
+}
+
+export type RouteResult = { delivered: true; envelope: Envelope } | { delivered: false; error: DeliveryError };

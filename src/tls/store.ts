@@ -1,0 +1,138 @@
+/**
+ * The certificates this gateway presents. Picks, per hosted domain, the
+ * installed certificate that covers it (SNI), and says which hosted domains no
+ * certificate covers so startup and /readyz can report them.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createSecureContext, type SecureContext } from "node:tls";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { ConfigError } from "../errors.js";
+import { selfSign } from "./selfsign.js";
+
+export interface LoadedCert {
+  certPath: string;
+  keyPath: string;
+  cert: string;
+  key: string;
+  x509: X509Certificate;
+  /** DNS names in the subjectAltName (the CN only when there is no SAN). */
+  names: string[];
+  context: SecureContext;
+}
+
+export interface CertStoreOptions {
+  dir: string;
+  certificates: { cert: string; key: string }[];
+  domains: string[];
+  minVersion: "TLSv1.2" | "TLSv1.3";
+}
+
+export class CertStore {
+  readonly certs: LoadedCert[];
+  /** Set when the store made a self-signed certificate on this start. */
+  readonly generated: string | undefined;
+
+  private constructor(certs: LoadedCert[], generated: string | undefined, private readonly domains: string[]) {
+    this.certs = certs;
+    this.generated = generated;
+  }
+
+  static load(opts: CertStoreOptions): CertStore {
+    let entries = opts.certificates;
+    let generated: string | undefined;
+    if (entries.length === 0) {
+      const certPath = join(opts.dir, "selfsigned.crt");
+      const keyPath = join(opts.dir, "selfsigned.key");
+      if (!existsSync(certPath) || !existsSync(keyPath) || !coversAll(readFileSync(certPath, "utf8"), opts.domains)) {
+        mkdirSync(opts.dir, { recursive: true });
+        const pair = selfSign(opts.domains);
+        writeFileSync(keyPath, pair.key, { mode: 0o600 });
+        chmodSync(keyPath, 0o600);
+        writeFileSync(certPath, pair.cert);
+        generated = certPath;
+      }
+      entries = [{ cert: certPath, key: keyPath }];
+    }
+    const certs = entries.map((e) => loadPair(e.cert, e.key, opts.minVersion));
+    return new CertStore(certs, generated, opts.domains);
+  }
+
+  /** The certificate to present for a requested server name. */
+  forDomain(name: string): LoadedCert | undefined {
+    const n = name.toLowerCase();
+    return this.certs.find((c) => c.names.some((pattern) => dnsMatch(pattern, n)));
+  }
+
+  get defaultCert(): LoadedCert {
+    return this.forDomain(this.domains[0]!) ?? this.certs[0]!;
+  }
+
+  /** Hosted domains that no installed certificate covers. */
+  uncovered(): string[] {
+    return this.domains.filter((d) => !this.forDomain(d));
+  }
+
+  /** For tls.createServer: choose the certificate by SNI, falling back to the default. */
+  sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+    cb(null, (this.forDomain(servername) ?? this.defaultCert).context);
+  };
+}
+
+function loadPair(certPath: string, keyPath: string, minVersion: "TLSv1.2" | "TLSv1.3"): LoadedCert {
+  const cert = readOrFail(certPath, "certificate");
+  const key = readOrFail(keyPath, "private key");
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new ConfigError(`${certPath}: not a PEM certificate`);
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(key))) {
+      throw new ConfigError(`${keyPath}: this key does not belong to ${certPath}`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError(`${keyPath}: not a PEM private key`);
+  }
+  const context = createSecureContext({ cert, key, minVersion });
+  return { certPath, keyPath, cert, key, x509, names: dnsNames(x509), context };
+}
+
+function readOrFail(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+export function dnsNames(x509: X509Certificate): string[] {
+  const san = x509.subjectAltName;
+  if (san) {
+    return san
+      .split(", ")
+      .filter((s) => s.startsWith("DNS:"))
+      .map((s) => s.slice(4).toLowerCase());
+  }
+  const cn = /CN=([^\n,]+)/.exec(x509.subject)?.[1];
+  return cn ? [cn.toLowerCase()] : [];
+}
+
+/** RFC 6125 section 6.4.3: a wildcard only as the whole leftmost label. */
+export function dnsMatch(pattern: string, name: string): boolean {
+  if (pattern === name) return true;
+  if (!pattern.startsWith("*.")) return false;
+  const dot = name.indexOf(".");
+  return dot > 0 && name.slice(dot + 1) === pattern.slice(2);
+}
+
+function coversAll(pem: string, domains: string[]): boolean {
+  try {
+    const names = dnsNames(new X509Certificate(pem));
+    return domains.every((d) => names.some((p) => dnsMatch(p, d.toLowerCase())));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,143 @@
+import { createServer } from "node:net";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { baseConfig, demarcCommand, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
+
+// This file's loopback addresses: 127.0.2.1-127.0.2.9.
+const running: DemarcProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((p) => p.stop()));
+});
+
+function start(cwd: string, args: string[] = []): DemarcProcess {
+  const p = runDemarc(["--config", join(cwd, "demarc.yaml"), "start", ...args], { cwd });
+  running.push(p);
+  return p;
+}
+
+describe("demarc start (single-box)", () => {
+  it("serves health, readiness and metrics, reloads on SIGHUP and exits 0 on SIGTERM", async () => {
+    const { dir } = workdir(baseConfig("127.0.2.1"));
+    const p = start(dir);
+    await p.waitForLog((l) => l.msg === "demarc started");
+
+    const health = await fetch("http://127.0.2.1:5280/healthz");
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+
+    const ready = await fetch("http://127.0.2.1:5280/readyz");
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { status: string }).status).toBe("ready");
+
+    const metrics = await fetch("http://127.0.2.1:5280/metrics");
+    expect(metrics.headers.get("content-type")).toContain("text/plain");
+    const text = await metrics.text();
+    expect(text).toMatch(/^# TYPE demarc_process_cpu_user_seconds_total counter$/m);
+
+    // First start made a self-signed certificate with a private key only we can read.
+    expect(statSync(join(dir, "certs", "selfsigned.key")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, "data", "archive.db")).isFile()).toBe(true);
+
+    p.signal("SIGHUP");
+    await p.waitForLog((l) => l.msg === "configuration reloaded");
+    expect((await fetch("http://127.0.2.1:5280/healthz")).status).toBe(200);
+
+    p.signal("SIGTERM");
+    const exit = await p.exit;
+    expect(exit.code).toBe(0);
+    expect(p.logs.some((l) => l.msg === "stopped")).toBe(true);
+  });
+
+  it("keeps running on its previous config when a SIGHUP reload finds a bad file", async () => {
+    const { dir, configPath } = workdir(baseConfig("127.0.2.2"));
+    const p = start(dir);
+    await p.waitForLog((l) => l.msg === "demarc started");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(configPath, "admin:\n  port: [oops\n");
+    p.signal("SIGHUP");
+    const refused = await p.waitForLog((l) => l.msg.startsWith("config reload refused"));
+    expect(String(refused.err)).toMatch(/demarc\.yaml:\d+: YAML syntax/);
+    expect((await fetch("http://127.0.2.2:5280/healthz")).status).toBe(200);
+  });
+
+  it("runs with no config file at all, for --domain, on defaults", async () => {
+    const { dir } = workdir();
+    // No file: admin defaults to 127.0.0.1:5280, which other tests may hold, so
+    // the config comes from the environment-only path with a port override file-free.
+    const p = runDemarc(["start", "--domain", "example.test"], { cwd: dir, env: { DEMARC_CONFIG: "" } });
+    running.push(p);
+    const line = await p.waitForLog((l) => l.msg === "demarc started" || l.msg === "admin HTTP listening" || l.level === 0, 15_000).catch(() => undefined);
+    // Either it started on the default port, or the default port was taken by
+    // another process and it said so in one line with exit 69.
+    if (line) {
+      await p.waitForLog((l) => l.msg === "demarc started");
+      const started = p.logs.find((l) => l.msg === "demarc started")!;
+      expect(started.domains).toEqual(["example.test"]);
+    } else {
+      const exit = await p.exit;
+      expect(exit.code).toBe(69);
+      expect(p.stderr).toMatch(/^demarc: admin HTTP: 127\.0\.0\.1:5280 is already in use\n$/);
+    }
+  });
+});
+
+describe("demarc start refuses bad input with one line and a non-zero exit", () => {
+  it("names file, line and key path for an unknown key", async () => {
+    const { dir } = workdir({ ...baseConfig("127.0.2.3"), s2s: { starttls: { port: 5269, colour: "blue" } } });
+    const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^demarc: demarc\.yaml:\d+: s2s\.starttls\.colour: unknown key "colour"\n$/);
+  });
+
+  it("names the key for a wrong type", async () => {
+    const { dir } = workdir({ ...baseConfig("127.0.2.3"), admin: { host: "127.0.2.3", port: "eighty" } });
+    const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^demarc: demarc\.yaml:\d+: admin\.port: .*expected number.*\n$/);
+  });
+
+  it("reports an unreadable certificate file", async () => {
+    const { dir } = workdir({ ...baseConfig("127.0.2.3"), tls: { certificates: [{ cert: "missing.crt", key: "missing.key" }] } });
+    const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/^demarc: .*missing\.crt: cannot read certificate \(ENOENT\)\n$/);
+  });
+
+  it("reports an unreachable PostgreSQL URL", async () => {
+    // A loopback port nothing listens on.
+    const { dir } = workdir({ ...baseConfig("127.0.2.3"), archive: { url: "postgres://u:secret@127.0.2.3:1/test", connect_timeout_s: 2 } });
+    const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
+    expect(r.code).toBe(69);
+    expect(r.stderr).toMatch(/^demarc: archive database postgres:\/\/\*\*\*@127\.0\.2\.3:1\/test is unreachable: ECONNREFUSED\n$/);
+    expect(r.stderr).not.toContain("secret");
+  });
+
+  it("reports a port already in use", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(5280, "127.0.2.4", r));
+    try {
+      const { dir } = workdir(baseConfig("127.0.2.4"));
+      const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
+      expect(r.code).toBe(69);
+      expect(r.stderr).toBe("demarc: admin HTTP: 127.0.2.4:5280 is already in use\n");
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("reports a config file that does not exist", async () => {
+    const { dir } = workdir();
+    const r = await demarcCommand(["--config", "nope.yaml", "start"], { cwd: dir });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toBe("demarc: nope.yaml: cannot read config file (ENOENT)\n");
+  });
+});
+
+describe("demarc --help", () => {
+  it("lists the subcommands and exits 0", async () => {
+    const r = await demarcCommand(["--help"], { cwd: workdir().dir });
+    expect(r.code).toBe(0);
+    for (const cmd of ["start", "certs", "policy", "archive", "dns", "users"]) expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, "m"));
+  });
+});

@@ -1,0 +1,117 @@
+/**
+ * Runs the real `demarc` binary as a child process, started and stopped by PID,
+ * with its JSON log lines collected for assertions and failure reports.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { stringify } from "yaml";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const BIN = join(ROOT, "bin", "demarc.js");
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+export class DemarcProcess {
+  readonly logs: LogLine[] = [];
+  stderr = "";
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    let buf = "";
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      buf += chunk;
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.logs.push({ level: 0, msg: line });
+        }
+      }
+    });
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => (this.stderr += c));
+    this.exit = new Promise((res) => child.on("exit", (code, signal) => res({ code, signal })));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Resolves with the first log line matching, or rejects after timeoutMs. */
+  async waitForLog(match: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    let seen = 0;
+    while (Date.now() < deadline) {
+      for (; seen < this.logs.length; seen++) if (match(this.logs[seen]!)) return this.logs[seen]!;
+      if (this.child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    for (; seen < this.logs.length; seen++) if (match(this.logs[seen]!)) return this.logs[seen]!;
+    throw new Error(`log line not seen within ${timeoutMs} ms; stderr: ${this.stderr.trim()}; last logs: ${JSON.stringify(this.logs.slice(-5))}`);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    process.kill(this.pid, sig);
+  }
+
+  /** Stops by PID: SIGTERM, then SIGKILL if it has not exited within timeoutMs. */
+  async stop(timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exit;
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
+    try {
+      return await this.exit;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** A fresh working folder with demarc.yaml written from the given settings. */
+export function workdir(config?: Record<string, unknown>): { dir: string; configPath: string } {
+  const dir = mkdtempSync(join(tmpdir(), "demarc-test-"));
+  const configPath = join(dir, "demarc.yaml");
+  if (config) writeFileSync(configPath, stringify(config));
+  return { dir, configPath };
+}
+
+export function runDemarc(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): DemarcProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, DEMARC_CONFIG: "", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new DemarcProcess(child);
+}
+
+/** Runs a short-lived demarc command to completion. */
+export async function demarcCommand(
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = runDemarc(args, opts);
+  let stdout = "";
+  p.child.stdout!.on("data", (c: string) => (stdout += c));
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
+  const { code } = await p.exit;
+  clearTimeout(timer);
+  return { code, stdout, stderr: p.stderr };
+}
+
+/** A minimal config on a loopback address of the test's own. */
+export function baseConfig(address: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    domains: ["corp.test"],
+    log: { level: "info", format: "json" },
+    admin: { host: address, port: 5280 },
+    ...extra,
+  };
+}
