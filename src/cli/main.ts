@@ -2,9 +2,13 @@
  * The demarc command. Each subcommand lives in its own file under commands/.
  */
 import { Command, CommanderError } from "commander";
-import { registerStart } from "./commands/start.js";
-import { notBuilt } from "./run.js";
 import { EXIT } from "../errors.js";
+import { registerStart } from "./commands/start.js";
+import { registerCerts } from "./commands/certs.js";
+import { registerPolicy } from "./commands/policy.js";
+import { registerArchive } from "./commands/archive.js";
+import { registerDns } from "./commands/dns.js";
+import { registerUsers } from "./commands/users.js";
 
 const program = new Command("demarc")
   .description("federation and compliance edge gateway for enterprise instant messaging")
@@ -14,17 +18,11 @@ const program = new Command("demarc")
   .exitOverride();
 
 registerStart(program);
-
-const stubs: [string, string, string][] = [
-  ["certs", "certificates: csr, selfsign, ca, install, status", "certificate management"],
-  ["policy", "compliance policy: lint, test, explain", "policy tooling"],
-  ["archive", "the message archive: search, export, verify, hold, purge", "archive tooling"],
-  ["dns", "DNS records to publish and check: records, check", "DNS tooling"],
-  ["users", "internal users: add, remove, list, passwd, import", "user provisioning"],
-];
-for (const [name, description, what] of stubs) {
-  program.command(name).description(description).allowUnknownOption().argument("[args...]").action(notBuilt(what));
-}
+registerCerts(program);
+registerPolicy(program);
+registerArchive(program);
+registerDns(program);
+registerUsers(program);
 
 try {
   await program.parseAsync(process.argv);

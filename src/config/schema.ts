@@ -3,11 +3,15 @@
  * its settings. Every setting has a default: an empty file is a valid config.
  */
 import { z } from "zod";
-import { adminSection, logSection, shutdownSection } from "./sections/core.js";
+import { adminSection, logSection, shutdownSection } from "./sections/general.js";
 import { archiveSection } from "./sections/archive.js";
 import { tlsSection } from "./sections/tls.js";
 import { federationSection, partnerEntry } from "./sections/partners.js";
-import { c2sSection, dnsSection, s2sSection, sipSection } from "./sections/edges.js";
+import { s2sSection } from "./sections/s2s.js";
+import { c2sSection } from "./sections/c2s.js";
+import { sipSection } from "./sections/sip.js";
+import { dnsSection } from "./sections/dns.js";
+import { coreSection } from "./sections/core.js";
 import { policySection } from "./sections/policy.js";
 
 export const configSchema = z
@@ -30,6 +34,7 @@ export const configSchema = z
     sip: sipSection.prefault({}),
     dns: dnsSection.prefault({}),
     policy: policySection.prefault({}),
+    core: coreSection.prefault({}),
   })
   .strict();
 
