@@ -5,9 +5,11 @@
  */
 import type { GatewayModule } from "./context.js";
 import { adminModule } from "../admin/server.js";
+import { tlsModule } from "../tls/module.js";
 
 export function defaultModules(): GatewayModule[] {
   return [
+    tlsModule(),
     adminModule(),
   ];
 }

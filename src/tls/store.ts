@@ -3,12 +3,14 @@
  * installed certificate that covers it (SNI), and says which hosted domains no
  * certificate covers so startup and /readyz can report them.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { ConfigError } from "../errors.js";
 import { selfSign } from "./selfsign.js";
+import { matchDnsId, peerNames } from "./peer.js";
+import { writePrivateKey, writePublicFile } from "./files.js";
 
 export interface LoadedCert {
   certPath: string;
@@ -47,9 +49,8 @@ export class CertStore {
       if (!existsSync(certPath) || !existsSync(keyPath) || !coversAll(readFileSync(certPath, "utf8"), opts.domains)) {
         mkdirSync(opts.dir, { recursive: true });
         const pair = selfSign(opts.domains);
-        writeFileSync(keyPath, pair.key, { mode: 0o600 });
-        chmodSync(keyPath, 0o600);
-        writeFileSync(certPath, pair.cert);
+        writePrivateKey(keyPath, pair.key);
+        writePublicFile(certPath, pair.cert);
         generated = certPath;
       }
       entries = [{ cert: certPath, key: keyPath }];
@@ -108,24 +109,19 @@ function readOrFail(path: string, what: string): string {
   }
 }
 
+/**
+ * The DNS names a certificate covers: its SAN DNS-IDs, or its CN only when it
+ * has no DNS-ID (RFC 6125 section 6.4.4).
+ */
 export function dnsNames(x509: X509Certificate): string[] {
-  const san = x509.subjectAltName;
-  if (san) {
-    return san
-      .split(", ")
-      .filter((s) => s.startsWith("DNS:"))
-      .map((s) => s.slice(4).toLowerCase());
-  }
-  const cn = /CN=([^\n,]+)/.exec(x509.subject)?.[1];
-  return cn ? [cn.toLowerCase()] : [];
+  const names = peerNames(x509);
+  if (names.dns.length) return names.dns;
+  return names.cn ? [names.cn.toLowerCase()] : [];
 }
 
 /** RFC 6125 section 6.4.3: a wildcard only as the whole leftmost label. */
 export function dnsMatch(pattern: string, name: string): boolean {
-  if (pattern === name) return true;
-  if (!pattern.startsWith("*.")) return false;
-  const dot = name.indexOf(".");
-  return dot > 0 && name.slice(dot + 1) === pattern.slice(2);
+  return matchDnsId(pattern, name);
 }
 
 function coversAll(pem: string, domains: string[]): boolean {

@@ -1,0 +1,82 @@
+/**
+ * An authoritative-looking DNS server on a loopback address, serving a zone
+ * the test writes (dns2, UDP and TCP on the same port). Unknown names get
+ * NXDOMAIN; a known name without records of the asked type gets an empty answer.
+ */
+import DNS from "dns2";
+
+export interface SrvTarget {
+  priority: number;
+  weight: number;
+  port: number;
+  target: string;
+}
+
+export interface Zone {
+  a?: Record<string, string[]>;
+  aaaa?: Record<string, string[]>;
+  srv?: Record<string, SrvTarget[]>;
+}
+
+export interface DnsServerHandle {
+  address: string;
+  port: number;
+  /** "IP:PORT", ready for config dns.servers and --server. */
+  server: string;
+  setZone(z: Zone): void;
+  /** Questions seen, "TYPE name", for tests that count cache hits. */
+  queries: string[];
+  close(): Promise<void>;
+}
+
+const key = (n: string) => n.toLowerCase().replace(/\.$/, "");
+
+export async function startDnsServer(address: string, zone: Zone): Promise<DnsServerHandle> {
+  let current = zone;
+  const queries: string[] = [];
+  const { Packet } = DNS;
+  const server = DNS.createServer({
+    udp: true,
+    tcp: true,
+    handle: (request, send) => {
+      const response = Packet.createResponseFromRequest(request);
+      const q = request.questions[0];
+      if (!q) {
+        void send(response);
+        return;
+      }
+      const name = key(q.name);
+      const typeName = Object.entries(Packet.TYPE).find(([, v]) => v === q.type)?.[0] ?? String(q.type);
+      if (queries.length < 10_000) queries.push(`${typeName} ${name}`);
+      const known = [current.a, current.aaaa, current.srv].some((t) => t && Object.keys(t).some((k) => key(k) === name));
+      if (!known) {
+        response.header.rcode = 3;
+        void send(response);
+        return;
+      }
+      const find = <T>(t: Record<string, T[]> | undefined): T[] => Object.entries(t ?? {}).find(([k]) => key(k) === name)?.[1] ?? [];
+      if (q.type === Packet.TYPE.A) {
+        for (const address of find(current.a)) response.answers.push({ name: q.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 60, address } as DNS.Packet.Resource);
+      } else if (q.type === Packet.TYPE.AAAA) {
+        for (const address of find(current.aaaa)) response.answers.push({ name: q.name, type: Packet.TYPE.AAAA, class: Packet.CLASS.IN, ttl: 60, address } as DNS.Packet.Resource);
+      } else if (q.type === Packet.TYPE.SRV) {
+        for (const s of find(current.srv)) {
+          response.answers.push({ name: q.name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 60, ...s } as DNS.Packet.Resource);
+        }
+      }
+      void send(response);
+    },
+  });
+  const addrs = await server.listen({ udp: { port: 0, address }, tcp: { port: 0, host: address } } as never);
+  const udp = (addrs as unknown as { udp: { port: number } }).udp;
+  return {
+    address,
+    port: udp.port,
+    server: `${address}:${udp.port}`,
+    queries,
+    setZone(z) {
+      current = z;
+    },
+    close: () => server.close(),
+  };
+}
