@@ -9,7 +9,8 @@
  * misrender dnd or xa. Coming back, an XMPP presence maps to the nearest rich
  * state; a status that is one of our own canonical texts restores that state.
  */
-import type { RichPresence, RichState } from "../model/presence.js";
+import { isRichState, type RichPresence, type RichState } from "../model/presence.js";
+import { activeStateMap } from "./state-map.js";
 
 export type XmppProfile = "xmpp-rich" | "xmpp-basic";
 export type XmppShow = "away" | "chat" | "dnd" | "xa";
@@ -39,15 +40,16 @@ function withStatus(x: XmppPresence, status: string | undefined): XmppPresence {
   return x;
 }
 
+/** The profile's send column of the state map picks the state; this renders it. */
 export function toXmppPresence(p: RichPresence, profile: XmppProfile): XmppPresence {
   const note = p.note;
-  if (p.state === "offline") return withStatus({ type: "unavailable" }, note);
-  if (p.state === "available") return withStatus({}, note);
-  if (profile === "xmpp-basic") return withStatus({ show: "away" }, note);
-
-  if (p.state === "away") return withStatus({ show: "away" }, note);
-  if (p.state === "dnd") return withStatus({ show: "dnd" }, note);
-  const rich = RICH_LABELS[p.state];
+  const sent = activeStateMap().send(profile, p.state);
+  const state: RichState = isRichState(sent) ? sent : "away";
+  if (state === "offline") return withStatus({ type: "unavailable" }, note);
+  if (state === "available") return withStatus({}, note);
+  if (state === "away") return withStatus({ show: "away" }, note);
+  if (state === "dnd") return withStatus({ show: "dnd" }, note);
+  const rich = RICH_LABELS[state];
   if (!rich) return withStatus({ show: "away" }, note);
   const status = note ? `${rich.label}${LABEL_SEPARATOR}${note}` : rich.label;
   return { show: rich.show, status };
