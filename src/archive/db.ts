@@ -31,7 +31,15 @@ export function parseDbUrl(url: string, dataDir: string): DbTarget {
   throw new UnavailableError("E_DB_URL", `archive.url "${url}" is neither sqlite:PATH nor postgres://...`);
 }
 
-export async function openDatabase(url: string, dataDir: string, timeoutS = 10): Promise<Db> {
+export interface OpenOptions {
+  /**
+   * PostgreSQL only: the schema to work in (knex searchPath), created if
+   * missing. Lets several deployments, or test runs, share one database.
+   */
+  schema?: string | undefined;
+}
+
+export async function openDatabase(url: string, dataDir: string, timeoutS = 10, opts: OpenOptions = {}): Promise<Db> {
   const target = parseDbUrl(url, dataDir);
   if (target.client === "better-sqlite3" && typeof target.connection === "object" && target.connection.filename !== ":memory:") {
     try {
@@ -61,9 +69,11 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10):
           }
         : { min: 0, max: 10 },
     acquireConnectionTimeout: timeoutS * 1000,
+    ...(target.client === "pg" && opts.schema ? { searchPath: [opts.schema] } : {}),
   });
   try {
     await db.raw("select 1");
+    if (target.client === "pg" && opts.schema) await db.raw("create schema if not exists ??", [opts.schema]);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;

@@ -1,0 +1,82 @@
+/**
+ * The Archiver the router calls: a record is journaled (group commit) and the
+ * router waits only for that, never for the database. If the journal cannot
+ * take it (budget spent, disk full, write error) the message is refused (fail
+ * closed) unless the configuration says to deliver it unarchived; either way a
+ * counter and an error log line say which happened.
+ */
+import type { Logger } from "../log.js";
+import type { Envelope } from "../model/envelope.js";
+import type { Archiver, Decision } from "../pipeline/types.js";
+import { Journal, JournalError, type JournalOptions } from "./journal.js";
+import { toRecord } from "./record.js";
+import type { ArchiveStore } from "./store.js";
+import { ArchiveWriter } from "./writer.js";
+
+export interface ArchiveServiceOptions {
+  journal: JournalOptions;
+  batch: number;
+  retryMaxMs: number;
+  /** refuse: fail closed; deliver: let the message through unarchived. */
+  onJournalFailure: "refuse" | "deliver";
+  /** Envelope kinds archived; others pass without a record. */
+  kinds: string[];
+  log: Logger;
+}
+
+export class ArchiveService implements Archiver {
+  /** Refusals (fail closed) and unarchived deliveries (fail open), by reason. */
+  readonly failures = { refused: new Map<string, number>(), deliveredUnarchived: new Map<string, number>() };
+  journalError: string | undefined;
+
+  private constructor(
+    readonly store: ArchiveStore,
+    readonly journal: Journal,
+    readonly writer: ArchiveWriter,
+    private readonly opts: ArchiveServiceOptions,
+  ) {}
+
+  static async open(store: ArchiveStore, opts: ArchiveServiceOptions): Promise<ArchiveService> {
+    const journal = await Journal.open(opts.journal);
+    journal.on("torn", (at) => opts.log.warn({ at }, "archive journal: cut an unacknowledged torn write at its tail"));
+    journal.on("corrupt", (at) => opts.log.error({ at }, "ARCHIVE JOURNAL DAMAGED: the rest of a segment is unreadable"));
+    if (journal.pendingRecords > 0) {
+      opts.log.warn({ records: journal.pendingRecords, bytes: journal.pendingBytes }, "archive journal: replaying records not yet in the database");
+    }
+    const writer = new ArchiveWriter(journal, store, { batch: opts.batch, retryMaxMs: opts.retryMaxMs, log: opts.log });
+    const svc = new ArchiveService(store, journal, writer, opts);
+    writer.start();
+    return svc;
+  }
+
+  async record(original: Envelope, decision: Decision): Promise<void> {
+    if (!this.opts.kinds.includes(original.kind)) return;
+    const payload = Buffer.from(JSON.stringify(toRecord(original, decision)), "utf8");
+    try {
+      await this.journal.append(payload);
+      this.journalError = undefined;
+    } catch (err) {
+      const reason = err instanceof JournalError ? err.reason : "write";
+      this.journalError = (err as Error).message;
+      const failOpen = this.opts.onJournalFailure === "deliver" && reason !== "closed";
+      const tally = failOpen ? this.failures.deliveredUnarchived : this.failures.refused;
+      tally.set(reason, (tally.get(reason) ?? 0) + 1);
+      const fields = { id: original.id, reason, err: (err as Error).message, diskBytes: this.journal.diskBytes };
+      if (failOpen) {
+        this.opts.log.error(fields, "ARCHIVE JOURNAL FAILED: delivering WITHOUT archiving (archive.on_journal_failure: deliver)");
+        return;
+      }
+      this.opts.log.error(fields, "archive journal failed: refusing delivery (fail closed)");
+      throw err;
+    }
+  }
+
+  /** Refuses new records, drains to the database for up to drainMs; the rest is replayed at next start. */
+  async close(drainMs: number): Promise<void> {
+    await this.journal.seal();
+    await this.writer.stop(drainMs);
+    await this.journal.close();
+    const left = this.journal.pendingRecords;
+    if (left > 0) this.opts.log.warn({ records: left }, "archive: records left in the journal; they are written at next start");
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The archive's local durable journal. Appends are group-committed: everything
+ * queued while the previous fsync ran goes out as one write and one fdatasync,
+ * so a burst costs a few milliseconds, not one sync per message. A record is
+ * acknowledged to the router only once it is on disk; the writer then reads it
+ * back from the files and, once the database has it, acks a position so whole
+ * segments can be deleted.
+ *
+ * On disk: seg-NNNNNNNN.log files of frames [u32 length][u32 crc32][payload],
+ * and a checkpoint file naming the first position not yet in the database. A
+ * torn frame at the tail (a crash mid-write, never acknowledged) is truncated
+ * on open. The checkpoint is not synced: after a crash the writer may replay a
+ * little already-stored data, which the store's idempotent ids skip.
+ */
+import { EventEmitter } from "node:events";
+import { mkdirSync, readdirSync } from "node:fs";
+import { open, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { crc32 } from "node:zlib";
+import { DemarcError } from "../errors.js";
+
+const HEADER = 8;
+const MAX_FRAME = 64 << 20;
+
+export interface Position {
+  segment: number;
+  offset: number;
+}
+
+export interface JournalOptions {
+  dir: string;
+  /** Disk bytes the journal may hold before appends are refused. */
+  budgetBytes: number;
+  segmentBytes: number;
+  /** Extra wait before a commit, to gather a bigger group. */
+  commitDelayMs: number;
+}
+
+/** The journal cannot take a record: the caller fails closed (or open, if configured). */
+export class JournalError extends DemarcError {
+  constructor(
+    readonly reason: "budget" | "write" | "closed",
+    message: string,
+  ) {
+    super("E_ARCHIVE_JOURNAL", message);
+  }
+}
+
+export interface JournalEntry {
+  payload: Buffer;
+  /** Position just after this entry. */
+  end: Position;
+}
+
+interface Pending {
+  frame: Buffer;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const segName = (n: number) => `seg-${String(n).padStart(8, "0")}.log`;
+
+export class Journal extends EventEmitter {
+  private fh: FileHandle | undefined;
+  private segment = 1;
+  /** Committed (synced) size of the current segment. */
+  private size = 0;
+  /** Sizes of complete older segments still on disk. */
+  private readonly older = new Map<number, number>();
+  private queue: Pending[] = [];
+  private queuedBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+  private checkpoint: Position = { segment: 1, offset: 0 };
+  /** Records appended but not yet acked by the writer. */
+  pendingRecords = 0;
+
+  private constructor(private readonly opts: JournalOptions) {
+    super();
+  }
+
+  static async open(opts: JournalOptions): Promise<Journal> {
+    const j = new Journal(opts);
+    await j.recover();
+    return j;
+  }
+
+  get start(): Position {
+    return { ...this.checkpoint };
+  }
+  get end(): Position {
+    return { segment: this.segment, offset: this.size };
+  }
+  /** Bytes on disk in live segments, which the budget limits. */
+  get diskBytes(): number {
+    let n = this.size;
+    for (const s of this.older.values()) n += s;
+    return n;
+  }
+  /** Bytes not yet in the database (the checkpoint is always in the first live segment). */
+  get pendingBytes(): number {
+    return this.diskBytes - this.checkpoint.offset;
+  }
+
+  private async recover(): Promise<void> {
+    mkdirSync(this.opts.dir, { recursive: true, mode: 0o700 });
+    const segs = readdirSync(this.opts.dir)
+      .map((f) => /^seg-(\d{8})\.log$/.exec(f))
+      .filter((m): m is RegExpExecArray => !!m)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    try {
+      const cp = JSON.parse(await readFile(join(this.opts.dir, "checkpoint"), "utf8")) as Position;
+      if (Number.isInteger(cp.segment) && Number.isInteger(cp.offset)) this.checkpoint = cp;
+    } catch {
+      this.checkpoint = { segment: segs[0] ?? 1, offset: 0 };
+    }
+    for (const s of segs) {
+      if (s < this.checkpoint.segment) await unlink(join(this.opts.dir, segName(s)));
+    }
+    const live = segs.filter((s) => s >= this.checkpoint.segment);
+    const last = live[live.length - 1] ?? Math.max(this.checkpoint.segment, 1);
+    for (const s of live.slice(0, -1)) this.older.set(s, (await stat(join(this.opts.dir, segName(s)))).size);
+    this.segment = last;
+    if (!live.includes(last)) this.checkpoint = { segment: last, offset: 0 };
+    this.fh = await open(join(this.opts.dir, segName(last)), "a+", 0o600);
+    this.size = (await this.fh.stat()).size;
+    // Count what is pending, and cut a torn tail off the last segment.
+    let pos = this.start;
+    for (;;) {
+      const { entries, next, torn } = await this.readRaw(pos, 10_000, 8 << 20);
+      this.pendingRecords += entries.length;
+      if (torn) {
+        await this.fh.truncate(next.offset);
+        this.size = next.offset;
+        this.emit("torn", next);
+        break;
+      }
+      if (entries.length === 0 && next.segment === pos.segment && next.offset === pos.offset) break;
+      pos = next;
+    }
+  }
+
+  /** Resolves once the record is on disk (group commit). */
+  append(payload: Buffer): Promise<void> {
+    if (this.closed) return Promise.reject(new JournalError("closed", "archive journal is closed"));
+    const frame = Buffer.allocUnsafe(HEADER + payload.length);
+    frame.writeUInt32BE(payload.length, 0);
+    frame.writeUInt32BE(crc32(payload), 4);
+    payload.copy(frame, HEADER);
+    if (this.diskBytes + this.queuedBytes + frame.length > this.opts.budgetBytes) {
+      return Promise.reject(new JournalError("budget", `archive journal disk budget of ${this.opts.budgetBytes} bytes is spent`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ frame, resolve, reject });
+      this.queuedBytes += frame.length;
+      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = undefined));
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.opts.commitDelayMs > 0) await new Promise((r) => setTimeout(r, this.opts.commitDelayMs));
+    while (this.queue.length) {
+      const group = this.queue;
+      this.queue = [];
+      this.queuedBytes = 0;
+      const buf = Buffer.concat(group.map((p) => p.frame));
+      try {
+        if (this.size >= this.opts.segmentBytes) await this.roll();
+        let written = 0;
+        while (written < buf.length) {
+          const { bytesWritten } = await this.fh!.write(buf, written, buf.length - written, this.size + written);
+          written += bytesWritten;
+        }
+        await this.fh!.datasync();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        // Cut the partial write so the next group starts on a frame boundary.
+        await this.fh?.truncate(this.size).catch(() => undefined);
+        const je = new JournalError("write", `archive journal write failed: ${e.code ?? e.message}`);
+        for (const p of group) p.reject(je);
+        continue;
+      }
+      this.size += buf.length;
+      this.pendingRecords += group.length;
+      for (const p of group) p.resolve();
+      this.emit("commit");
+    }
+  }
+
+  private async roll(): Promise<void> {
+    await this.fh!.close();
+    this.older.set(this.segment, this.size);
+    this.segment += 1;
+    this.size = 0;
+    this.fh = await open(join(this.opts.dir, segName(this.segment)), "a+", 0o600);
+    // Make the new file's directory entry durable before anything in it is acknowledged.
+    const dir = await open(this.opts.dir, "r");
+    await dir.sync().finally(() => dir.close());
+  }
+
+  /** Reads committed entries from a position. */
+  async read(from: Position, maxEntries: number, maxBytes = 4 << 20): Promise<{ entries: JournalEntry[]; next: Position }> {
+    const { entries, next } = await this.readRaw(from, maxEntries, maxBytes);
+    return { entries, next };
+  }
+
+  private async readRaw(from: Position, maxEntries: number, maxBytes: number): Promise<{ entries: JournalEntry[]; next: Position; torn: boolean }> {
+    let pos = { ...from };
+    const entries: JournalEntry[] = [];
+    let bytes = 0;
+    while (entries.length < maxEntries && bytes < maxBytes) {
+      const limit = pos.segment === this.segment ? this.size : this.older.get(pos.segment);
+      if (limit === undefined) break;
+      if (pos.offset >= limit) {
+        if (pos.segment >= this.segment) break;
+        pos = { segment: pos.segment + 1, offset: 0 };
+        continue;
+      }
+      const fh = pos.segment === this.segment ? this.fh! : await open(join(this.opts.dir, segName(pos.segment)), "r");
+      try {
+        const want = Math.min(limit - pos.offset, Math.max(maxBytes - bytes, HEADER), 8 << 20);
+        const chunk = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(chunk, 0, want, pos.offset);
+        let at = 0;
+        while (at + HEADER <= bytesRead && entries.length < maxEntries) {
+          const len = chunk.readUInt32BE(at);
+          if (len > MAX_FRAME || pos.offset + at + HEADER + len > limit) {
+            return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
+          }
+          let payload: Buffer;
+          if (at + HEADER + len <= bytesRead) {
+            payload = chunk.subarray(at + HEADER, at + HEADER + len);
+          } else if (at === 0) {
+            payload = Buffer.allocUnsafe(len);
+            await fh.read(payload, 0, len, pos.offset + HEADER);
+          } else break;
+          if (crc32(payload) !== chunk.readUInt32BE(at + 4)) {
+            return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
+          }
+          at += HEADER + len;
+          bytes += HEADER + len;
+          entries.push({ payload: Buffer.from(payload), end: { segment: pos.segment, offset: pos.offset + at } });
+        }
+        if (at === 0 && bytesRead < HEADER) return this.damaged(entries, pos);
+        pos = { segment: pos.segment, offset: pos.offset + at };
+      } finally {
+        if (fh !== this.fh) await fh.close();
+      }
+    }
+    return { entries, next: pos, torn: false };
+  }
+
+  /**
+   * A bad frame at the tail of the current segment is a torn write that was
+   * never acknowledged. In an older, complete segment it is damage on disk:
+   * the rest of that segment is unreadable, so say so loudly and go on.
+   */
+  private damaged(entries: JournalEntry[], at: Position): { entries: JournalEntry[]; next: Position; torn: boolean } {
+    if (at.segment === this.segment) return { entries, next: at, torn: true };
+    this.emit("corrupt", at);
+    return { entries, next: { segment: at.segment + 1, offset: 0 }, torn: false };
+  }
+
+  /** The writer stored everything before `to` (count records): drop what is no longer needed. */
+  async ack(to: Position, count: number): Promise<void> {
+    this.checkpoint = { ...to };
+    this.pendingRecords = Math.max(0, this.pendingRecords - count);
+    const tmp = join(this.opts.dir, "checkpoint.tmp");
+    await writeFile(tmp, JSON.stringify(to), { mode: 0o600 });
+    await rename(tmp, join(this.opts.dir, "checkpoint"));
+    for (const s of [...this.older.keys()]) {
+      if (s < to.segment) {
+        this.older.delete(s);
+        await unlink(join(this.opts.dir, segName(s))).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Refuses later appends and waits for queued ones to commit; reading goes on. */
+  async seal(): Promise<void> {
+    this.closed = true;
+    while (this.flushing) await this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.seal();
+    await this.fh?.close();
+    this.fh = undefined;
+  }
+}
+
+/** For tests: cut a segment to simulate a torn write. */
+export async function truncateSegment(dir: string, segment: number, size: number): Promise<void> {
+  await truncate(join(dir, segName(segment)), size);
+}

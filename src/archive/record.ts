@@ -1,0 +1,133 @@
+/**
+ * What the archive keeps of one Envelope and its Decision, and the hash chain
+ * over it.
+ *
+ * The chain: record N stores hash(N) = SHA-256(hash(N-1) || UTF-8(canonical(N))),
+ * with hash(0) = 32 zero bytes. canonical(N) is the JSON array, in exactly this
+ * order, of: seq, rid (hex), msgId, ts (ms since epoch, UTC), direction,
+ * protocol, kind, type, from, to, partner, thread, subject, body, deliveredBody,
+ * verdict, ruleId, policyVersion, tlsVersion, auth, certFingerprint, verdicts
+ * (itself the canonical JSON text of the verdict list). Absent values are null;
+ * strings are exactly as stored (addresses are not case-folded). JSON.stringify
+ * of an array of strings, numbers and nulls is deterministic, which is what
+ * makes this canonical. The database's single writer assigns seq, so the
+ * chain is sequential.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import type { Envelope } from "../model/envelope.js";
+import type { Decision, VerdictRecord } from "../pipeline/types.js";
+
+export const GENESIS = Buffer.alloc(32);
+
+/** One archived record as the journal carries it and the store writes it. */
+export interface ArchiveRecord {
+  /** Archive-assigned 128-bit id (hex): the idempotency key across replays. */
+  rid: string;
+  /** The Envelope's id. */
+  msgId: string;
+  ts: number;
+  direction: string;
+  protocol: string;
+  kind: string;
+  type: string | null;
+  from: string;
+  to: string;
+  partner: string | null;
+  thread: string | null;
+  subject: string | null;
+  body: string | null;
+  /** The body as delivered, only when compliance changed it (redaction, disclaimer). */
+  deliveredBody: string | null;
+  /** allow, block or quarantine: what review filters on. */
+  verdict: string;
+  ruleId: string | null;
+  policyVersion: string | null;
+  tlsVersion: string | null;
+  auth: string | null;
+  certFingerprint: string | null;
+  /** Canonical JSON of the decision's verdict list. */
+  verdicts: string;
+}
+
+/** A record as read back from the store. */
+export interface StoredRecord extends ArchiveRecord {
+  seq: number;
+  hash: Buffer;
+  /** Set when retention purged the content; only seq, rid, ts and hash remain. */
+  purgeId: number | null;
+}
+
+export function newRid(): string {
+  return randomBytes(16).toString("hex");
+}
+
+/** The verdict the archive files a record under. */
+export function verdictOf(decision: Decision): { verdict: string; ruleId: string | null } {
+  const enforced = decision.verdicts.filter((v) => !v.shadow);
+  const quarantine = enforced.find((v) => v.action === "quarantine");
+  const deciding = quarantine ?? [...enforced].reverse().find((v) => v.ruleId) ?? enforced[enforced.length - 1];
+  // Decision.quarantined is how the pipeline says "held for review"; an enforced quarantine verdict means the same.
+  const held = (decision as { quarantined?: boolean }).quarantined === true || !!quarantine;
+  const verdict = held ? "quarantine" : decision.deliver ? "allow" : "block";
+  return { verdict, ruleId: deciding?.ruleId ?? null };
+}
+
+function canonicalVerdicts(list: VerdictRecord[]): string {
+  return JSON.stringify(
+    list.map((v) => ({
+      stage: v.stage,
+      ruleId: v.ruleId ?? null,
+      action: v.action,
+      reason: v.reason ?? null,
+      shadow: v.shadow ?? false,
+      detail: (v as { detail?: string }).detail ?? null,
+    })),
+  );
+}
+
+export function toRecord(original: Envelope, decision: Decision, rid = newRid()): ArchiveRecord {
+  const { verdict, ruleId } = verdictOf(decision);
+  const delivered = decision.envelope.body;
+  const sec = original.security;
+  return {
+    rid,
+    msgId: original.id,
+    ts: original.receivedAt,
+    direction: original.direction,
+    protocol: original.protocol,
+    kind: original.kind,
+    type: original.type ?? null,
+    from: original.from,
+    to: original.to,
+    partner: original.partnerDomain ?? null,
+    thread: original.thread ?? null,
+    subject: original.subject ?? null,
+    body: original.body ?? null,
+    deliveredBody: decision.deliver && delivered !== undefined && delivered !== original.body ? delivered : null,
+    verdict,
+    ruleId,
+    policyVersion: decision.policyVersion ?? null,
+    tlsVersion: sec?.tlsVersion ?? null,
+    auth: sec?.auth ?? null,
+    certFingerprint: sec?.certFingerprint ?? null,
+    verdicts: canonicalVerdicts(decision.verdicts),
+  };
+}
+
+export function canonical(seq: number, r: ArchiveRecord): string {
+  return JSON.stringify([
+    seq, r.rid, r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type, r.from, r.to, r.partner,
+    r.thread, r.subject, r.body, r.deliveredBody, r.verdict, r.ruleId, r.policyVersion,
+    r.tlsVersion, r.auth, r.certFingerprint, r.verdicts,
+  ]);
+}
+
+export function chainHash(prev: Buffer, seq: number, r: ArchiveRecord): Buffer {
+  return createHash("sha256").update(prev).update(canonical(seq, r), "utf8").digest();
+}
+
+/** Journal payload validation: a frame that passes its CRC but is not a record is a bug, not data. */
+export function isArchiveRecord(v: unknown): v is ArchiveRecord {
+  const r = v as Record<string, unknown>;
+  return !!r && typeof r.rid === "string" && typeof r.msgId === "string" && typeof r.ts === "number" && typeof r.from === "string";
+}
