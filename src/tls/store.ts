@@ -3,7 +3,7 @@
  * installed certificate that covers it (SNI), and says which hosted domains no
  * certificate covers so startup and /readyz can report them.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { X509Certificate, createPrivateKey } from "node:crypto";
@@ -41,7 +41,7 @@ export class CertStore {
   }
 
   static load(opts: CertStoreOptions): CertStore {
-    let entries = opts.certificates;
+    let entries = certificateEntries(opts.dir, opts.certificates);
     let generated: string | undefined;
     if (entries.length === 0) {
       const certPath = join(opts.dir, "selfsigned.crt");
@@ -78,6 +78,24 @@ export class CertStore {
   sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
     cb(null, (this.forDomain(servername) ?? this.defaultCert).context);
   };
+}
+
+/** Where `demarc certs install` puts certificates, so they load without editing the config. */
+export function installedDir(dir: string): string {
+  return join(dir, "installed");
+}
+
+/** Certificates from the config, then installed ones (NAME.crt beside NAME.key). */
+export function certificateEntries(dir: string, configured: { cert: string; key: string }[]): { cert: string; key: string }[] {
+  const out = [...configured];
+  const inst = installedDir(dir);
+  if (!existsSync(inst)) return out;
+  for (const f of readdirSync(inst).sort()) {
+    if (!f.endsWith(".crt")) continue;
+    const key = join(inst, `${f.slice(0, -4)}.key`);
+    if (existsSync(key)) out.push({ cert: join(inst, f), key });
+  }
+  return out;
 }
 
 function loadPair(certPath: string, keyPath: string, minVersion: "TLSv1.2" | "TLSv1.3"): LoadedCert {
