@@ -5,10 +5,12 @@
  */
 import type { GatewayModule } from "./context.js";
 import { adminModule } from "../admin/server.js";
+import { complianceModule } from "../pipeline/module.js";
 import { tlsModule } from "../tls/module.js";
 
 export function defaultModules(): GatewayModule[] {
   return [
+    complianceModule(),
     tlsModule(),
     adminModule(),
   ];

@@ -9,6 +9,7 @@ import {
   DeliveryFailure,
   type Archiver,
   type Compliance,
+  type Decision,
   type DeliveryTarget,
   type RouteResult,
 } from "./types.js";
@@ -59,6 +60,7 @@ export class Router {
         return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
       }
     }
+    if (decision.copies?.length) void this.sendCopies(decision);
     if (!decision.deliver) {
       return { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } };
     }
@@ -73,6 +75,21 @@ export class Router {
       if (err instanceof DeliveryFailure) return { delivered: false, error: err.error };
       this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
       return { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } };
+    }
+  }
+
+  /** Compliance copies go to internal addresses only, best effort; the archive already holds the original. */
+  private async sendCopies(decision: Decision): Promise<void> {
+    const { envelope } = decision;
+    for (const [i, copy] of (decision.copies ?? []).entries()) {
+      const target = this.internal;
+      const dup: Envelope = { ...envelope, id: `${envelope.id}.copy${i + 1}`, to: copy.to, direction: "internal", partnerDomain: undefined, tags: [...(envelope.tags ?? []), `copy-of:${envelope.id}`] };
+      try {
+        if (!target) throw new Error("no internal target");
+        await target.deliver(dup);
+      } catch (err) {
+        this.opts.log.warn({ id: envelope.id, to: copy.to, rule: copy.ruleId, err: (err as Error).message }, "compliance copy not delivered");
+      }
     }
   }
 

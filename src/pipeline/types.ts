@@ -26,6 +26,24 @@ export interface Decision {
   policyVersion: string;
   /** One entry per stage or rule that acted, in order; shadow verdicts included. */
   verdicts: VerdictRecord[];
+  /**
+   * Held for review rather than delivered (deliver is false): the archive marks
+   * the record quarantined so a security analyst can release it later.
+   */
+  quarantined?: boolean | undefined;
+  /**
+   * Copies a "copy" verdict asked for: the router hands each one, as decided
+   * (redactions applied), to the internal target addressed to `to`, after the
+   * archive has the original, whether or not the original is delivered.
+   */
+  copies?: CopyTarget[] | undefined;
+}
+
+export interface CopyTarget {
+  /** Internal address (bare JID) that receives the copy, e.g. a compliance reviewer. */
+  to: string;
+  /** The rule that asked for it. */
+  ruleId?: string | undefined;
 }
 
 export interface VerdictRecord {
@@ -35,6 +53,8 @@ export interface VerdictRecord {
   reason?: string | undefined;
   /** Recorded but not enforced. */
   shadow?: boolean | undefined;
+  /** The action's parameters for the audit trail (tags, copy target, redaction count); never body text. */
+  detail?: string | undefined;
 }
 
 export interface Compliance {

@@ -1,0 +1,118 @@
+/**
+ * The compliance module: loads the policy folder, puts the pipeline in front
+ * of the router, and reloads it on SIGHUP and (policy.watch) when a file
+ * changes. A reload that finds a bad file logs every problem and keeps the
+ * policy in force; a bad policy at start stops the start, because running
+ * without the policy the officers wrote would be worse than not running.
+ */
+import { Counter, Histogram } from "prom-client";
+import { resolvePath } from "../config/load.js";
+import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import type { GroupSource } from "./groups.js";
+import { CompliancePipeline } from "./pipeline.js";
+import { displayPath, loadPolicy, PolicyError, type PolicySet } from "./policy/index.js";
+import { LimitState } from "./stages/limits.js";
+import { watchFolder } from "./watch.js";
+
+/** A directory module may publish a GroupSource under this service name; policy groups are asked first. */
+export const GROUPS_SERVICE = "groups";
+
+export function complianceModule(): GatewayModule & { pipeline?: CompliancePipeline } {
+  let watcher: { close(): void } | undefined;
+  let watchedDir: string | undefined;
+  let ctxRef: GatewayContext | undefined;
+
+  const load = (ctx: GatewayContext) => {
+    const dir = resolvePath(ctx.config, ctx.config.policy.dir);
+    return { dir, ...loadPolicy(dir, { groups: () => ctx.services.get(GROUPS_SERVICE) as GroupSource | undefined }) };
+  };
+  const summary = (set: PolicySet) => ({
+    version: set.version,
+    files: set.files.length,
+    rules: set.rules.length,
+    walls: set.walls.length,
+    limits: set.limits.length,
+    lexicons: set.lexicons.size,
+    external: set.externals.filter((x) => x.def.enabled).length,
+    profiles: set.profiles.length,
+  });
+
+  const reload = (ctx: GatewayContext, why: string): void => {
+    const pipeline = mod.pipeline;
+    if (!pipeline) return;
+    const previous = pipeline.version;
+    try {
+      const next = load(ctx);
+      pipeline.use(next.set);
+      if (next.missing) ctx.log.warn({ dir: displayPath(next.dir) }, "policy folder not found; running with an empty policy");
+      ctx.log.info({ why, previous, ...summary(next.set) }, "policy reloaded");
+    } catch (err) {
+      const problems = err instanceof PolicyError ? err.problems : [(err as Error).message];
+      ctx.log.error({ why, version: previous, err: problems[0], problems: problems.slice(0, 20) }, "policy reload refused; the previous policy stays in force");
+    }
+    rewatch(ctx);
+  };
+
+  const rewatch = (ctx: GatewayContext) => {
+    const dir = resolvePath(ctx.config, ctx.config.policy.dir);
+    if (!ctx.config.policy.watch) {
+      watcher?.close();
+      watcher = watchedDir = undefined;
+      return;
+    }
+    if (watcher && watchedDir === dir) return;
+    watcher?.close();
+    watchedDir = dir;
+    watcher = watchFolder(dir, ctx.config.policy.watch_debounce_ms, () => ctxRef && reload(ctxRef, "file change"));
+  };
+
+  const mod: GatewayModule & { pipeline?: CompliancePipeline } = {
+    name: "compliance",
+    async start(ctx) {
+      ctxRef = ctx;
+      const { dir, set, missing } = load(ctx);
+      const verdicts = new Counter({
+        name: "demarc_compliance_verdicts_total",
+        help: "Verdicts by stage and action (shadow verdicts counted apart)",
+        labelNames: ["stage", "action", "shadow"],
+        registers: [ctx.metrics],
+      });
+      const decisions = new Counter({
+        name: "demarc_compliance_decisions_total",
+        help: "Compliance decisions by outcome",
+        labelNames: ["outcome"],
+        registers: [ctx.metrics],
+      });
+      const latency = new Histogram({
+        name: "demarc_compliance_duration_seconds",
+        help: "Time the compliance pipeline added per envelope",
+        buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+        registers: [ctx.metrics],
+      });
+      mod.pipeline = new CompliancePipeline(set, {
+        log: ctx.log,
+        limits: new LimitState(ctx.config.policy.limit_keys),
+        observe(decision, seconds) {
+          latency.observe(seconds);
+          decisions.inc({ outcome: decision.deliver ? "delivered" : decision.quarantined ? "quarantined" : "blocked" });
+          for (const v of decision.verdicts) verdicts.inc({ stage: v.stage, action: v.action, shadow: v.shadow ? "yes" : "no" });
+        },
+      });
+      ctx.router.useCompliance(mod.pipeline);
+      ctx.services.set("compliance", mod.pipeline);
+      if (missing) ctx.log.warn({ dir: displayPath(dir) }, "policy folder not found; running with an empty policy");
+      ctx.log.info({ dir: displayPath(dir), ...summary(set) }, "policy loaded");
+      rewatch(ctx);
+    },
+    async reload(ctx) {
+      ctxRef = ctx;
+      reload(ctx, "SIGHUP");
+    },
+    async stop() {
+      watcher?.close();
+      watcher = watchedDir = undefined;
+      ctxRef = undefined;
+    },
+  };
+  return mod;
+}

@@ -1,0 +1,100 @@
+/**
+ * The small pattern language of policy files: domain and address globs,
+ * "group:NAME" references, and time windows. Everything compiles once at load
+ * so a message pays only for the tests.
+ */
+import { bareOf } from "../model/envelope.js";
+import type { GroupSource } from "./groups.js";
+
+/** Tests a bare address (user@domain) or a bare domain. */
+export type AddressMatcher = (bareAddress: string) => boolean;
+
+/** "*" matches any run of characters (dots included); everything else is literal, case-insensitive. */
+export function globToRegExp(glob: string): RegExp {
+  const body = glob
+    .split("*")
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${body}$`, "i");
+}
+
+/**
+ * "alice@corp.example", "*@research.corp.example" match addresses; a pattern
+ * without "@" ("partner.example", "*.bank.example") matches the address's domain.
+ */
+export function compileAddressPattern(pattern: string): AddressMatcher {
+  const p = pattern.trim().toLowerCase();
+  if (p === "*") return () => true;
+  const re = globToRegExp(p);
+  if (p.includes("@")) return (a) => re.test(a);
+  return (a) => re.test(a.slice(a.indexOf("@") + 1));
+}
+
+export function compileDomainPattern(pattern: string): (domain: string) => boolean {
+  const p = pattern.trim().toLowerCase();
+  if (p === "*") return () => true;
+  const re = globToRegExp(p);
+  return (d) => re.test(d);
+}
+
+export const GROUP_PREFIX = "group:";
+
+/** A list of "group:NAME" references and patterns; matches when any entry does. */
+export function compileMembers(specs: string[], groups: GroupSource): (address: string) => boolean {
+  const named = specs.filter((s) => s.startsWith(GROUP_PREFIX)).map((s) => s.slice(GROUP_PREFIX.length));
+  const patterns = specs.filter((s) => !s.startsWith(GROUP_PREFIX)).map(compileAddressPattern);
+  return (address) => {
+    const bare = bareOf(address);
+    return patterns.some((m) => m(bare)) || named.some((g) => groups.isMember(g, bare));
+  };
+}
+
+export const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
+export type Day = (typeof DAYS)[number];
+
+export interface TimeWindow {
+  days?: Day[] | undefined;
+  /** "HH:MM-HH:MM"; may cross midnight ("22:00-06:00"). */
+  hours?: string | undefined;
+  /** IANA zone name; UTC when absent. */
+  zone?: string | undefined;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** Throws a RangeError for an unknown zone: callers validate at load. */
+export function checkZone(zone: string): void {
+  formatter(zone);
+}
+
+export function parseHours(hours: string): [number, number] | undefined {
+  const m = /^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/.exec(hours.trim());
+  if (!m) return undefined;
+  const [h1, m1, h2, m2] = [m[1], m[2], m[3], m[4]].map(Number) as [number, number, number, number];
+  if (h1 > 24 || h2 > 24 || m1 > 59 || m2 > 59) return undefined;
+  return [h1 * 60 + m1, h2 * 60 + m2];
+}
+
+export function compileTimeWindow(w: TimeWindow): (now: number) => boolean {
+  const f = formatter(w.zone ?? "UTC");
+  const days = w.days ? new Set(w.days) : undefined;
+  const range = w.hours ? parseHours(w.hours) : undefined;
+  return (now) => {
+    const parts = f.formatToParts(new Date(now));
+    const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "";
+    if (days && !days.has(get("weekday").toLowerCase().slice(0, 3) as Day)) return false;
+    if (!range) return true;
+    const minute = Number(get("hour")) * 60 + Number(get("minute"));
+    const [start, end] = range;
+    return start <= end ? minute >= start && minute < end : minute >= start || minute < end;
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The compliance pipeline: picks the profile for an envelope, runs its stages
+ * in order and turns their verdicts into one Decision. A policy set is swapped
+ * in whole (one reference), so an evaluation in flight finishes on the policy
+ * it started with and a reload never exposes half a policy.
+ */
+import type { Envelope } from "../model/envelope.js";
+import type { Logger } from "../log.js";
+import { contentOf, withContent } from "./content.js";
+import type { CompiledProfile, PolicySet } from "./policy/compile.js";
+import { EXTERNAL_PREFIX } from "./policy/compile.js";
+import type { Stage, Verdict } from "./stage.js";
+import { externalStage } from "./stages/external.js";
+import { LimitState, limitsStage } from "./stages/limits.js";
+import { rulesStage } from "./stages/rules.js";
+import { wallsStage } from "./stages/walls.js";
+import type { Compliance, CopyTarget, Decision, DeliveryError, VerdictRecord } from "./types.js";
+
+export const BLOCK_TEXT = "This message was blocked by compliance policy.";
+export const QUARANTINE_TEXT = "This message is held for compliance review.";
+
+interface Active {
+  set: PolicySet;
+  stages: Map<string, Stage>;
+}
+
+export interface Trace {
+  decision: Decision;
+  /** The profile that chose the stages, or undefined for the default chain. */
+  profile: string | undefined;
+  stages: string[];
+}
+
+export interface PipelineOptions {
+  log: Logger;
+  /** Token buckets shared across reloads. */
+  limits?: LimitState;
+  /** Told of every decision, for metrics. */
+  observe?: (decision: Decision, seconds: number) => void;
+}
+
+export class CompliancePipeline implements Compliance {
+  private active: Active;
+  private readonly plugins = new Map<string, Stage>();
+  private readonly limitState: LimitState;
+
+  constructor(set: PolicySet, private readonly opts: PipelineOptions) {
+    this.limitState = opts.limits ?? new LimitState();
+    this.active = this.build(set);
+  }
+
+  get policy(): PolicySet {
+    return this.active.set;
+  }
+
+  get version(): string {
+    return this.active.set.version;
+  }
+
+  /** Adds a plug-in stage that profiles can list by its name (load policies naming it with extraStages). */
+  registerStage(stage: Stage): void {
+    this.plugins.set(stage.name, stage);
+    this.active.stages.set(stage.name, stage);
+  }
+
+  /** Swaps in a new policy set; evaluations already running keep the old one. */
+  use(set: PolicySet): void {
+    this.active = this.build(set);
+  }
+
+  private build(set: PolicySet): Active {
+    const stages = new Map<string, Stage>([
+      ["limits", limitsStage(set.limits, this.limitState)],
+      ["walls", wallsStage(set.walls)],
+      ["rules", rulesStage("rules", set.rules)],
+      ["lexicons", rulesStage("lexicons", set.rules)],
+      ...this.plugins,
+    ]);
+    for (const x of set.externals) {
+      if (x.def.enabled) stages.set(EXTERNAL_PREFIX + x.def.id, externalStage(x.def, { log: this.opts.log, policyVersion: set.version }));
+    }
+    return { set, stages };
+  }
+
+  profileFor(envelope: Envelope, set: PolicySet = this.active.set): CompiledProfile | undefined {
+    return set.profiles.find((p) => p.matches(envelope));
+  }
+
+  async evaluate(envelope: Envelope): Promise<Decision> {
+    return (await this.trace(envelope)).decision;
+  }
+
+  /** Evaluates as of `now` and says which profile and stages ran (for `demarc policy test`). */
+  async trace(envelope: Envelope, now = Date.now()): Promise<Trace> {
+    const started = performance.now();
+    const { set, stages } = this.active;
+    const profile = this.profileFor(envelope, set);
+    const chain = profile ? profile.def.stages : set.defaultStages;
+    const verdicts: VerdictRecord[] = [];
+    const copies: CopyTarget[] = [];
+    const disclaimers: Extract<Verdict, { action: "disclaimer" }>[] = [];
+    let current = envelope;
+    let stop: { error: DeliveryError; quarantined: boolean } | undefined;
+    for (const name of chain) {
+      const stage = stages.get(name);
+      if (!stage) continue;
+      let out: Verdict[];
+      try {
+        out = await stage.evaluate({ envelope: current, now });
+      } catch (err) {
+        // A stage that throws is a bug; fail closed rather than let the message through unchecked.
+        this.opts.log.error({ id: envelope.id, stage: name, err: (err as Error).message }, "compliance stage failed; blocking");
+        verdicts.push({ stage: name, action: "block", reason: "stage failed" });
+        stop = { error: { condition: "internal-server-error", type: "wait" }, quarantined: false };
+        break;
+      }
+      for (const v of out) {
+        verdicts.push(record(name, v));
+        if (v.shadow) continue;
+        if (v.action === "block") {
+          stop = { error: { condition: "policy-violation", type: "modify", text: v.reason ?? BLOCK_TEXT, ...v.error }, quarantined: false };
+        } else if (v.action === "quarantine") {
+          stop = { error: { condition: "policy-violation", type: "cancel", text: QUARANTINE_TEXT }, quarantined: true };
+        } else if (v.action === "redact") {
+          current = withContent(current, v.body);
+        } else if (v.action === "tag") {
+          current = { ...current, tags: [...new Set([...(current.tags ?? []), ...v.tags])] };
+        } else if (v.action === "disclaimer") {
+          disclaimers.push(v);
+        } else if (v.action === "copy") {
+          copies.push({ to: v.to, ruleId: v.ruleId });
+        }
+        if (stop) break;
+      }
+      if (stop) break;
+    }
+    if (!stop) current = applyDisclaimers(current, disclaimers);
+    const decision: Decision = {
+      deliver: !stop,
+      envelope: current,
+      policyVersion: set.version,
+      verdicts,
+      ...(stop ? { error: stop.error } : {}),
+      ...(stop?.quarantined ? { quarantined: true } : {}),
+      ...(copies.length ? { copies } : {}),
+    };
+    this.opts.observe?.(decision, (performance.now() - started) / 1000);
+    return { decision, profile: profile?.def.id, stages: chain };
+  }
+}
+
+function record(stage: string, v: Verdict): VerdictRecord {
+  const r: VerdictRecord = { stage, ruleId: v.ruleId, action: v.action };
+  if (v.reason) r.reason = v.reason;
+  if (v.shadow) r.shadow = true;
+  if (v.action === "redact") r.detail = `${v.count} redacted`;
+  else if (v.action === "tag") r.detail = v.tags.join(",");
+  else if (v.action === "copy") r.detail = `copy to ${v.to}`;
+  else if (v.action === "disclaimer") r.detail = v.position;
+  return r;
+}
+
+/** Each disclaimer once, on messages that have a body; never on presence. */
+function applyDisclaimers(env: Envelope, list: Extract<Verdict, { action: "disclaimer" }>[]): Envelope {
+  const text = contentOf(env);
+  if (!list.length || env.kind === "presence" || text === undefined) return env;
+  let body = text;
+  for (const d of new Map(list.map((d) => [d.text, d])).values()) {
+    body = d.position === "prepend" ? `${d.text}\n\n${body}` : `${body}\n\n${d.text}`;
+  }
+  return withContent(env, body);
+}

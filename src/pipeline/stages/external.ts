@@ -1,0 +1,101 @@
+/**
+ * An external compliance server (the design guide's blocking third-party
+ * compliance interface) over HTTP: the envelope goes out as JSON in a POST,
+ * a verdict comes back as JSON. When the server is slow, down or answers
+ * nonsense, the stage fails open (allow, recorded) or closed (block) as its
+ * policy says; either way the verdict names the server and why.
+ */
+import { z } from "zod";
+import type { Envelope } from "../../model/envelope.js";
+import type { Logger } from "../../log.js";
+import { contentOf } from "../content.js";
+import type { ExternalDef } from "../policy/schema.js";
+import type { Stage, Verdict } from "../stage.js";
+
+/** What the server answers: one verdict, or a list under "verdicts". */
+const verdictSchema = z.object({
+  verdict: z.enum(["allow", "block", "quarantine", "redact", "tag", "disclaimer", "copy"]),
+  reason: z.string().max(2000).optional(),
+  rule_id: z.string().max(200).optional(),
+  /** redact: the whole body as it should read. */
+  body: z.string().optional(),
+  tags: z.array(z.string().max(64)).optional(),
+  text: z.string().max(2000).optional(),
+  position: z.enum(["append", "prepend"]).optional(),
+  to: z.string().optional(),
+});
+const responseSchema = z.union([verdictSchema, z.object({ verdicts: z.array(verdictSchema).max(50) })]);
+type Answer = z.infer<typeof verdictSchema>;
+
+export const UNAVAILABLE_TEXT = "The compliance check is unavailable; try again later.";
+
+/** The JSON the server receives: the canonical envelope without the raw wire text. */
+export function requestBody(env: Envelope, policyVersion: string): string {
+  const { original: _omit, ...envelope } = env;
+  return JSON.stringify({ envelope, policy_version: policyVersion });
+}
+
+export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersion: string }): Stage {
+  let lastWarn = 0;
+  const unreachable = (envelope: Envelope, why: string): Verdict[] => {
+    const now = Date.now();
+    if (now - lastWarn > 10_000) {
+      lastWarn = now;
+      deps.log.warn({ server: def.id, id: envelope.id, why, mode: def.on_unreachable }, "external compliance server unavailable");
+    }
+    const reason = `${def.id} unavailable (${why}): ${def.on_unreachable}`;
+    if (def.on_unreachable === "fail-open") return [{ action: "allow", ruleId: def.id, shadow: def.shadow, reason }];
+    return [{ action: "block", ruleId: def.id, shadow: def.shadow, reason: UNAVAILABLE_TEXT, error: { condition: "internal-server-error", type: "wait" } }];
+  };
+  return {
+    name: `external:${def.id}`,
+    async evaluate({ envelope }): Promise<Verdict[]> {
+      let res: Response;
+      let raw: unknown;
+      try {
+        res = await fetch(def.url, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json", ...def.headers },
+          body: requestBody(envelope, deps.policyVersion),
+          signal: AbortSignal.timeout(def.timeout_ms),
+        });
+        if (!res.ok) {
+          await res.body?.cancel();
+          return unreachable(envelope, `HTTP ${res.status}`);
+        }
+        raw = await res.json();
+      } catch (err) {
+        const e = err as Error;
+        const why = e.name === "TimeoutError" ? `no answer within ${def.timeout_ms} ms` : e.name === "SyntaxError" ? "answer is not JSON" : connectionError(e);
+        return unreachable(envelope, why);
+      }
+      const parsed = responseSchema.safeParse(raw);
+      if (!parsed.success) return unreachable(envelope, "answer is not a verdict");
+      const answers = "verdicts" in parsed.data ? parsed.data.verdicts : [parsed.data];
+      return answers.flatMap((a) => toVerdict(a, def, envelope));
+    },
+  };
+}
+
+function connectionError(e: Error): string {
+  const code = (e.cause as NodeJS.ErrnoException | undefined)?.code;
+  return code ? `connection failed: ${code}` : "connection failed";
+}
+
+function toVerdict(a: Answer, def: ExternalDef, env: Envelope): Verdict[] {
+  const base = { ruleId: a.rule_id ? `${def.id}/${a.rule_id}` : def.id, shadow: def.shadow, reason: a.reason };
+  switch (a.verdict) {
+    case "allow":
+    case "block":
+    case "quarantine":
+      return [{ ...base, action: a.verdict }];
+    case "redact":
+      return a.body !== undefined && a.body !== contentOf(env) ? [{ ...base, action: "redact", body: a.body, count: 1 }] : [];
+    case "tag":
+      return a.tags?.length ? [{ ...base, action: "tag", tags: a.tags }] : [];
+    case "disclaimer":
+      return a.text ? [{ ...base, action: "disclaimer", text: a.text, position: a.position ?? "append" }] : [];
+    case "copy":
+      return a.to && /^[^@\s/]+@[^@\s/]+$/.test(a.to) ? [{ ...base, action: "copy", to: a.to }] : [];
+  }
+}
