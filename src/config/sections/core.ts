@@ -7,5 +7,40 @@ export const coreSection = z
     max_contacts: z.number().int().min(1).max(100_000).default(200),
     /** Max users watching one user's presence. */
     max_watchers: z.number().int().min(1).max(100_000).default(200),
+    /**
+     * Presence groups: members are bare JIDs or "*@domain". A user may also
+     * carry a group on their account (demarc users add --group).
+     */
+    groups: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "group names are letters, digits, _ . - (at most 64)"),
+        z.object({ members: z.array(z.string().min(1)).default([]) }).strict(),
+      )
+      .default({}),
+    /** Who may watch whom, between groups ("*" = anyone); first match wins. */
+    watch_rules: z
+      .array(
+        z
+          .object({
+            watcher: z.string().min(1),
+            watched: z.string().min(1),
+            allow: z.boolean(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** When no rule matches. */
+    default_watch: z.enum(["allow", "deny"]).default("allow"),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    v.watch_rules.forEach((r, i) => {
+      for (const key of ["watcher", "watched"] as const) {
+        if (r[key] !== "*" && !(r[key] in v.groups)) {
+          ctx.addIssue({ code: "custom", path: ["watch_rules", i, key], message: `unknown presence group "${r[key]}"` });
+        }
+      }
+    });
+  });
+
+export type CoreConfig = z.infer<typeof coreSection>;

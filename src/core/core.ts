@@ -1,0 +1,167 @@
+/**
+ * The presence core: an in-process library with no sockets. Devices connect
+ * through CoreSession; everything a user sends to another user passes the
+ * router (compliance, archive) and comes back through deliver(), the router's
+ * internal DeliveryTarget, which only delivers and never routes the same
+ * envelope again.
+ */
+import { bareOf } from "../model/envelope.js";
+import type { Envelope, SecurityContext } from "../model/envelope.js";
+import type { RichPresence } from "../model/presence.js";
+import { parseJid, formatJid } from "../model/jid.js";
+import { DeliveryFailure, type DeliveryTarget } from "../pipeline/types.js";
+import type { Logger } from "../log.js";
+import { CoreError } from "./errors.js";
+import { MessageService } from "./messages.js";
+import { PresencePolicy } from "./policy.js";
+import { PresenceService } from "./presence.js";
+import { RosterService } from "./roster.js";
+import { CoreSession } from "./session.js";
+import { Shared, type CoreStats } from "./shared.js";
+import { MemoryStore, type CoreStore } from "./store.js";
+import { Device, UserDirectory, type UserState } from "./user.js";
+import type { DeviceSink, Limits, PresenceSource, RouteFn } from "./types.js";
+
+export interface CoreOptions {
+  domains: string[];
+  store?: CoreStore | undefined;
+  limits?: Partial<Limits> | undefined;
+  policy?: PresencePolicy | undefined;
+  /** The router's route(); without one, hosted users reach each other directly and partners are unreachable. */
+  route?: RouteFn | undefined;
+  log?: Pick<Logger, "warn" | "debug" | "error"> | undefined;
+}
+
+export class PresenceCore implements DeliveryTarget {
+  readonly users: UserDirectory;
+  /** @internal the parts, for CoreSession */
+  readonly parts: { s: Shared; presence: PresenceService; roster: RosterService; messages: MessageService };
+
+  constructor(opts: CoreOptions) {
+    const store = opts.store ?? new MemoryStore();
+    const policy = opts.policy ?? PresencePolicy.allowAll();
+    this.users = new UserDirectory(store, policy);
+    const limits: Limits = { maxContacts: opts.limits?.maxContacts ?? 200, maxWatchers: opts.limits?.maxWatchers ?? 200 };
+    const s = new Shared(new Set(opts.domains.map((d) => d.toLowerCase())), store, this.users, limits, policy, opts.route, opts.log);
+    const presence = new PresenceService(s);
+    this.parts = { s, presence, roster: new RosterService(s, presence), messages: new MessageService(s) };
+    s.deliverLocal = (e) => this.deliver(e);
+  }
+
+  get store(): CoreStore {
+    return this.parts.s.store;
+  }
+  get stats(): CoreStats {
+    return this.parts.s.stats;
+  }
+  get limits(): Limits {
+    return this.parts.s.limits;
+  }
+
+  useRoute(route: RouteFn | undefined): void {
+    this.parts.s.route = route;
+  }
+
+  /** New policy on reload; group membership of loaded users is recomputed. */
+  async usePolicy(policy: PresencePolicy): Promise<void> {
+    this.parts.s.policy = policy;
+    for (const u of this.users.values()) {
+      const account = await this.store.getUser(u.jid);
+      u.groups.splice(0, u.groups.length, ...policy.groupsOf(u.jid, account?.group));
+    }
+  }
+
+  isHosted(jid: string): boolean {
+    return this.parts.s.isHosted(jid);
+  }
+
+  /**
+   * A device comes online (after resource binding). A resource already in use
+   * is taken over: the old session is told "conflict" (RFC 6120 7.7.2.2).
+   */
+  async connect(jid: string, resource: string, sink: DeviceSink, security?: SecurityContext): Promise<CoreSession> {
+    const bare = formatJid(parseJid(jid), true);
+    const u = await this.users.load(bare);
+    if (!u) throw new CoreError("item-not-found", "cancel", `no account ${bare}`);
+    const old = u.devices.get(resource);
+    if (old) {
+      this.parts.s.push(old, { kind: "closed", reason: "conflict" });
+      this.disconnect(old);
+    }
+    const d = new Device(u, resource, `${bare}/${resource}`, sink, security);
+    u.devices.set(resource, d);
+    return new CoreSession(this, d);
+  }
+
+  /** @internal used by CoreSession.close */
+  disconnect(d: Device): void {
+    const u = d.user;
+    if (u.devices.get(d.resource) !== d) return;
+    if (d.available) this.parts.presence.update(d, { state: "offline" }, d.priority);
+    u.devices.delete(d.resource);
+    for (const [peer, res] of u.pins) if (res === d.resource) u.pins.delete(peer);
+  }
+
+  /** The router's internal target: envelopes for hosted users, after compliance and archive. */
+  async deliver(e: Envelope): Promise<void> {
+    if (!this.isHosted(e.to)) throw new DeliveryFailure({ condition: "item-not-found", type: "cancel", text: "not a hosted domain" });
+    switch (e.kind) {
+      case "message":
+        return this.parts.messages.deliver(e);
+      case "presence":
+        return this.parts.presence.inbound(e);
+      case "subscription":
+        return this.parts.roster.inbound(e);
+      default:
+        throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel" });
+    }
+  }
+
+  /** The user's aggregate rich presence. */
+  presenceOf(jid: string): RichPresence {
+    const u = this.users.peek(bareOf(jid));
+    return u ? this.parts.presence.aggregateOf(u) : { state: "offline" };
+  }
+
+  /** Phone, calendar or manual state for a user; undefined clears the source. */
+  async setSource(jid: string, source: PresenceSource, presence: RichPresence | undefined): Promise<void> {
+    const u = await this.users.load(bareOf(jid));
+    if (!u) throw new CoreError("item-not-found", "cancel", `no account ${bareOf(jid)}`);
+    if (presence) u.sources.set(source, presence);
+    else u.sources.delete(source);
+    for (const d of u.devices.values()) if (d.available) this.parts.presence.broadcast(d);
+    this.parts.presence.aggregateChanged(u);
+  }
+
+  /** XEP-0191: block or unblock; blocked entities lose our presence at once. */
+  async setBlocked(u: UserState, jids: string[], blocked: boolean): Promise<void> {
+    const list = blocked ? jids.filter((j) => !u.blocks.has(j)) : jids.length ? jids.filter((j) => u.blocks.has(j)) : [...u.blocks];
+    if (list.length === 0) return;
+    await this.store.setBlocked(u.jid, list, blocked);
+    for (const j of list) {
+      if (blocked) {
+        // XEP-0191 3.3: the blocked entity receives unavailable presence.
+        if (u.online) this.parts.presence.sendCurrent(u, j, true);
+        u.blocks.add(j);
+      } else {
+        u.blocks.delete(j);
+        const item = u.roster.get(j);
+        if (item && (item.subscription === "from" || item.subscription === "both")) this.parts.presence.sendCurrent(u, j);
+      }
+    }
+    for (const d of u.devices.values()) if (d.interested) this.parts.s.push(d, { kind: "block-push", jids: list, blocked });
+  }
+
+  /** Account removal: sessions end, state leaves memory. */
+  async removeAccount(jid: string): Promise<boolean> {
+    const u = this.users.peek(bareOf(jid));
+    if (u) {
+      for (const d of [...u.devices.values()]) {
+        this.parts.s.push(d, { kind: "closed", reason: "removed" });
+        this.disconnect(d);
+      }
+      this.users.forget(u.jid);
+    }
+    return this.store.removeUser(bareOf(jid));
+  }
+}

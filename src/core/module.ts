@@ -1,0 +1,47 @@
+/**
+ * The core as a gateway module (single-box mode): the knex store in the
+ * archive's database, published as service "core" and installed as the
+ * router's internal target.
+ */
+import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import type { CoreConfig } from "../config/sections/core.js";
+import { PresenceCore } from "./core.js";
+import { KnexStore } from "./knex-store.js";
+import { PresencePolicy } from "./policy.js";
+
+export function policyFromConfig(cfg: CoreConfig): PresencePolicy {
+  return new PresencePolicy({
+    groups: cfg.groups,
+    watchRules: cfg.watch_rules,
+    defaultAllow: cfg.default_watch === "allow",
+  });
+}
+
+export function coreModule(): GatewayModule & { core?: PresenceCore } {
+  const mod: GatewayModule & { core?: PresenceCore } = {
+    name: "core",
+    async start(ctx: GatewayContext) {
+      if (ctx.config.mode !== "single-box") return;
+      const cfg = ctx.config.core;
+      const core = new PresenceCore({
+        domains: ctx.config.domains,
+        store: new KnexStore(ctx.db),
+        limits: { maxContacts: cfg.max_contacts, maxWatchers: cfg.max_watchers },
+        policy: policyFromConfig(cfg),
+        route: (e) => ctx.router.route(e),
+        log: ctx.log.child({ module: "core" }),
+      });
+      mod.core = core;
+      ctx.services.set("core", core);
+      ctx.router.useInternal(core);
+      ctx.log.info({ domains: ctx.config.domains }, "presence core ready");
+    },
+    async reload(ctx: GatewayContext) {
+      if (mod.core) await mod.core.usePolicy(policyFromConfig(ctx.config.core));
+    },
+    async stop() {
+      // Sessions are closed by the access modules, which stop first.
+    },
+  };
+  return mod;
+}

@@ -1,0 +1,67 @@
+/**
+ * Presence policy: who may watch whom. Users belong to presence groups (from
+ * the config's member lists or their own account record); ordered watch rules
+ * between groups allow or deny watching, first match wins, then the default.
+ * Per-user block lists (XEP-0191 semantics) are checked beside the rules.
+ */
+export interface WatchRule {
+  /** Group of the watcher, or "*" for anyone. */
+  watcher: string;
+  /** Group of the user being watched, or "*". */
+  watched: string;
+  allow: boolean;
+}
+
+export interface PolicyConfig {
+  groups: Record<string, { members: string[] }>;
+  watchRules: WatchRule[];
+  defaultAllow: boolean;
+}
+
+export type WatchVerdict = { allowed: true } | { allowed: false; reason: string };
+
+export class PresencePolicy {
+  private readonly exact = new Map<string, string[]>();
+  /** "*@domain" members: everyone at that domain. */
+  private readonly byDomain = new Map<string, string[]>();
+
+  constructor(private readonly cfg: PolicyConfig) {
+    for (const [name, g] of Object.entries(cfg.groups)) {
+      for (const raw of g.members) {
+        const m = raw.toLowerCase();
+        const map = m.startsWith("*@") ? this.byDomain : this.exact;
+        const key = m.startsWith("*@") ? m.slice(2) : m;
+        map.set(key, [...(map.get(key) ?? []), name]);
+      }
+    }
+  }
+
+  static allowAll(): PresencePolicy {
+    return new PresencePolicy({ groups: {}, watchRules: [], defaultAllow: true });
+  }
+
+  get isTrivial(): boolean {
+    return this.cfg.watchRules.length === 0 && this.cfg.defaultAllow;
+  }
+
+  /** Groups of a bare JID: config membership plus the group on the account record. */
+  groupsOf(bare: string, accountGroup?: string | undefined): string[] {
+    const at = bare.indexOf("@");
+    const domain = at >= 0 ? bare.slice(at + 1) : bare;
+    const out = [...(this.exact.get(bare) ?? []), ...(this.byDomain.get(domain) ?? [])];
+    if (accountGroup && !out.includes(accountGroup)) out.push(accountGroup);
+    return out;
+  }
+
+  mayWatch(watcherGroups: string[], watchedGroups: string[]): WatchVerdict {
+    if (this.isTrivial) return { allowed: true };
+    for (const r of this.cfg.watchRules) {
+      const w = r.watcher === "*" || watcherGroups.includes(r.watcher);
+      const t = r.watched === "*" || watchedGroups.includes(r.watched);
+      if (w && t) {
+        return r.allow ? { allowed: true } : { allowed: false, reason: `presence policy: ${r.watcher} may not watch ${r.watched}` };
+      }
+    }
+    return this.cfg.defaultAllow ? { allowed: true } : { allowed: false, reason: "presence policy: watching is not allowed by default" };
+  }
+}
