@@ -45,7 +45,7 @@ export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersi
     }
     const reason = `${def.id} unavailable (${why}): ${def.on_unreachable}`;
     if (def.on_unreachable === "fail-open") return [{ action: "allow", ruleId: def.id, shadow: def.shadow, reason }];
-    return [{ action: "block", ruleId: def.id, shadow: def.shadow, reason: UNAVAILABLE_TEXT, error: { condition: "internal-server-error", type: "wait" } }];
+    return [{ action: "block", ruleId: def.id, shadow: def.shadow, reason, error: { condition: "internal-server-error", type: "wait", text: UNAVAILABLE_TEXT } }];
   };
   return {
     name: `external:${def.id}`,
