@@ -66,10 +66,14 @@ function isSipState(s: string): s is SipState {
   return (SIP_STATES as readonly string[]).includes(s);
 }
 
+/** Rich state names (what xmpp-* profiles send) as SIP partner states. */
+const RICH_AS_SIP: Record<string, SipState> = { dnd: "do-not-disturb", "in-a-meeting": "meeting" };
+
 /** The PIDF document for one presentity, rendered for a partner profile. */
 export function toPidf(entity: string, p: RichPresence, profile: Profile): string {
   const sent = activeStateMap().send(profile, p.state);
-  const r = RENDER[isSipState(sent) ? sent : "away"];
+  const state = RICH_AS_SIP[sent] ?? sent;
+  const r = RENDER[isSipState(state) ? state : "away"];
   const note = p.note ? `<note>${esc(p.note)}</note>` : "";
   const person: string[] = [];
   if (r.activity) person.push(`<rpid:activities><rpid:${r.activity}/></rpid:activities>`);

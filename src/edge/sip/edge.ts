@@ -1,0 +1,182 @@
+/**
+ * The SIP edge's shared state and request dispatch: checks every request
+ * (RFC 3261 8.2: headers, method, Max-Forwards), applies the per-address
+ * budget, absorbs retransmissions, and hands each method to its handler.
+ * Responses go to the client transactions. Outbound flows to partners are
+ * found through DNS (RFC 3263 order as configured) and checked per RFC 5922.
+ */
+import { randomUUID } from "node:crypto";
+import type { TLSSocket } from "node:tls";
+import type { SipMessage } from "sip";
+import type { Logger } from "../../log.js";
+import type { LoadedConfig } from "../../config/load.js";
+import type { Router } from "../../pipeline/router.js";
+import type { TrustStore } from "../../tls/trust.js";
+import { discover, type Resolver } from "../dns/resolver.js";
+import { UnavailableError } from "../../errors.js";
+import type { FramingError } from "./framing.js";
+import type { Flow, TransportName } from "./flow.js";
+import { AddressLimiter } from "./limits.js";
+import { ALLOW_HEADER, KNOWN_METHODS, missingHeader, response } from "./message.js";
+import { ClientTransactions, ServerTransactions } from "./transactions.js";
+import type { SipTransports } from "./transport.js";
+import { PartnerGate } from "./peers.js";
+import { DialogStore } from "./dialogs.js";
+
+export type Respond = (rs: SipMessage) => void;
+export type RequestHandler = (rq: SipMessage, flow: Flow, respond: Respond) => Promise<void>;
+
+export interface EdgeStats {
+  requests: number;
+  refused: number;
+  malformed: number;
+}
+
+export class SipEdge {
+  readonly server: ServerTransactions;
+  readonly client: ClientTransactions;
+  readonly gate: PartnerGate;
+  readonly dialogs: DialogStore;
+  readonly stats: EdgeStats = { requests: 0, refused: 0, malformed: 0 };
+  private limiter: AddressLimiter;
+  private readonly handlers = new Map<string, RequestHandler>();
+  transports!: SipTransports;
+  /** Listening ports per transport, for Contact headers. */
+  readonly ports: Partial<Record<TransportName, number>> = {};
+
+  constructor(
+    public cfg: LoadedConfig,
+    readonly log: Logger,
+    readonly router: Router,
+    private readonly trust: () => TrustStore | undefined,
+    private readonly resolver: () => Resolver | undefined,
+  ) {
+    const t = { t1: cfg.sip.timers.t1_ms, t2: cfg.sip.timers.t2_ms };
+    this.server = new ServerTransactions(t);
+    this.client = new ClientTransactions(t);
+    this.gate = new PartnerGate(cfg, trust);
+    this.dialogs = new DialogStore(100_000);
+    this.limiter = new AddressLimiter({ perSecond: cfg.sip.limits.requests_per_second, burst: cfg.sip.limits.burst });
+  }
+
+  update(cfg: LoadedConfig): void {
+    this.cfg = cfg;
+    this.gate.update(cfg);
+    this.limiter = new AddressLimiter({ perSecond: cfg.sip.limits.requests_per_second, burst: cfg.sip.limits.burst });
+  }
+
+  on(method: string, handler: RequestHandler): void {
+    this.handlers.set(method, handler);
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  /** Our host for Contact and Warning: the hosted domain the request named, else the first. */
+  hostFor(domain?: string): string {
+    return domain && this.gate.isHosted(domain) ? domain : this.cfg.domains[0]!;
+  }
+
+  contactFor(user: string, flow: Flow): string {
+    const port = this.ports[flow.transport] ?? flow.local.port;
+    const transport = flow.transport === "UDP" ? "" : `;transport=${flow.transport.toLowerCase()}`;
+    return `sip:${user}@${flow.local.address}:${port}${transport}`;
+  }
+
+  onFramingError(error: FramingError, flow: Flow): void {
+    this.stats.malformed++;
+    this.log.debug({ flow: flow.id, remote: flow.remoteAddress, status: error.status }, "unframeable SIP input");
+    const m = error.message;
+    // A response needs a Via to travel by (RFC 3261 18.2.2); without one the flow just closes.
+    if (m?.method && m.method !== "ACK" && Array.isArray(m.headers.via) && m.headers.via.length) {
+      flow.send(response(m, error.status, error.reason));
+    }
+  }
+
+  onMessage(m: SipMessage, flow: Flow): void {
+    if (m.status !== undefined) {
+      if (!this.client.onResponse(m)) this.log.debug({ flow: flow.id, status: m.status }, "stray SIP response dropped");
+      return;
+    }
+    this.stats.requests++;
+    // Every request counts against its address's budget, well-formed or not.
+    const admission = this.limiter.admit(flow.remoteAddress);
+    const missing = missingHeader(m);
+    if (admission !== "ok") {
+      this.stats.refused++;
+      if (admission === "cut") flow.close();
+      else if (!missing && m.method !== "ACK") flow.send(response(m, 503, "Service Unavailable", { headers: { "retry-after": 5 } }));
+      return;
+    }
+    if (missing) {
+      this.stats.malformed++;
+      if (missing !== "Via" && m.headers.via?.length && m.method !== "ACK") flow.send(response(m, 400, `Missing or Malformed ${missing}`));
+      else if (flow.transport !== "UDP") flow.close();
+      return;
+    }
+    const respond = this.server.begin(m, flow);
+    if (!respond) return;
+    const method = m.method!.toUpperCase();
+    // RFC 3261 16.3 / 8.2: a request with Max-Forwards 0 that we would forward is refused.
+    const mf = m.headers["max-forwards"];
+    if (mf !== undefined && Number(mf) <= 0 && method !== "OPTIONS") {
+      respond(response(m, 483, "Too Many Hops"));
+      return;
+    }
+    const handler = this.handlers.get(method);
+    if (!handler) {
+      // RFC 3261 8.2.1: 405 with Allow for methods we know; 501 for the rest.
+      if (KNOWN_METHODS.has(method)) respond(response(m, 405, "Method Not Allowed", { headers: { allow: ALLOW_HEADER } }));
+      else respond(response(m, 501, "Not Implemented", { headers: { allow: ALLOW_HEADER } }));
+      return;
+    }
+    handler(m, flow, respond).catch((err: unknown) => {
+      this.log.error({ method, flow: flow.id, err: (err as Error).message }, "SIP request handler failed");
+      respond(response(m, 500, "Server Internal Error"));
+    });
+  }
+
+  /** A flow to a partner domain: pooled, or found through DNS and opened. */
+  async partnerFlow(domain: string): Promise<Flow> {
+    for (const t of ["TLS", "TCP", "UDP"] as const) {
+      const f = this.transports.pooled(domain, t);
+      if (f) return f;
+    }
+    const resolver = this.resolver();
+    if (!resolver) throw new UnavailableError("E_NO_RESOLVER", "no DNS resolver");
+    const candidates = await discover(resolver, domain, this.cfg.sip.discovery, 5061);
+    const plain = this.cfg.sip.trust_plain_transports;
+    const problems: string[] = [];
+    for (const c of candidates) {
+      const transport = transportOf(c.service);
+      if (transport !== "TLS" && !plain) continue;
+      try {
+        return await this.transports.connect(domain, transport, c.address, c.port, (s) => this.verifyServer(domain, s));
+      } catch (err) {
+        problems.push(`${c.address}:${c.port}/${transport}: ${(err as Error).message}`);
+      }
+    }
+    throw new UnavailableError("E_SIP_CONNECT", `no SIP route to ${domain}${problems.length ? ` (${problems.join("; ")})` : ""}`);
+  }
+
+  private verifyServer(domain: string, s: TLSSocket): string | undefined {
+    const trust = this.trust();
+    if (!trust) return "no trust store";
+    const v = trust.assess({
+      domain,
+      service: "sip",
+      cert: s.getPeerX509Certificate(),
+      chainAuthorized: s.authorized,
+      chainError: s.authorizationError ? String(s.authorizationError) : undefined,
+    });
+    return v.ok ? undefined : `certificate not accepted for ${domain}: ${v.reason ?? "identity mismatch"}`;
+  }
+}
+
+/** RFC 3263 4.1 / Lync federation: which transport an SRV service names; fallback is TLS on 5061. */
+export function transportOf(service: string): TransportName {
+  if (service.startsWith("_sip._tcp")) return "TCP";
+  if (service.startsWith("_sip._udp")) return "UDP";
+  return "TLS";
+}
