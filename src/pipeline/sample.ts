@@ -45,7 +45,8 @@ export function readSample(path: string): { envelope: Envelope; at: number } {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = issue.code === "unrecognized_keys" ? issue.keys[0]! : issue.path.join(".");
-    const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number] } | undefined;
+    const at = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]!] : issue.path;
+    const node = doc.getIn(at as (string | number)[], true) as { range?: [number] } | undefined;
     const line = node?.range ? `:${lines.linePos(node.range[0]).line}` : "";
     throw new ConfigError(`${path}${line}: ${key || "(top level)"}: ${issue.code === "unrecognized_keys" ? "unknown key" : issue.message}`);
   }

@@ -1,0 +1,64 @@
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { demarcCommand, ROOT, workdir } from "../helpers/demarc.js";
+
+const shipped = join(ROOT, "policies");
+
+describe("demarc policy", () => {
+  it("lint: the shipped examples pass with a summary and version", async () => {
+    const r = await demarcCommand(["policy", "lint", shipped], { cwd: ROOT });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^policies: OK: \d+ files, \d+ rules, 3 lexicons, 2 walls, 3 limits, 1 external server, 3 profiles; version [0-9a-f]{16}\n$/);
+  });
+
+  it("lint: every problem is listed as FILE:LINE: rule ID: problem, exit 78", async () => {
+    const { dir } = workdir();
+    mkdirSync(join(dir, "policies"));
+    writeFileSync(join(dir, "policies", "10-dlp.yaml"), "kind: policy\nrules:\n  - id: r1\n    then: { action: shred }\n");
+    writeFileSync(join(dir, "policies", "20-x.yaml"), "kind: lexicn\n");
+    const r = await demarcCommand(["policy", "lint"], { cwd: dir });
+    expect(r.code).toBe(78);
+    expect(r.stderr.split("\n")).toEqual([
+      "policies/10-dlp.yaml:4: rule r1: rules.0.then.action: action must be one of allow, block, redact, quarantine, tag, disclaimer, copy",
+      'policies/20-x.yaml:1: kind: unknown kind "lexicn" (one of policy, lexicon, state-map)',
+      "demarc: 2 problems found; nothing was loaded",
+      "",
+    ]);
+  });
+
+  it("test: which rules fire, the verdict and the text the recipient sees", async () => {
+    const r = await demarcCommand(["policy", "test", "--message", join(shipped, "samples", "card-to-partner.yaml")], { cwd: ROOT });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Checked by: profile messages: limits -> walls -> rules -> lexicons");
+    expect(r.stdout).toMatch(/1\. redact-payment-cards: REDACT \(1 redacted\)/);
+    expect(r.stdout).toContain("Verdict: DELIVERED, with changes");
+    expect(r.stdout).toContain("  | Please charge my card [card number removed] for the invoice.");
+    expect(r.stdout).not.toContain("4111");
+
+    const b = await demarcCommand(["policy", "test", shipped, "-m", join(shipped, "samples", "research-to-trading.yaml")], { cwd: ROOT });
+    expect(b.stdout).toContain("1. wall-research-trading: BLOCK");
+    expect(b.stdout).toContain("Verdict: BLOCKED: not delivered");
+    expect(b.stdout).toContain("The sender is told: An information barrier prevents this conversation. (policy-violation)");
+  });
+
+  it("test: a bad sample names its file and key", async () => {
+    const { dir } = workdir();
+    writeFileSync(join(dir, "s.yaml"), "from: a@b\nto: c@d\ncolour: red\n");
+    const r = await demarcCommand(["policy", "test", shipped, "-m", join(dir, "s.yaml")], { cwd: dir });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/s\.yaml:3: colour: unknown key\n$/);
+  });
+
+  it("explain: a rule in plain words; an unknown id is a usage error", async () => {
+    const r = await demarcCommand(["policy", "explain", "dlp-draft-results", "--dir", shipped], { cwd: ROOT });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Rule dlp-draft-results  (policies/10-dlp-block.yaml, line");
+    expect(r.stdout).toContain("    - the message is outbound");
+    expect(r.stdout).toContain("  Mode: SHADOW: recorded in the archive, not enforced");
+    const u = await demarcCommand(["policy", "explain", "nope", "--dir", shipped], { cwd: ROOT });
+    expect(u.code).toBe(64);
+    expect(u.stderr).toBe('demarc: no rule, wall, limit, lexicon, external server or profile has the id "nope"\n');
+  });
+});
