@@ -11,6 +11,10 @@ export const partnerEntry = z
     auth: z.array(z.enum(["certificate", "dialback"])).default(["certificate", "dialback"]),
     /** Certificates pinned for this partner (SHA-256 fingerprints). */
     pinned: z.array(z.string()).default([]),
+    /** Overrides s2s.rate for this partner (stanzas per second). */
+    rate: z.number().min(1).max(1_000_000).optional(),
+    /** Overrides s2s.max_stanza_bytes for this partner. */
+    max_stanza_bytes: z.number().int().min(4_096).max(16_777_216).optional(),
   })
   .strict();
 

@@ -1,0 +1,252 @@
+/**
+ * An inbound s2s stream (RFC 6120 sections 4-6, 8.1.2.1, 13): negotiate TLS,
+ * authenticate the peer's domain with SASL EXTERNAL (XEP-0178) or dialback
+ * (XEP-0220, receiving role), answer dialback verify requests for our own
+ * domains (authoritative role), and pass on stanzas whose 'from' domain was
+ * authenticated on this stream. Anything else ends the stream with the
+ * matching RFC 6120 stream error.
+ */
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { isValidDomain, parseJid, JidMalformedError } from "../../model/jid.js";
+import type { TrustStore } from "../../tls/trust.js";
+import { StreamError } from "./errors.js";
+import { XmppStream, newStreamId, type StreamOptions } from "./stream.js";
+import { inboundFeatures } from "./features.js";
+import { decodeAuthzid, failureElement, successElement } from "./sasl-external.js";
+import { answerVerify, resultResponse } from "./dialback.js";
+import type { PartnerPolicy, AuthMethod } from "./policy.js";
+import type { TlsAcceptor } from "./tls.js";
+import type { Element } from "./xml.js";
+import { NS_SASL, NS_SERVER, NS_TLS } from "./ns.js";
+
+export interface InboundEnv extends StreamOptions {
+  policy: PartnerPolicy;
+  trust: () => TrustStore;
+  tls: TlsAcceptor;
+  requireTls: boolean;
+  authTimeoutMs: number;
+  dialbackSecret: string;
+  /** Receiving role: ask the authoritative server of `remote` (via an outbound stream) whether the key is valid. */
+  verifyDialback(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean>;
+  /** How long reading from a partner must pause for its rate limit (0: none). */
+  rateDelay(domain: string): number;
+  onStanza(el: Element, session: InboundSession): void;
+}
+
+const STANZAS = new Set(["message", "presence", "iq"]);
+
+export class InboundSession extends XmppStream {
+  /** Stream id we assigned in our header, the one dialback keys are bound to. */
+  streamId = "";
+  localDomain: string | undefined;
+  /** The 'from' of the peer's header, when it sent one. */
+  claimedDomain: string | undefined;
+  /** Domains authenticated on this stream and how. */
+  readonly authenticated = new Map<string, AuthMethod>();
+  private saslDone = false;
+  private deadline: NodeJS.Timeout;
+  private readonly pendingDialback = new Set<string>();
+
+  constructor(
+    socket: Socket,
+    private readonly env: InboundEnv,
+    directTls: boolean,
+  ) {
+    super(socket, env);
+    this.secure = directTls;
+    // Section 13.12: an unauthenticated stream (and a header that never ends) gets a deadline.
+    this.deadline = setTimeout(() => this.fail(new StreamError("connection-timeout", "no domain authenticated in time"), this.headerAttrs()), env.authTimeoutMs);
+    this.deadline.unref();
+    this.parser.on("streamStart", (attrs) => this.onStreamStart(attrs));
+    this.parser.on("stanza", (el) => this.onElement(el));
+    this.parser.on("streamEnd", () => this.end());
+    this.on("closed", () => clearTimeout(this.deadline));
+  }
+
+  private headerAttrs() {
+    return { from: this.localDomain, to: this.claimedDomain };
+  }
+
+  private onStreamStart(attrs: Record<string, string>): void {
+    this.localDomain = undefined;
+    const to = (attrs.to ?? "").toLowerCase();
+    const from = attrs.from?.toLowerCase();
+    if (from !== undefined) this.claimedDomain = from;
+    if (this.env.policy.hosted(to)) this.localDomain = to;
+    // Section 4.8.2: the content namespace of a server stream.
+    if (attrs.xmlns !== NS_SERVER) return this.fail(new StreamError("invalid-namespace", `expected ${NS_SERVER}`), this.headerAttrs());
+    if (attrs.version !== "1.0") return this.fail(new StreamError("unsupported-version", "version 1.0 required"), this.headerAttrs());
+    if (!this.localDomain) return this.fail(new StreamError("host-unknown", to ? `${to} is not served here` : "no 'to' in the stream header"));
+    if (from !== undefined) {
+      if (!isValidDomain(from)) return this.fail(new StreamError("invalid-from", "the 'from' is not a domain"), this.headerAttrs());
+      const partner = this.env.policy.settings(from);
+      if (!partner.allowed) return this.fail(new StreamError("policy-violation", partner.reason), this.headerAttrs());
+    }
+    this.streamId = newStreamId();
+    this.sendHeader({ from: this.localDomain, to: from, id: this.streamId });
+    this.write(
+      inboundFeatures({
+        secure: this.secure,
+        tlsAvailable: true,
+        requireTls: this.env.requireTls,
+        saslDone: this.saslDone,
+        offerExternal: this.canUseCertificate(from),
+        offerDialback: from === undefined || this.env.policy.allows(from, "dialback"),
+      }),
+    );
+  }
+
+  /** XEP-0178 section 3: EXTERNAL is offered only when the certificate is acceptable for the claimed domain. */
+  private canUseCertificate(domain: string | undefined): boolean {
+    if (!this.secure || !domain || !this.env.policy.allows(domain, "certificate")) return false;
+    return this.assess(domain).ok;
+  }
+
+  private assess(domain: string) {
+    const s = this.socket as TLSSocket;
+    return this.env.trust().assess({
+      domain,
+      service: "xmpp-server",
+      cert: this.peerCertificate(),
+      chainAuthorized: s.authorized === true,
+      chainError: s.authorizationError ? String(s.authorizationError) : undefined,
+    });
+  }
+
+  private onElement(el: Element): void {
+    if (!this.localDomain || this.closed) return;
+    if (el.name === "starttls" && el.attrs.xmlns === NS_TLS) return void this.startTls();
+    if (el.name === "auth" && el.attrs.xmlns === NS_SASL) return this.saslExternal(el);
+    if (el.name === "db:verify") {
+      // Authoritative role: allowed before authentication (XEP-0220 section 2.1.3).
+      return this.write(answerVerify(el, this.env.dialbackSecret, (d) => this.env.policy.hosted(d)));
+    }
+    if (this.env.requireTls && !this.secure) {
+      return this.fail(new StreamError("policy-violation", "TLS is required before anything else"), this.headerAttrs());
+    }
+    if (el.name === "db:result") return void this.dialbackResult(el);
+    if (STANZAS.has(el.name)) return this.stanza(el);
+    this.fail(new StreamError("unsupported-stanza-type", `<${el.name}/> is not a stanza`), this.headerAttrs());
+  }
+
+  private async startTls(): Promise<void> {
+    if (this.secure) return this.fail(new StreamError("policy-violation", "TLS is already in place"), this.headerAttrs());
+    this.write(`<proceed xmlns='${NS_TLS}'/>`);
+    const raw = this.detach();
+    try {
+      const tls = await this.env.tls.upgrade(raw, this.env.authTimeoutMs);
+      this.secure = true;
+      this.headerSent = false;
+      this.parser.reset();
+      this.attach(tls);
+    } catch (err) {
+      this.log.info({ remote: this.remoteAddress, err: (err as Error).message }, "s2s TLS handshake failed");
+      raw.destroy();
+      this.destroy();
+    }
+  }
+
+  private saslExternal(el: Element): void {
+    if (this.saslDone) return this.fail(new StreamError("policy-violation", "already authenticated"), this.headerAttrs());
+    if (!this.secure) return this.write(failureElement("encryption-required"));
+    if ((el.attrs.mechanism ?? "").toUpperCase() !== "EXTERNAL") return this.write(failureElement("invalid-mechanism"));
+    let domain: string | undefined;
+    try {
+      domain = decodeAuthzid(el.getText()) ?? this.claimedDomain;
+    } catch {
+      return this.write(failureElement("incorrect-encoding"));
+    }
+    if (!domain || !isValidDomain(domain)) return this.write(failureElement("invalid-authzid", "no domain to authorize"));
+    if (this.claimedDomain && domain !== this.claimedDomain) {
+      return this.write(failureElement("invalid-authzid", "the authorization identity differs from the stream's 'from'"));
+    }
+    if (!this.env.policy.allows(domain, "certificate")) return this.write(failureElement("not-authorized", "certificates are not accepted from this domain"));
+    const verdict = this.assess(domain);
+    if (!verdict.ok) {
+      this.log.info({ domain, reason: verdict.reason }, "s2s SASL EXTERNAL refused");
+      return this.write(failureElement("not-authorized", verdict.reason));
+    }
+    this.authenticate(domain, "certificate");
+    this.saslDone = true;
+    this.write(successElement());
+    // Section 6.4.6: the stream restarts after success.
+    this.headerSent = false;
+    this.parser.reset();
+  }
+
+  /** Receiving role, XEP-0220 section 2.1.2. */
+  private async dialbackResult(el: Element): Promise<void> {
+    const remote = (el.attrs.from ?? "").toLowerCase();
+    const local = (el.attrs.to ?? "").toLowerCase();
+    const key = el.getText().trim();
+    const reply = (type: "valid" | "invalid" | "error", condition?: string, text?: string) =>
+      this.write(resultResponse(local, remote, type, condition, text));
+    if (!isValidDomain(remote)) return this.fail(new StreamError("invalid-from", "dialback 'from' is not a domain"), this.headerAttrs());
+    if (!this.env.policy.hosted(local)) return reply("error", "item-not-found", `${local} is not served here`);
+    const partner = this.env.policy.settings(remote);
+    if (!partner.allowed) return reply("error", "forbidden", partner.reason);
+    if (!partner.methods.includes("dialback")) return reply("error", "not-authorized", "this domain must authenticate with a certificate");
+    if (!key) return reply("error", "bad-request", "no key");
+    if (this.pendingDialback.has(remote)) return;
+    // XEP-0344 section 2.4: a certificate that proves the domain makes the callback unnecessary.
+    if (partner.methods.includes("certificate") && this.secure && this.assess(remote).ok) {
+      this.authenticate(remote, "certificate");
+      return reply("valid");
+    }
+    this.pendingDialback.add(remote);
+    let valid: boolean;
+    try {
+      valid = await this.env.verifyDialback({ local, remote, streamId: this.streamId, key });
+    } catch (err) {
+      this.pendingDialback.delete(remote);
+      this.log.info({ remote, err: (err as Error).message }, "s2s dialback: authoritative server unreachable");
+      return reply("error", "remote-server-not-found", "the authoritative server could not be reached");
+    }
+    this.pendingDialback.delete(remote);
+    if (this.closed) return;
+    if (!valid) {
+      reply("invalid");
+      this.log.info({ remote }, "s2s dialback key invalid");
+      if (this.authenticated.size === 0) this.fail(new StreamError("not-authorized", "dialback key invalid"), this.headerAttrs());
+      return;
+    }
+    this.authenticate(remote, "dialback");
+    reply("valid");
+  }
+
+  private authenticate(domain: string, how: AuthMethod): void {
+    this.authenticated.set(domain, how);
+    clearTimeout(this.deadline);
+    this.log.info({ remote: domain, via: how, address: this.remoteAddress, tls: this.tlsVersion() }, "s2s inbound stream authenticated");
+  }
+
+  /** RFC 6120 section 8.1.2.1 and 13: addresses must be present, well-formed, from an authenticated domain, to a hosted one. */
+  private stanza(el: Element): void {
+    if (this.authenticated.size === 0) return this.fail(new StreamError("not-authorized", "no domain is authenticated on this stream"), this.headerAttrs());
+    const { from, to } = el.attrs;
+    if (!from || !to) return this.fail(new StreamError("improper-addressing", "stanzas between servers need 'from' and 'to'"), this.headerAttrs());
+    let fromDomain: string;
+    let toDomain: string;
+    try {
+      fromDomain = parseJid(from).domain;
+    } catch (err) {
+      return this.fail(new StreamError("invalid-from", err instanceof JidMalformedError ? err.message : "bad 'from'"), this.headerAttrs());
+    }
+    if (!this.authenticated.has(fromDomain)) {
+      return this.fail(new StreamError("invalid-from", `${fromDomain} is not authenticated on this stream`), this.headerAttrs());
+    }
+    try {
+      toDomain = parseJid(to).domain;
+    } catch (err) {
+      return this.fail(new StreamError("improper-addressing", err instanceof JidMalformedError ? err.message : "bad 'to'"), this.headerAttrs());
+    }
+    if (!this.env.policy.hosted(toDomain)) return this.fail(new StreamError("host-unknown", `${toDomain} is not served here`), this.headerAttrs());
+    const wait = this.env.rateDelay(fromDomain);
+    if (wait > 0 && !this.socket.isPaused()) {
+      this.socket.pause();
+      setTimeout(() => this.socket.resume(), Math.min(wait, 5_000)).unref();
+    }
+    this.env.onStanza(el, this);
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * An outbound s2s stream, initiating side (RFC 6120 sections 4-6): STARTTLS
+ * unless the connection is direct TLS, the partner's certificate checked per
+ * RFC 6125 / XEP-0178, then SASL EXTERNAL when offered and allowed, else
+ * dialback (XEP-0220, initiating role). A "verify" stream only carries one
+ * dialback verify request for the receiving role and then closes.
+ */
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { CertStore } from "../../tls/store.js";
+import type { TrustStore } from "../../tls/trust.js";
+import { StreamError } from "./errors.js";
+import { XmppStream, type StreamOptions } from "./stream.js";
+import { authElement, offersExternal } from "./sasl-external.js";
+import { resultRequest, verifyRequest } from "./dialback.js";
+import { dialbackKey } from "./dialback-keys.js";
+import { clientTls } from "./tls.js";
+import type { PartnerPolicy } from "./policy.js";
+import type { Element } from "./xml.js";
+import { NS_SASL, NS_SERVER, NS_TLS, NS_DIALBACK_FEATURE } from "./ns.js";
+
+export interface OutboundEnv extends StreamOptions {
+  certs: CertStore;
+  trust: () => TrustStore;
+  policy: PartnerPolicy;
+  requireTls: boolean;
+  minVersion: "TLSv1.2" | "TLSv1.3";
+  connectTimeoutMs: number;
+  dialbackSecret: string;
+}
+
+export type Purpose = { kind: "stanzas" } | { kind: "verify"; streamId: string; key: string };
+
+/** Why negotiation failed, with the stanza error condition the queued senders get. */
+export class NegotiationError extends Error {
+  constructor(
+    message: string,
+    readonly condition: "remote-server-not-found" | "remote-server-timeout" | "not-authorized" = "remote-server-not-found",
+  ) {
+    super(message);
+  }
+}
+
+export class OutboundStream extends XmppStream {
+  remoteStreamId = "";
+  authenticatedVia: "certificate" | "dialback" | undefined;
+  private saslDone = false;
+  private settled = false;
+  private resolveDone!: (v: boolean) => void;
+  private rejectDone!: (e: Error) => void;
+  /** Resolves when the stream can carry stanzas (or, for a verify stream, with the verdict). */
+  readonly done: Promise<boolean>;
+
+  constructor(
+    socket: Socket,
+    directTls: boolean,
+    readonly localDomain: string,
+    readonly remoteDomain: string,
+    private readonly env: OutboundEnv,
+    private readonly purpose: Purpose,
+  ) {
+    super(socket, env);
+    this.secure = directTls;
+    this.done = new Promise<boolean>((res, rej) => {
+      this.resolveDone = res;
+      this.rejectDone = rej;
+    });
+    this.done.catch(() => undefined);
+    const timer = setTimeout(() => this.abort(new NegotiationError(`${remoteDomain}: negotiation timed out`, "remote-server-timeout")), env.connectTimeoutMs);
+    timer.unref();
+    this.done.finally(() => clearTimeout(timer)).catch(() => undefined);
+    this.parser.on("streamStart", (attrs) => this.onStreamStart(attrs));
+    this.parser.on("stanza", (el) => this.onElement(el));
+    this.parser.on("streamEnd", () => this.end());
+    this.on("streamError", (err: StreamError) => this.settle(new NegotiationError(`our stream error ${err.condition}`)));
+    this.on("closed", () => this.settle(new NegotiationError(`${remoteDomain} closed the stream during negotiation`)));
+    this.open();
+  }
+
+  private open(): void {
+    this.sendHeader({ from: this.localDomain, to: this.remoteDomain });
+  }
+
+  private settle(result: boolean | Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (result instanceof Error) this.rejectDone(result);
+    else this.resolveDone(result);
+  }
+
+  private abort(err: NegotiationError): void {
+    if (this.settled) return;
+    this.settle(err);
+    this.fail(new StreamError(err.condition === "remote-server-timeout" ? "connection-timeout" : "policy-violation", err.message));
+  }
+
+  get ready(): boolean {
+    return this.settled && this.authenticatedVia !== undefined && !this.closed;
+  }
+
+  private onStreamStart(attrs: Record<string, string>): void {
+    if (attrs.xmlns !== NS_SERVER) return this.abort(new NegotiationError("peer stream is not jabber:server"));
+    this.remoteStreamId = attrs.id ?? "";
+  }
+
+  private onElement(el: Element): void {
+    if (el.name === "stream:error") {
+      const err = StreamError.fromElement(el);
+      this.log.info({ remote: this.remoteDomain, condition: err.condition, text: err.text }, "s2s peer sent a stream error");
+      this.settle(new NegotiationError(`${this.remoteDomain} refused the stream: ${err.condition}${err.text ? ` (${err.text})` : ""}`));
+      return this.end();
+    }
+    if (el.name === "stream:features") return void this.onFeatures(el);
+    if (el.name === "proceed" && el.attrs.xmlns === NS_TLS) return void this.startTls();
+    if (el.name === "failure" && el.attrs.xmlns === NS_TLS) return this.abort(new NegotiationError("peer failed STARTTLS"));
+    if (el.name === "success" && el.attrs.xmlns === NS_SASL) {
+      this.saslDone = true;
+      this.authenticatedVia = "certificate";
+      this.headerSent = false;
+      this.parser.reset();
+      return this.open();
+    }
+    if (el.name === "failure" && el.attrs.xmlns === NS_SASL) {
+      if (this.env.policy.allows(this.remoteDomain, "dialback")) return this.dialback();
+      return this.abort(new NegotiationError(`${this.remoteDomain} refused our certificate (SASL EXTERNAL)`, "not-authorized"));
+    }
+    if (el.name === "db:result") return this.onDialbackResult(el);
+    if (el.name === "db:verify") return this.onVerifyResult(el);
+    // Stanzas on our outbound stream are not expected (it is one-way); ignore them.
+  }
+
+  private async startTls(): Promise<void> {
+    const raw = this.detach();
+    try {
+      const tls = await clientTls({
+        certs: this.env.certs,
+        trust: this.env.trust(),
+        localDomain: this.localDomain,
+        remoteDomain: this.remoteDomain,
+        minVersion: this.env.minVersion,
+        timeoutMs: this.env.connectTimeoutMs,
+        socket: raw,
+      });
+      this.secure = true;
+      this.headerSent = false;
+      this.parser.reset();
+      this.attach(tls);
+      this.open();
+    } catch (err) {
+      raw.destroy();
+      this.settle(new NegotiationError(`TLS with ${this.remoteDomain} failed: ${(err as Error).message}`));
+      this.destroy();
+    }
+  }
+
+  private peerVerdict() {
+    const s = this.socket as TLSSocket;
+    return this.env.trust().assess({
+      domain: this.remoteDomain,
+      service: "xmpp-server",
+      cert: this.peerCertificate(),
+      chainAuthorized: s.authorized === true,
+      chainError: s.authorizationError ? String(s.authorizationError) : undefined,
+    });
+  }
+
+  private onFeatures(features: Element): void {
+    if (!this.secure) {
+      if (features.getChild("starttls", NS_TLS)) return this.write(`<starttls xmlns='${NS_TLS}'/>`);
+      if (this.env.requireTls) return this.abort(new NegotiationError(`${this.remoteDomain} does not offer TLS`));
+    }
+    if (this.saslDone) return this.settle(true);
+    const partner = this.env.policy.settings(this.remoteDomain);
+    const verdict = this.secure ? this.peerVerdict() : { ok: false, reason: "no TLS" };
+    // Certificate-only partners must prove their domain to us too (XEP-0178 section 2, RFC 6125).
+    if (!verdict.ok && !partner.methods.includes("dialback")) {
+      return this.abort(new NegotiationError(`certificate of ${this.remoteDomain} not acceptable: ${verdict.reason}`, "not-authorized"));
+    }
+    if (!verdict.ok) this.log.info({ remote: this.remoteDomain, reason: verdict.reason }, "s2s peer certificate not verified; relying on dialback");
+    if (this.purpose.kind === "verify") {
+      const p = this.purpose;
+      return this.write(verifyRequest(this.localDomain, this.remoteDomain, p.streamId, p.key));
+    }
+    if (partner.methods.includes("certificate") && this.secure && offersExternal(features)) {
+      return this.write(authElement(this.localDomain));
+    }
+    if (partner.methods.includes("dialback") && (features.getChild("dialback", NS_DIALBACK_FEATURE) || this.remoteStreamId)) {
+      return this.dialback();
+    }
+    this.abort(new NegotiationError(`no authentication method in common with ${this.remoteDomain}`, "not-authorized"));
+  }
+
+  /** Initiating role, XEP-0220 section 2.1.1. */
+  private dialback(): void {
+    if (!this.remoteStreamId) return this.abort(new NegotiationError(`${this.remoteDomain} gave no stream id for dialback`));
+    const key = dialbackKey(this.env.dialbackSecret, this.remoteDomain, this.localDomain, this.remoteStreamId);
+    this.write(resultRequest(this.localDomain, this.remoteDomain, key));
+  }
+
+  private onDialbackResult(el: Element): void {
+    const type = el.attrs.type;
+    if (type === "valid") {
+      this.authenticatedVia = "dialback";
+      return this.settle(true);
+    }
+    const cond = el.getChild("error")?.getChildElements()[0]?.name;
+    this.abort(new NegotiationError(`${this.remoteDomain} did not accept our dialback key (${type}${cond ? `: ${cond}` : ""})`, "not-authorized"));
+  }
+
+  private onVerifyResult(el: Element): void {
+    if (this.purpose.kind !== "verify") return;
+    if (el.attrs.id !== this.purpose.streamId) return;
+    const type = el.attrs.type;
+    if (type === "valid" || type === "invalid") {
+      this.settle(type === "valid");
+      return this.end();
+    }
+    this.abort(new NegotiationError(`${this.remoteDomain} could not verify the key (${type ?? "no type"})`));
+  }
+
+  /** A stanza on a ready stream. */
+  send(el: Element): void {
+    this.write(el);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Outbound streams, one per (local domain, remote domain) pair: stanzas queue
+ * while the stream is set up, go out once it is authenticated, and when the
+ * partner cannot be reached every queued stanza is rejected with a stanza
+ * error for its sender (remote-server-not-found / remote-server-timeout), so
+ * nothing is dropped silently. Idle streams close.
+ */
+import type { Logger } from "../../log.js";
+import type { Resolver } from "../dns/resolver.js";
+import { DeliveryFailure } from "../../pipeline/types.js";
+import { connectToDomain, UnreachableError } from "./connect.js";
+import { NegotiationError, OutboundStream, type OutboundEnv, type Purpose } from "./outbound.js";
+import type { Element } from "./xml.js";
+
+interface Queued {
+  el: Element;
+  resolve: () => void;
+  reject: (e: DeliveryFailure) => void;
+}
+
+interface Entry {
+  stream?: OutboundStream;
+  queue: Queued[];
+  idle?: NodeJS.Timeout;
+}
+
+export interface PoolEnv extends OutboundEnv {
+  resolver: () => Resolver;
+  idleTimeoutMs: number;
+  queueMax: number;
+  log: Logger;
+}
+
+export class OutboundPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly verifying = new Set<OutboundStream>();
+  private closing = false;
+
+  constructor(private readonly env: PoolEnv) {}
+
+  /** Resolves when the stanza was written to an authenticated stream; rejects with a DeliveryFailure otherwise. */
+  send(local: string, remote: string, el: Element): Promise<void> {
+    if (this.closing) return Promise.reject(new DeliveryFailure({ condition: "service-unavailable", type: "wait", text: "shutting down" }));
+    const key = `${local}|${remote}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = { queue: [] };
+      this.entries.set(key, entry);
+    }
+    const stream = entry.stream;
+    if (stream?.ready) {
+      stream.send(el);
+      this.touch(key, entry);
+      return Promise.resolve();
+    }
+    if (entry.queue.length >= this.env.queueMax) {
+      return Promise.reject(new DeliveryFailure({ condition: "resource-constraint", type: "wait", text: `too many stanzas waiting for ${remote}` }));
+    }
+    const p = new Promise<void>((resolve, reject) => entry.queue.push({ el, resolve, reject }));
+    if (!stream) void this.open(key, entry, local, remote);
+    return p;
+  }
+
+  private async open(key: string, entry: Entry, local: string, remote: string): Promise<void> {
+    let stream: OutboundStream;
+    try {
+      stream = await this.connect(local, remote, { kind: "stanzas" });
+      entry.stream = stream;
+      stream.on("closed", () => {
+        if (this.entries.get(key) === entry && entry.stream === stream) {
+          clearTimeout(entry.idle);
+          entry.stream = undefined;
+          if (entry.queue.length === 0) this.entries.delete(key);
+          else void this.open(key, entry, local, remote);
+        }
+      });
+      await stream.done;
+    } catch (err) {
+      this.bounce(key, entry, err as Error, remote);
+      return;
+    }
+    this.env.log.info({ local, remote, via: stream.authenticatedVia, tls: stream.tlsVersion() }, "s2s outbound stream ready");
+    const queued = entry.queue.splice(0);
+    for (const q of queued) {
+      stream.send(q.el);
+      q.resolve();
+    }
+    this.touch(key, entry);
+  }
+
+  private bounce(key: string, entry: Entry, err: Error, remote: string): void {
+    const condition =
+      err instanceof NegotiationError ? err.condition
+      : err instanceof UnreachableError && err.timedOut ? "remote-server-timeout"
+      : "remote-server-not-found";
+    const stanzaCondition = condition === "not-authorized" ? "remote-server-not-found" : condition;
+    const queued = entry.queue.splice(0);
+    this.env.log.warn({ remote, err: err.message, bounced: queued.length }, "s2s partner unreachable; bouncing queued stanzas");
+    entry.stream?.destroy();
+    entry.stream = undefined;
+    if (this.entries.get(key) === entry) this.entries.delete(key);
+    for (const q of queued) q.reject(new DeliveryFailure({ condition: stanzaCondition, type: stanzaCondition === "remote-server-timeout" ? "wait" : "cancel", text: err.message }));
+  }
+
+  private touch(key: string, entry: Entry): void {
+    clearTimeout(entry.idle);
+    entry.idle = setTimeout(() => {
+      if (entry.queue.length === 0) {
+        this.entries.delete(key);
+        entry.stream?.end();
+      }
+    }, this.env.idleTimeoutMs);
+    entry.idle.unref();
+  }
+
+  private async connect(local: string, remote: string, purpose: Purpose): Promise<OutboundStream> {
+    const connected = await connectToDomain({
+      resolver: this.env.resolver(),
+      log: this.env.log,
+      certs: this.env.certs,
+      trust: this.env.trust(),
+      localDomain: local,
+      remoteDomain: remote,
+      minVersion: this.env.minVersion,
+      timeoutMs: this.env.connectTimeoutMs,
+    });
+    return new OutboundStream(connected.socket, connected.tls, local, remote, this.env, purpose);
+  }
+
+  /** Receiving role of dialback: ask the authoritative server of `remote` over a stream of its own. */
+  async verify(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean> {
+    const stream = await this.connect(req.local, req.remote, { kind: "verify", streamId: req.streamId, key: req.key });
+    this.verifying.add(stream);
+    try {
+      return await stream.done;
+    } finally {
+      this.verifying.delete(stream);
+      stream.end();
+    }
+  }
+
+  /** Streams currently open, for metrics and tests. */
+  get size(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e.stream && !e.stream.closed) n++;
+    return n;
+  }
+
+  async close(drainMs: number): Promise<void> {
+    this.closing = true;
+    const deadline = Date.now() + drainMs;
+    // Let streams being set up deliver what they hold, within the drain time.
+    while (Date.now() < deadline && [...this.entries.values()].some((e) => e.queue.length > 0)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const [key, e] of [...this.entries]) {
+      clearTimeout(e.idle);
+      const stream = e.stream;
+      e.stream = undefined;
+      this.bounce(key, e, new NegotiationError("gateway shutting down", "remote-server-timeout"), key.split("|")[1]!);
+      stream?.end();
+    }
+    for (const s of this.verifying) s.end();
+    this.entries.clear();
+  }
+}

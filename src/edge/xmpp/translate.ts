@@ -1,0 +1,89 @@
+/**
+ * Stanza <-> canonical Envelope. Inbound, the stanza's addresses were already
+ * checked against the stream (RFC 6120 section 8.1.2.1); here they are only
+ * read. Outbound, presence is rendered for the partner's profile (src/mapping).
+ */
+import { randomUUID } from "node:crypto";
+import type { Envelope, EnvelopeKind, SecurityContext } from "../../model/envelope.js";
+import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../../mapping/xmpp-presence.js";
+import { xml, type Element } from "./xml.js";
+import { NS_SERVER } from "./ns.js";
+
+const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
+
+function kindOf(el: Element): EnvelopeKind {
+  if (el.name === "iq") return "iq";
+  if (el.name === "presence") return SUBSCRIPTION_TYPES.has(el.attrs.type ?? "") ? "subscription" : "presence";
+  return el.attrs.type === "groupchat" ? "groupchat" : "message";
+}
+
+export function stanzaToEnvelope(el: Element, partnerDomain: string, security: SecurityContext): Envelope {
+  const kind = kindOf(el);
+  const env: Envelope = {
+    id: randomUUID(),
+    receivedAt: Date.now(),
+    direction: "inbound",
+    protocol: "xmpp",
+    kind,
+    from: el.attrs.from!,
+    to: el.attrs.to!,
+    partnerDomain,
+    type: el.attrs.type,
+    security,
+    original: el.toString(),
+  };
+  if (el.attrs.id) env.tags = [`stanza-id:${el.attrs.id}`];
+  if (el.name === "message") {
+    env.body = el.getChildText("body") ?? undefined;
+    env.subject = el.getChildText("subject") ?? undefined;
+    env.thread = el.getChildText("thread") ?? undefined;
+  } else if (kind === "presence" && (el.attrs.type === undefined || el.attrs.type === "unavailable")) {
+    env.presence = fromXmppPresence({
+      type: el.attrs.type,
+      show: el.getChildText("show") ?? undefined,
+      status: el.getChildText("status") ?? undefined,
+    });
+    const prio = Number(el.getChildText("priority"));
+    if (el.getChild("priority") && Number.isInteger(prio)) env.presence.priority = prio;
+  }
+  return env;
+}
+
+/** The stanza id an inbound envelope carried, so replies can correlate. */
+export function stanzaIdOf(env: Envelope): string | undefined {
+  return env.tags?.find((t) => t.startsWith("stanza-id:"))?.slice("stanza-id:".length);
+}
+
+/**
+ * Outbound: the stanza to send for an envelope. An envelope that came from
+ * XMPP keeps its payload (extensions the core did not touch) with the body
+ * compliance may have changed; others are built from the envelope's fields.
+ */
+export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
+  const id = stanzaIdOf(env) ?? env.id;
+  if (env.kind === "presence" || env.kind === "subscription") {
+    const attrs: Record<string, string | undefined> = { xmlns: NS_SERVER, from: env.from, to: env.to, id };
+    if (env.kind === "subscription" || (env.type && env.type !== "unavailable")) {
+      return xml("presence", { ...attrs, type: env.type });
+    }
+    const p = env.presence ? toXmppPresence(env.presence, profile) : env.type === "unavailable" ? { type: "unavailable" as const } : {};
+    return xml(
+      "presence",
+      { ...attrs, type: p.type },
+      p.show ? xml("show", {}, p.show) : undefined,
+      p.status ? xml("status", {}, p.status) : undefined,
+      env.presence?.priority !== undefined && p.type === undefined ? xml("priority", {}, String(env.presence.priority)) : undefined,
+    );
+  }
+  if (env.kind === "iq") {
+    return xml("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" });
+  }
+  const type = env.kind === "groupchat" ? "groupchat" : env.type;
+  return xml(
+    "message",
+    { xmlns: NS_SERVER, from: env.from, to: env.to, id, type },
+    env.subject !== undefined ? xml("subject", {}, env.subject) : undefined,
+    env.body !== undefined ? xml("body", {}, env.body) : undefined,
+    env.thread !== undefined ? xml("thread", {}, env.thread) : undefined,
+  );
+}
