@@ -12,7 +12,8 @@ export const ACTIONS = ["allow", "block", "redact", "quarantine", "tag", "discla
 
 /** One value or a list of them; always a list after parsing. */
 function oneOrMany<T extends z.ZodType>(item: T) {
-  return z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
+  const options = item instanceof z.ZodEnum ? `one of ${(item.options as string[]).join(", ")}, or a list of them` : "a value or a list of values";
+  return z.union([item, z.array(item).min(1)], { error: () => `must be ${options}` }).transform((v) => (Array.isArray(v) ? v : [v]) as z.output<T>[]);
 }
 
 const id = z
