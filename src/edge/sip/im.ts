@@ -56,6 +56,10 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
     respond(response(rq, addr.status, addr.reason));
     return;
   }
+  if (!rq.content) {
+    respond(response(rq, 400, "Empty Message"));
+    return;
+  }
   const type = contentType(rq);
   if (type === IS_COMPOSING) {
     respond(response(rq, 200, "OK"));
@@ -66,8 +70,8 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
     respond(response(rq, 415, "Unsupported Media Type", { headers: { accept: "text/plain" } }));
     return;
   }
-  if (!rq.content || !validUtf8(rq.content)) {
-    respond(response(rq, 400, rq.content ? "Body Is Not UTF-8" : "Empty Message"));
+  if (!validUtf8(rq.content)) {
+    respond(response(rq, 400, "Body Is Not UTF-8"));
     return;
   }
   const envelope: Envelope = {

@@ -64,9 +64,10 @@ export class ServerTransactions {
       flow.send(rs);
       if ((rs.status ?? 0) >= 200) {
         if (tx.timer) clearTimeout(tx.timer);
-        // Timer J: 64*T1 for unreliable transports, zero for reliable ones.
-        if (flow.transport === "UDP" || rq.method === "INVITE") tx.timer = setTimeout(() => this.txs.delete(key), wait).unref();
-        else this.txs.delete(key);
+        // Timer J is 64*T1 on UDP and zero on streams (17.2.2), but a peer that lost its
+        // connection resends on a new one with the same branch: remembering the answer
+        // on every transport keeps that from delivering and archiving twice.
+        tx.timer = setTimeout(() => this.txs.delete(key), wait).unref();
       }
     };
   }

@@ -1,0 +1,204 @@
+/**
+ * Page-mode IM into demarc over real sockets (RFC 3428, RFC 7572): delivery,
+ * compliance blocks as 403 + Warning, error mapping, and the bad input list.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { RawSip, rawRequest } from "./raw-client.js";
+import { allowAll } from "../../../src/pipeline/router.js";
+import type { Compliance } from "../../../src/pipeline/types.js";
+
+const ADDR = "127.0.8.1";
+let h: EdgeHarness;
+
+const blockWord: Compliance = {
+  async evaluate(e) {
+    if (e.body?.includes("project-x")) {
+      return { deliver: false, envelope: e, policyVersion: "t", verdicts: [], error: { condition: "policy-violation", type: "modify", text: 'Rule "no-codenames": "project-x" may not leave the company' } };
+    }
+    return allowAll.evaluate(e);
+  },
+};
+
+beforeAll(async () => {
+  h = await startEdge({ address: ADDR, compliance: blockWord, sip: { limits: { max_body_bytes: 65_536, requests_per_second: 1000, burst: 60, stall_ms: 300 } } });
+});
+afterAll(async () => h?.close());
+
+const tcpPort = () => h.edge.ports.TCP!;
+
+describe("inbound MESSAGE over TCP", () => {
+  it("delivers a UTF-8 message as an inbound chat envelope and answers 200", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    const body = "Grüße, 世界 ✓";
+    c.write(rawRequest({ body }));
+    const rs = await c.next();
+    expect(rs.status).toBe(200);
+    expect(rs.headers.to?.params.tag).toBeTruthy();
+    const e = h.recorder.delivered.at(-1)!;
+    expect(e).toMatchObject({ direction: "inbound", protocol: "sip", kind: "message", type: "chat", from: "alice@partner.test", to: "bob@corp.test", partnerDomain: "partner.test", body });
+    c.close();
+  });
+
+  it("answers a compliance block with 403 and a 399 Warning carrying the rule's text", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    const before = h.recorder.delivered.length;
+    c.write(rawRequest({ body: "about project-x" }));
+    const rs = await c.next();
+    expect(rs.status).toBe(403);
+    expect(String(rs.headers.warning)).toBe('399 corp.test "Rule \\"no-codenames\\": \\"project-x\\" may not leave the company"');
+    expect(h.recorder.delivered.length).toBe(before);
+    c.close();
+  });
+
+  it("maps delivery errors to SIP statuses (RFC 7572)", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    h.recorder.refuse = { condition: "item-not-found", type: "cancel" };
+    c.write(rawRequest({ body: "hi" }));
+    expect((await c.next()).status).toBe(404);
+    h.recorder.refuse = { condition: "recipient-unavailable", type: "wait" };
+    c.write(rawRequest({ body: "hi" }));
+    expect((await c.next()).status).toBe(480);
+    h.recorder.refuse = undefined;
+    c.close();
+  });
+
+  it("absorbs a retransmitted request: one delivery, the same response again", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    const before = h.recorder.delivered.length;
+    const rq = rawRequest({ body: "once", branch: "z9hG4bKretrans1" });
+    c.write(rq);
+    const first = await c.next();
+    c.write(rq);
+    const second = await c.next();
+    expect(second.status).toBe(first.status);
+    expect(second.headers.to?.params.tag).toBe(first.headers.to?.params.tag);
+    expect(h.recorder.delivered.length).toBe(before + 1);
+    c.close();
+  });
+
+  it("refuses non-hosted targets, bad addresses and unsupported bodies", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ uri: "sip:bob@elsewhere.test", body: "x" }));
+    expect((await c.next()).status).toBe(404);
+    c.write(rawRequest({ from: "sip:alice@corp.test", body: "x" }));
+    expect((await c.next()).status).toBe(403);
+    c.write(rawRequest({ uri: "sip:b%3Cad@corp.test", body: "x" }));
+    expect((await c.next()).status).toBe(484);
+    const html = await (async () => {
+      c.write(rawRequest({ body: "<b>x</b>", contentType: "text/html" }));
+      return c.next();
+    })();
+    expect(html.status).toBe(415);
+    expect(html.headers.accept).toBe("text/plain");
+    c.write(rawRequest({ body: "" }));
+    expect((await c.next()).status).toBe(400);
+    c.close();
+  });
+
+  it("answers OPTIONS with Allow, unknown methods with 501 and INVITE with 405", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ method: "OPTIONS" }));
+    const opt = await c.next();
+    expect(opt.status).toBe(200);
+    expect(String(opt.headers.allow)).toContain("MESSAGE");
+    c.write(rawRequest({ method: "FROBNICATE" }));
+    expect((await c.next()).status).toBe(501);
+    c.write(rawRequest({ method: "INVITE" }));
+    expect((await c.next()).status).toBe(405);
+    c.close();
+  });
+});
+
+describe("bad input", () => {
+  it("answers missing Call-ID and CSeq with 400 and keeps the connection", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ body: "x", omit: ["Call-ID"] }));
+    expect((await c.next()).status).toBe(400);
+    c.write(rawRequest({ body: "x", omit: ["CSeq"] }));
+    const rs = await c.next();
+    expect(rs.status).toBe(400);
+    expect(rs.reason).toContain("CSeq");
+    c.write(rawRequest({ method: "OPTIONS" }));
+    expect((await c.next()).status).toBe(200);
+    c.close();
+  });
+
+  it("closes the connection on a missing Via or a bad start line", async () => {
+    const a = await RawSip.tcp(ADDR, tcpPort());
+    a.write(rawRequest({ body: "x", omit: ["Via"] }));
+    expect(await a.waitClosed()).toBe(true);
+    expect(a.received).toHaveLength(0);
+    const b = await RawSip.tcp(ADDR, tcpPort());
+    b.write(rawRequest({ body: "x", startLine: "HELLO THERE" }));
+    expect(await b.waitClosed()).toBe(true);
+  });
+
+  it("answers a missing Content-Length with 400 and closes (RFC 3261 18.3)", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ body: "x", omit: ["Content-Length"] }).replace(/x$/, ""));
+    const rs = await c.next();
+    expect(rs.status).toBe(400);
+    expect(await c.waitClosed()).toBe(true);
+  });
+
+  it("answers a 1 MB body with 413 and closes without reading it", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    const big = "a".repeat(1024 * 1024);
+    c.write(rawRequest({ body: big }));
+    const rs = await c.next();
+    expect(rs.status).toBe(413);
+    expect(await c.waitClosed()).toBe(true);
+  });
+
+  it("a Content-Length shorter than the body desynchronises the stream: the rest is a bad start line", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ body: "hello, world", contentLength: 5 }));
+    const rs = await c.next();
+    c.write(rawRequest({ method: "OPTIONS" }));
+    expect(rs.status).toBe(200);
+    expect(h.recorder.delivered.at(-1)!.body).toBe("hello");
+    expect(await c.waitClosed()).toBe(true);
+  });
+
+  it("cuts a sender that declares a longer body and stalls", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ body: "short", contentLength: 500 }));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.closed).toBe(false);
+    expect(await c.waitClosed(2_000)).toBe(true);
+    expect(c.received).toHaveLength(0);
+  });
+
+  it("refuses a flood from one address with 503 and survives", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    let payload = "";
+    for (let i = 0; i < 200; i++) payload += rawRequest({ method: "OPTIONS" });
+    c.write(payload);
+    await until(() => (c.received.length >= 60 || c.closed ? true : undefined), 5_000, "flood answers");
+    const statuses = c.received.map((m) => m.status);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(70);
+    expect(statuses.some((s) => s === 503) || c.closed).toBe(true);
+    const refused = c.received.find((m) => m.status === 503);
+    if (refused) expect(String(refused.headers["retry-after"])).toBe("5");
+    c.close();
+    // The process is unharmed: another address is still served.
+    const other = await RawSip.tcp(ADDR, tcpPort(), "127.0.8.2");
+    other.write(rawRequest({ method: "OPTIONS" }));
+    expect((await other.next()).status).toBe(200);
+    other.close();
+  });
+
+  it("answers UDP datagrams, and 400 for a Content-Length beyond the datagram", async () => {
+    const { createSocket } = await import("node:dgram");
+    const s = createSocket("udp4");
+    await new Promise<void>((r) => s.bind(0, "127.0.8.3", () => r()));
+    const got: string[] = [];
+    s.on("message", (m) => got.push(m.toString("utf8")));
+    s.send(rawRequest({ body: "over udp" }), h.edge.ports.UDP!, ADDR);
+    s.send(rawRequest({ body: "abc", contentLength: 50 }), h.edge.ports.UDP!, ADDR);
+    await until(() => (got.length >= 2 ? true : undefined), 3_000, "udp answers");
+    expect(got.map((g) => g.split("\r\n")[0]).sort()).toEqual(["SIP/2.0 200 OK", "SIP/2.0 400 Invalid Content-Length"]);
+    s.close();
+  });
+});

@@ -1,0 +1,89 @@
+/** A bare SIP peer on a socket for tests: writes raw bytes, reads framed messages back. */
+import { connect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import type { SipMessage } from "sip";
+import { StreamFramer } from "../../../src/edge/sip/framing.js";
+
+export class RawSip {
+  readonly received: SipMessage[] = [];
+  closed = false;
+  private constructor(readonly socket: Socket) {
+    const framer = new StreamFramer({ maxHeaderBytes: 65_536, maxBodyBytes: 1_048_576 });
+    socket.on("data", (c: Buffer) => {
+      for (const r of framer.push(c.toString("binary"))) if (r.ok) this.received.push(r.message);
+    });
+    socket.on("close", () => (this.closed = true));
+    socket.on("error", () => (this.closed = true));
+  }
+
+  static async tcp(host: string, port: number, localAddress?: string): Promise<RawSip> {
+    const s = connect({ host, port, localAddress });
+    await new Promise<void>((res, rej) => s.once("connect", res).once("error", rej));
+    return new RawSip(s);
+  }
+
+  static async tls(host: string, port: number, opts: { ca: string; cert?: string; key?: string; servername: string; localAddress?: string }): Promise<RawSip> {
+    const s = tlsConnect({ host, port, ...opts });
+    await new Promise<void>((res, rej) => s.once("secureConnect", res).once("error", rej));
+    return new RawSip(s);
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  async next(match: (m: SipMessage) => boolean = () => true, timeoutMs = 3_000): Promise<SipMessage> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const i = this.received.findIndex(match);
+      if (i >= 0) return this.received.splice(i, 1)[0]!;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no matching SIP message within ${timeoutMs} ms (have ${this.received.map((m) => m.status ?? m.method).join(",")})`);
+  }
+
+  async waitClosed(timeoutMs = 3_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.closed;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+let n = 0;
+/** A request as raw text (CRLF line ends, Content-Length in bytes unless given). */
+export function rawRequest(o: {
+  method?: string;
+  uri?: string;
+  from?: string;
+  to?: string;
+  body?: string;
+  contentType?: string;
+  contentLength?: number;
+  omit?: string[];
+  extra?: string[];
+  startLine?: string;
+  branch?: string;
+  callId?: string;
+}): string {
+  const method = o.method ?? "MESSAGE";
+  const uri = o.uri ?? "sip:bob@corp.test";
+  const body = o.body ?? "";
+  const id = ++n;
+  const lines = [
+    o.startLine ?? `${method} ${uri} SIP/2.0`,
+    `Via: SIP/2.0/TCP 127.0.8.9:5060;branch=${o.branch ?? `z9hG4bKraw${id}x${Date.now()}`}`,
+    `Max-Forwards: 70`,
+    `From: <${o.from ?? "sip:alice@partner.test"}>;tag=f${id}`,
+    `To: <${o.to ?? uri}>`,
+    `Call-ID: ${o.callId ?? `raw${id}-${Date.now()}@partner.test`}`,
+    `CSeq: 1 ${method}`,
+    ...(body || o.contentType ? [`Content-Type: ${o.contentType ?? "text/plain;charset=UTF-8"}`] : []),
+    ...(o.extra ?? []),
+    `Content-Length: ${o.contentLength ?? Buffer.byteLength(body)}`,
+  ].filter((l) => !(o.omit ?? []).some((h) => l.toLowerCase().startsWith(`${h.toLowerCase()}:`)));
+  return `${lines.join("\r\n")}\r\n\r\n${body}`;
+}
