@@ -69,6 +69,8 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
           }
         : { min: 0, max: 10 },
     acquireConnectionTimeout: timeoutS * 1000,
+    // knex would print every failed connect to the console; the callers report database failures through the logger.
+    log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
     ...(target.client === "pg" && opts.schema ? { searchPath: [opts.schema] } : {}),
   });
   try {

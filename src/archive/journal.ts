@@ -71,6 +71,7 @@ export class Journal extends EventEmitter {
   private queuedBytes = 0;
   private flushing: Promise<void> | undefined;
   private closed = false;
+  private reader: { segment: number; fh: FileHandle } | undefined;
   private checkpoint: Position = { segment: 1, offset: 0 };
   /** Records appended but not yet acked by the writer. */
   pendingRecords = 0;
@@ -154,7 +155,16 @@ export class Journal extends EventEmitter {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ frame, resolve, reject });
       this.queuedBytes += frame.length;
-      if (!this.flushing) this.flushing = this.flush().finally(() => (this.flushing = undefined));
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = undefined;
+      // An append may have queued after the loop's last look but before this ran.
+      if (this.queue.length) this.kick();
     });
   }
 
@@ -217,38 +227,44 @@ export class Journal extends EventEmitter {
         pos = { segment: pos.segment + 1, offset: 0 };
         continue;
       }
-      const fh = pos.segment === this.segment ? this.fh! : await open(join(this.opts.dir, segName(pos.segment)), "r");
-      try {
-        const want = Math.min(limit - pos.offset, Math.max(maxBytes - bytes, HEADER), 8 << 20);
-        const chunk = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(chunk, 0, want, pos.offset);
-        let at = 0;
-        while (at + HEADER <= bytesRead && entries.length < maxEntries) {
-          const len = chunk.readUInt32BE(at);
-          if (len > MAX_FRAME || pos.offset + at + HEADER + len > limit) {
-            return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
-          }
-          let payload: Buffer;
-          if (at + HEADER + len <= bytesRead) {
-            payload = chunk.subarray(at + HEADER, at + HEADER + len);
-          } else if (at === 0) {
-            payload = Buffer.allocUnsafe(len);
-            await fh.read(payload, 0, len, pos.offset + HEADER);
-          } else break;
-          if (crc32(payload) !== chunk.readUInt32BE(at + 4)) {
-            return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
-          }
-          at += HEADER + len;
-          bytes += HEADER + len;
-          entries.push({ payload: Buffer.from(payload), end: { segment: pos.segment, offset: pos.offset + at } });
+      const fh = await this.readHandle(pos.segment);
+      const want = Math.min(limit - pos.offset, Math.max(maxBytes - bytes, HEADER), 8 << 20);
+      const chunk = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(chunk, 0, want, pos.offset);
+      let at = 0;
+      while (at + HEADER <= bytesRead && entries.length < maxEntries) {
+        const len = chunk.readUInt32BE(at);
+        if (len > MAX_FRAME || pos.offset + at + HEADER + len > limit) {
+          return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
         }
-        if (at === 0 && bytesRead < HEADER) return this.damaged(entries, pos);
-        pos = { segment: pos.segment, offset: pos.offset + at };
-      } finally {
-        if (fh !== this.fh) await fh.close();
+        let payload: Buffer;
+        if (at + HEADER + len <= bytesRead) {
+          payload = chunk.subarray(at + HEADER, at + HEADER + len);
+        } else if (at === 0) {
+          payload = Buffer.allocUnsafe(len);
+          await fh.read(payload, 0, len, pos.offset + HEADER);
+        } else break;
+        if (crc32(payload) !== chunk.readUInt32BE(at + 4)) {
+          return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
+        }
+        at += HEADER + len;
+        bytes += HEADER + len;
+        entries.push({ payload: Buffer.from(payload), end: { segment: pos.segment, offset: pos.offset + at } });
       }
+      if (at === 0 && bytesRead < HEADER) return this.damaged(entries, pos);
+      pos = { segment: pos.segment, offset: pos.offset + at };
     }
     return { entries, next: pos, torn: false };
+  }
+
+  /** Readers use their own handle, so a segment roll never closes a file under a read. */
+  private async readHandle(segment: number): Promise<FileHandle> {
+    if (this.reader?.segment === segment) return this.reader.fh;
+    await this.reader?.fh.close().catch(() => undefined);
+    this.reader = undefined;
+    const fh = await open(join(this.opts.dir, segName(segment)), "r");
+    this.reader = { segment, fh };
+    return fh;
   }
 
   /**
@@ -287,6 +303,8 @@ export class Journal extends EventEmitter {
     await this.seal();
     await this.fh?.close();
     this.fh = undefined;
+    await this.reader?.fh.close().catch(() => undefined);
+    this.reader = undefined;
   }
 }
 

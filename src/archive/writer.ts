@@ -61,6 +61,18 @@ export class ArchiveWriter {
   }
 
   private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.drain();
+      } catch (err) {
+        // A journal read or checkpoint failure: never let the writer die; retry after a pause.
+        this.opts.log.error({ err: (err as Error).message }, "archive writer error; retrying");
+        await this.sleep(1000);
+      }
+    }
+  }
+
+  private async drain(): Promise<void> {
     let backoff = 50;
     while (!this.stopping) {
       const { entries, next } = await this.journal.read(this.cursor, this.opts.batch);
@@ -134,7 +146,11 @@ export class ArchiveWriter {
     }
     this.stopping = true;
     this.wake?.();
-    await this.running;
+    // A database that hangs mid-batch must not hold shutdown: the batch stays in the journal.
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()) + 1000)));
+    await Promise.race([this.running, grace]);
+    clearTimeout(timer);
     this.running = undefined;
   }
 }

@@ -1,0 +1,103 @@
+/**
+ * The archive as a gateway module: opens the journal (replaying what the
+ * database does not have yet), starts the writer, becomes the router's
+ * Archiver, publishes the "archive" service, reports readiness and Prometheus
+ * metrics, runs the retention purge on a timer, and on stop drains the journal
+ * into the database for as long as the drain allows.
+ */
+import { resolve } from "node:path";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { resolvePath } from "../config/load.js";
+import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import { ArchiveService } from "./archiver.js";
+import { KnexArchiveStore } from "./knex-store.js";
+import { purge } from "./retention.js";
+
+const MB = 1 << 20;
+
+function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: number): void {
+  const registers = [registry];
+  const gauge = (name: string, help: string, value: () => number) =>
+    new Gauge({ name, help, registers, collect() { this.set(value()); } });
+  gauge("demarc_archive_journal_pending_bytes", "Journal bytes not yet written to the archive database", () => svc.journal.pendingBytes);
+  gauge("demarc_archive_journal_pending_records", "Journal records not yet written to the archive database", () => svc.journal.pendingRecords);
+  gauge("demarc_archive_journal_disk_bytes", "Disk the archive journal uses", () => svc.journal.diskBytes);
+  gauge("demarc_archive_journal_budget_bytes", "Disk the archive journal may use (archive.journal.budget_mb)", () => budgetBytes);
+  gauge("demarc_archive_writer_lag_seconds", "Age of the oldest record waiting for the archive database", () => svc.writer.lagSeconds);
+  gauge("demarc_archive_db_up", "1 when the archive writer reaches its database, 0 while it is down", () => (svc.writer.dbUp ? 1 : 0));
+  const tally = (name: string, help: string, source: Map<string, number>) =>
+    new Counter({
+      name, help, registers, labelNames: ["reason"],
+      collect() {
+        this.reset();
+        for (const [reason, n] of source) this.inc({ reason }, n);
+      },
+    });
+  tally("demarc_archive_refused_total", "Messages refused because the journal could not record them (fail closed)", svc.failures.refused);
+  tally("demarc_archive_unarchived_total", "Messages delivered without an archive record (on_journal_failure: deliver)", svc.failures.deliveredUnarchived);
+  new Counter({
+    name: "demarc_archive_records_written_total", help: "Records the writer stored in the archive database", registers,
+    collect() {
+      this.reset();
+      this.inc(svc.writer.written);
+    },
+  });
+}
+
+export function archiveModule(): GatewayModule {
+  let svc: ArchiveService | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let purging = false;
+  return {
+    name: "archive",
+    async start(ctx: GatewayContext) {
+      const cfg = ctx.config.archive;
+      const log = ctx.log.child({ module: "archive" });
+      const dataDir = resolvePath(ctx.config, ctx.config.data_dir);
+      const budgetBytes = Math.floor(cfg.journal.budget_mb * MB);
+      const store = new KnexArchiveStore(ctx.db);
+      const archive = await ArchiveService.open(store, {
+        journal: {
+          dir: resolve(dataDir, cfg.journal.dir),
+          budgetBytes,
+          segmentBytes: Math.floor(cfg.journal.segment_mb * MB),
+          commitDelayMs: cfg.journal.commit_delay_ms,
+        },
+        batch: cfg.writer.batch,
+        retryMaxMs: cfg.writer.retry_max_ms,
+        onJournalFailure: cfg.on_journal_failure,
+        kinds: cfg.kinds,
+        log,
+      });
+      svc = archive;
+      ctx.router.useArchiver(archive);
+      ctx.services.set("archive", archive);
+      // A database outage is not a readiness problem: the journal carries on. A journal that cannot write is.
+      ctx.readiness.set("archive", () => {
+        if (archive.journalError) return archive.journalError;
+        if (archive.journal.diskBytes > 0.9 * budgetBytes) return `archive journal at ${Math.round((100 * archive.journal.diskBytes) / budgetBytes)}% of its disk budget`;
+        return undefined;
+      });
+      registerMetrics(ctx.metrics, archive, budgetBytes);
+      const hours = cfg.retention.purge_interval_h;
+      if (hours > 0) {
+        timer = setInterval(() => {
+          if (purging) return;
+          purging = true;
+          // Read the policy at each run so a SIGHUP reload applies.
+          purge(store, ctx.config.archive.retention, { now: Date.now(), actor: "retention" })
+            .then((r) => r.purged && log.info({ purged: r.purged, held: r.held, purgeId: r.purgeId }, "archive retention purge"))
+            .catch((err) => log.error({ err: (err as Error).message }, "archive retention purge failed"))
+            .finally(() => (purging = false));
+        }, hours * 3_600_000);
+        timer.unref();
+      }
+      log.info({ journal: cfg.journal.dir, pending: archive.journal.pendingRecords, failure: cfg.on_journal_failure }, "archive journal open");
+    },
+    async stop(drainMs: number) {
+      clearInterval(timer);
+      await svc?.close(drainMs);
+      svc = undefined;
+    },
+  };
+}
