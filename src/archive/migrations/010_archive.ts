@@ -32,7 +32,7 @@ export async function up(db: Knex): Promise<void> {
     t.bigIncrements("seq");
     t.binary("rid", 16).notNullable().unique();
     t.string("msg_id", 255).notNullable();
-    t.bigInteger("ts").notNullable().index();
+    t.bigInteger("ts").notNullable();
     t.string("direction", 8);
     t.string("protocol", 8);
     t.string("kind", 16);
@@ -52,6 +52,8 @@ export async function up(db: Knex): Promise<void> {
     t.index(["from_id", "ts"]);
     t.index(["to_id", "ts"]);
   });
+  // Rows arrive in time order, so on PostgreSQL a BRIN index serves time ranges at a tiny fraction of a btree's size.
+  await db.raw(`create index archive_message_ts on archive_message ${pg(db) ? "using brin (ts)" : "(ts)"}`);
   await db.raw("create index archive_message_thread on archive_message (thread) where thread is not null");
   await db.raw("create index archive_message_review on archive_message (verdict, rule_id) where verdict <> 'allow'");
   await db.schema.createTable("archive_hold", (t) => {
