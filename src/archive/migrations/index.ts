@@ -5,6 +5,8 @@
  */
 import type { Knex } from "knex";
 import * as m001 from "./001_meta.js";
+import * as m010 from "./010_archive.js";
+import * as m020 from "./020_core.js";
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -13,6 +15,8 @@ interface Migration {
 
 const migrations: [string, Migration][] = [
   ["001_meta", m001],
+  ["010_archive", m010],
+  ["020_core", m020],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
