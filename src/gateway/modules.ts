@@ -7,11 +7,13 @@ import type { GatewayModule } from "./context.js";
 import { adminModule } from "../admin/server.js";
 import { complianceModule } from "../pipeline/module.js";
 import { tlsModule } from "../tls/module.js";
+import { archiveModule } from "../archive/module.js";
 
 export function defaultModules(): GatewayModule[] {
   return [
     complianceModule(),
     tlsModule(),
+    archiveModule(),
     adminModule(),
   ];
 }
