@@ -102,6 +102,6 @@ export class MessageService {
   async flushOffline(d: Device): Promise<void> {
     if (d.priority < 0) return;
     const stored = await this.s.store.takeOffline(d.user.jid);
-    for (const m of stored) this.s.push(d, { kind: "message", envelope: m.envelope });
+    for (const m of stored) this.s.push(d, { kind: "message", envelope: m.envelope, delayed: true });
   }
 }

@@ -31,7 +31,13 @@ export interface RosterItem {
 
 /** What the core pushes to one connected device. */
 export type CoreEvent =
-  | { kind: "message"; envelope: Envelope; carbon?: "sent" | "received" | undefined }
+  | {
+      kind: "message";
+      envelope: Envelope;
+      carbon?: "sent" | "received" | undefined;
+      /** Stored while the user was offline (rendered with a delay stamp). */
+      delayed?: boolean | undefined;
+    }
   | {
       kind: "presence";
       from: string;

@@ -7,13 +7,21 @@ import type { GatewayModule } from "./context.js";
 import { adminModule } from "../admin/server.js";
 import { complianceModule } from "../pipeline/module.js";
 import { tlsModule } from "../tls/module.js";
+import { coreModule } from "../core/module.js";
+import { c2sModule } from "../access/c2s/module.js";
 import { archiveModule } from "../archive/module.js";
+import { sipModule } from "../edge/sip/module.js";
+import { s2sModule } from "../edge/xmpp/module.js";
 
 export function defaultModules(): GatewayModule[] {
   return [
     complianceModule(),
     tlsModule(),
     archiveModule(),
+    coreModule(),
+    sipModule(),
+    s2sModule(),
+    c2sModule(),
     adminModule(),
   ];
 }

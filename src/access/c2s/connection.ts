@@ -1,0 +1,280 @@
+/**
+ * One client stream, RFC 6120 sections 4-7: stream headers, STARTTLS (5),
+ * SASL (6), resource binding (7) or XEP-0198 resumption, then the bound
+ * session takes the stanzas. Every protocol violation ends the stream with
+ * the RFC's condition; the process carries on.
+ */
+import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { StreamError } from "../../edge/xmpp/errors.js";
+import { XmppStreamParser } from "../../edge/xmpp/stream-parser.js";
+import { escapeXML, xml, type Element } from "../../edge/xmpp/xml.js";
+import { parseJid } from "../../model/jid.js";
+import { NS } from "./ns.js";
+import { SaslNegotiation } from "./sasl.js";
+import type { C2sEnv } from "./env.js";
+import { C2sSession, type Wire } from "./session.js";
+import { parseH, smFailed, StreamManagement } from "./sm.js";
+
+type State = "header" | "negotiating" | "bound" | "closed";
+
+export class C2sConnection implements Wire {
+  private state: State = "header";
+  private readonly parser: XmppStreamParser;
+  private domain = "";
+  private authenticated: string | undefined;
+  private sasl: SaslNegotiation | undefined;
+  private saslFailures = 0;
+  private session: C2sSession | undefined;
+  private busy: Promise<void> = Promise.resolve();
+  private authTimer: NodeJS.Timeout | undefined;
+  private clean = false;
+  readonly address: string;
+
+  constructor(
+    private socket: Socket | TLSSocket,
+    private secure: boolean,
+    private readonly env: C2sEnv,
+  ) {
+    this.address = socket.remoteAddress ?? "unknown";
+    this.parser = new XmppStreamParser({ maxStanzaBytes: env.cfg.max_stanza_bytes });
+    this.parser.on("streamStart", (a) => this.serial(() => this.onStreamStart(a)));
+    this.parser.on("stanza", (el) => this.serial(() => this.onElement(el)));
+    this.parser.on("streamEnd", () => this.serial(async () => this.closeClean()));
+    this.parser.on("error", (err) => this.close(err));
+    this.attach(socket);
+    this.authTimer = setTimeout(() => {
+      if (!this.session) this.close(new StreamError("connection-timeout", "not authenticated in time"));
+    }, env.cfg.auth_timeout_s * 1000);
+    this.authTimer.unref();
+    env.connections.add(this);
+  }
+
+  private readonly onData = (chunk: Buffer) => {
+    if (this.state !== "closed") this.parser.write(chunk);
+  };
+  private readonly onClose = () => this.closed();
+  private readonly onError = (err: Error) => this.env.log.debug({ address: this.address, err: err.message }, "c2s socket error");
+
+  private attach(s: Socket): void {
+    s.on("data", this.onData);
+    s.on("close", this.onClose);
+    s.on("error", this.onError);
+  }
+  private detachSocket(s: Socket): void {
+    s.off("data", this.onData);
+    s.off("close", this.onClose);
+    s.off("error", this.onError);
+  }
+
+  /** Stanzas are handled one at a time, in order, even when a handler awaits. */
+  private serial(fn: () => Promise<void>): void {
+    this.busy = this.busy.then(fn).catch((err: Error) => {
+      this.env.log.error({ address: this.address, err: err.message }, "c2s stream failed");
+      this.close(new StreamError("internal-server-error"));
+    });
+  }
+
+  send(el: Element | string): void {
+    if (this.state === "closed" || this.socket.destroyed) return;
+    this.socket.write(typeof el === "string" ? el : el.toString());
+  }
+
+  private async onStreamStart(a: Record<string, string>): Promise<void> {
+    const to = (a.to ?? "").toLowerCase();
+    const header = (from: string) =>
+      `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.streams}' id='${randomBytes(12).toString("hex")}' from='${escapeXML(from)}' version='1.0' xml:lang='en'>`;
+    // RFC 6120 4.9.1.3: an error before our header still needs one.
+    const fail = (err: StreamError) => {
+      this.send(header(to && this.env.domains.has(to) ? to : [...this.env.domains][0]!));
+      this.close(err);
+    };
+    if (a.xmlns !== NS.client) return fail(new StreamError("invalid-namespace", "this port serves jabber:client"));
+    if (!this.env.domains.has(to)) return fail(new StreamError("host-unknown", to ? `${to} is not served here` : "no 'to' domain"));
+    if (!a.version || Number.parseFloat(a.version) < 1) return fail(new StreamError("unsupported-version"));
+    if (this.domain && to !== this.domain) return fail(new StreamError("host-unknown", "the domain changed on restart"));
+    this.domain = to;
+    this.send(header(to));
+    this.state = "negotiating";
+    this.send(this.features());
+  }
+
+  private features(): Element {
+    const f = xml("stream:features");
+    if (!this.secure) {
+      f.append(xml("starttls", { xmlns: NS.tls }, this.env.cfg.require_tls ? xml("required") : undefined));
+      if (this.env.cfg.require_tls) return f;
+    }
+    if (!this.authenticated) {
+      this.sasl ??= this.newSasl();
+      f.append(xml("mechanisms", { xmlns: NS.sasl }, ...this.sasl.mechanisms().map((m) => xml("mechanism", {}, m))));
+      return f;
+    }
+    f.append(xml("bind", { xmlns: NS.bind }), xml("session", { xmlns: NS.session }, xml("optional")), xml("sm", { xmlns: NS.sm }));
+    return f;
+  }
+
+  private newSasl(): SaslNegotiation {
+    return new SaslNegotiation({
+      domain: this.domain,
+      secure: this.secure,
+      address: this.address,
+      throttle: this.env.throttle,
+      credentials: async (bare) => (await this.env.core.store.getUser(bare))?.credentials,
+      fakeSalt: this.env.fakeSalt,
+    });
+  }
+
+  private async onElement(el: Element): Promise<void> {
+    // Stanzas usually inherit the stream's default namespace rather than declare it.
+    el.attrs.xmlns ??= NS.client;
+    if (this.state === "bound" && this.session) return this.bound(el);
+    const ns = el.attrs.xmlns;
+    if (ns === NS.tls && el.name === "starttls" && !this.secure) return this.starttls();
+    if (ns === NS.sasl && !this.authenticated) return this.saslStep(el);
+    if (this.authenticated && ns === NS.client && el.name === "iq") return this.bindIq(el);
+    if (this.authenticated && ns === NS.sm && el.name === "resume") return this.resume(el);
+    if (this.authenticated && ns === NS.sm && el.name === "enable") return this.send(smFailed("unexpected-request"));
+    // RFC 6120 6.4.1 / 5.3.1: nothing else before authentication (and binding).
+    this.close(new StreamError("not-authorized", this.secure || !this.env.cfg.require_tls ? "authenticate first" : "STARTTLS first"));
+  }
+
+  private async starttls(): Promise<void> {
+    this.send(xml("proceed", { xmlns: NS.tls }));
+    const raw = this.socket;
+    this.detachSocket(raw);
+    this.state = "header";
+    try {
+      this.socket = await this.env.upgrade(raw as Socket);
+    } catch (err) {
+      this.env.log.debug({ address: this.address, err: (err as Error).message }, "c2s TLS handshake failed");
+      raw.destroy();
+      this.closed();
+      return;
+    }
+    this.secure = true;
+    this.sasl = undefined;
+    this.parser.reset();
+    this.attach(this.socket);
+  }
+
+  private async saslStep(el: Element): Promise<void> {
+    if (!this.secure && this.env.cfg.require_tls) {
+      this.send(xml("failure", { xmlns: NS.sasl }, xml("encryption-required")));
+      return;
+    }
+    this.sasl ??= this.newSasl();
+    const step = await this.sasl.step(el);
+    if (this.state === "closed") return;
+    this.send(step.reply);
+    if (step.success) {
+      this.authenticated = step.success;
+      this.state = "header";
+      this.parser.reset(); // RFC 6120 6.4.6: the stream restarts after success
+      this.env.log.info({ user: step.success, address: this.address }, "c2s authenticated");
+      return;
+    }
+    if (step.failed && el.name === "auth" && ++this.saslFailures >= this.env.cfg.max_auth_attempts) {
+      this.env.log.warn({ address: this.address, attempts: this.saslFailures }, "c2s authentication failed repeatedly; closing");
+      this.close(new StreamError("policy-violation", "too many failed authentication attempts"));
+    }
+  }
+
+  /** RFC 6120 7.6: bind a resource (ours if the client proposes none). */
+  private async bindIq(iq: Element): Promise<void> {
+    const bind = iq.getChild("bind", NS.bind);
+    const reply = (payload: Element) => this.send(xml("iq", { xmlns: NS.client, type: iq.attrs.type === "set" ? "result" : "error", id: iq.attrs.id }, payload));
+    if (iq.attrs.type !== "set" || !bind) {
+      return this.send(xml("iq", { xmlns: NS.client, type: "error", id: iq.attrs.id }, xml("error", { type: "cancel" }, xml("not-allowed", { xmlns: NS.stanzas }))));
+    }
+    let resource = bind.getChildText("resource")?.trim() || randomBytes(6).toString("hex");
+    try {
+      resource = parseJid(`${this.authenticated}/${resource}`).resource!;
+    } catch {
+      return this.send(xml("iq", { xmlns: NS.client, type: "error", id: iq.attrs.id }, xml("error", { type: "modify" }, xml("bad-request", { xmlns: NS.stanzas }))));
+    }
+    const session = new C2sSession(`${this.authenticated}/${resource}`, this.domain, this.env.log, (s) => this.env.sessions.ended(s));
+    session.core = await this.env.core.connect(this.authenticated!, resource, session, { auth: "password", tlsVersion: (this.socket as TLSSocket).getProtocol?.() ?? undefined, remoteAddress: this.address });
+    session.wire = this;
+    this.env.sessions.live.add(session);
+    this.session = session;
+    this.state = "bound";
+    clearTimeout(this.authTimer);
+    reply(xml("bind", { xmlns: NS.bind }, xml("jid", {}, session.full)));
+  }
+
+  private async bound(el: Element): Promise<void> {
+    const s = this.session!;
+    if (el.attrs.xmlns === NS.sm) return this.smElement(s, el);
+    if (el.attrs.xmlns !== NS.client || !["message", "presence", "iq"].includes(el.name)) {
+      return this.close(new StreamError("unsupported-stanza-type", `<${el.name}/> is not a stanza`));
+    }
+    await s.handle(el);
+  }
+
+  /** XEP-0198 sections 3 and 4: enable, requests and acknowledgements. */
+  private smElement(s: C2sSession, el: Element): void {
+    if (el.name === "enable") {
+      if (s.sm) return this.send(smFailed("unexpected-request"));
+      const resumable = el.attrs.resume === "true" || el.attrs.resume === "1";
+      s.sm = new StreamManagement(resumable && this.env.cfg.resume_timeout_s > 0);
+      if (s.sm.resumable) this.env.sessions.register(s);
+      return this.send(s.sm.enabled(this.env.cfg.resume_timeout_s));
+    }
+    if (!s.sm) return this.close(new StreamError("unsupported-stanza-type", "stream management is not enabled"));
+    if (el.name === "r") return this.send(s.sm.answer());
+    if (el.name === "a") {
+      const h = parseH(el.attrs.h);
+      if (h === undefined || !s.sm.ack(h)) this.close(new StreamError("undefined-condition", "acknowledged more stanzas than were sent"));
+      return;
+    }
+    this.close(new StreamError("unsupported-stanza-type"));
+  }
+
+  /** XEP-0198 section 5: take over a detached session of the same user. */
+  private resume(el: Element): void {
+    const h = parseH(el.attrs.h);
+    const s = this.env.sessions.take(el.attrs.previd ?? "", this.authenticated!);
+    if (!s || h === undefined || !s.sm!.ack(h)) {
+      if (s) this.env.sessions.park(s);
+      return this.send(smFailed("item-not-found"));
+    }
+    s.wire?.close(new StreamError("conflict", "the session was resumed elsewhere"));
+    s.wire = this;
+    this.session = s;
+    this.state = "bound";
+    clearTimeout(this.authTimer);
+    this.send(xml("resumed", { xmlns: NS.sm, previd: s.sm!.id, h: String(s.sm!.inbound) }));
+    for (const u of s.sm!.drain()) s.out(u.el, u.envelope);
+    this.env.log.info({ user: s.full, address: this.address }, "c2s session resumed");
+  }
+
+  private closeClean(): void {
+    this.clean = true;
+    this.close();
+  }
+
+  /** Ends the stream (with an error first when given) and the socket. */
+  close(err?: StreamError): void {
+    if (this.state === "closed") return;
+    if (err) {
+      this.env.log.debug({ address: this.address, condition: err.condition }, "c2s stream error");
+      this.send(err.toXml());
+    }
+    this.send("</stream:stream>");
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    this.closed();
+  }
+
+  private closed(): void {
+    if (this.state === "closed" && !this.env.connections.has(this)) return;
+    this.state = "closed";
+    clearTimeout(this.authTimer);
+    this.env.connections.delete(this);
+    const s = this.session;
+    this.session = undefined;
+    if (s && s.wire === this && s.detach(this.clean)) this.env.sessions.park(s);
+  }
+}

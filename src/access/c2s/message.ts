@@ -1,0 +1,29 @@
+/**
+ * RFC 6121 section 5: messages from a client. Unknown types are treated as
+ * normal (5.2.2); no 'to' means the user's own bare JID (RFC 6120 10.3.1);
+ * XEP-0280 section 7 <private/> and XEP-0334 <no-copy/> keep a message out of carbons.
+ */
+import { StanzaError } from "../../edge/xmpp/errors.js";
+import type { Element } from "../../edge/xmpp/xml.js";
+import { NS } from "./ns.js";
+import type { C2sSession } from "./session.js";
+
+const TYPES = new Set(["chat", "error", "groupchat", "headline", "normal"]);
+
+export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
+  const type = TYPES.has(el.attrs.type ?? "") ? el.attrs.type! : "normal";
+  // Group chat needs a MUC service, which this server does not host.
+  if (type === "groupchat") throw new StanzaError("service-unavailable", "group chat is not offered here");
+  const to = el.attrs.to ?? s.bare;
+  const priv = el.getChild("private", NS.carbons) !== undefined || el.getChild("no-copy", NS.hints) !== undefined;
+  const r = await s.core.message({
+    to,
+    type,
+    body: el.getChildText("body") ?? undefined,
+    subject: el.getChildText("subject") ?? undefined,
+    thread: el.getChildText("thread") ?? undefined,
+    original: el.toString(),
+    private: priv,
+  });
+  if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
+}

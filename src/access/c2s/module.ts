@@ -1,0 +1,102 @@
+/**
+ * The c2s access module: XMPP clients reach the embedded core on 5222
+ * (STARTTLS, RFC 6120 section 5) and 5223 (TLS from the first byte, XEP-0368).
+ * Server-side STARTTLS uses a TLS server that never listens: the plain socket
+ * is handed to it, and it does the handshake with the same SNI certificates.
+ */
+import { createServer as createNetServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { Gauge } from "prom-client";
+import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
+import { service } from "../../gateway/context.js";
+import { listen } from "../../gateway/listen.js";
+import type { PresenceCore } from "../../core/core.js";
+import { StreamError } from "../../edge/xmpp/errors.js";
+import { C2sConnection } from "./connection.js";
+import { fakeSaltFn, SessionRegistry, type C2sEnv } from "./env.js";
+import { AuthThrottle } from "./throttle.js";
+
+export interface C2sModule extends GatewayModule {
+  addresses: { starttls?: { host: string; port: number }; direct_tls?: { host: string; port: number } };
+}
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export function c2sModule(): C2sModule {
+  const servers: Server[] = [];
+  let env: C2sEnv | undefined;
+  const mod: C2sModule = {
+    name: "c2s",
+    addresses: {},
+    async start(ctx: GatewayContext) {
+      const cfg = ctx.config.c2s;
+      if (ctx.config.mode !== "single-box" || (!cfg.starttls.enabled && !cfg.direct_tls.enabled)) return;
+      const core = service<PresenceCore>(ctx, "core");
+      const log = ctx.log.child({ module: "c2s" });
+      const tlsOptions = (): TlsOptions => ({
+        SNICallback: ctx.certs.sniCallback,
+        // Clients that send no SNI (or an unknown name) get the default certificate.
+        cert: ctx.certs.defaultCert.cert,
+        key: ctx.certs.defaultCert.key,
+        minVersion: ctx.config.tls.min_version,
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      });
+      const sessions = new SessionRegistry(() => ctx.config.c2s.resume_timeout_s * 1000);
+      env = {
+        core,
+        domains: new Set(ctx.config.domains.map((d) => d.toLowerCase())),
+        get cfg() {
+          return ctx.config.c2s;
+        },
+        log,
+        throttle: new AuthThrottle(),
+        fakeSalt: fakeSaltFn(),
+        sessions,
+        connections: new Set(),
+        upgrade: (raw: Socket) =>
+          new Promise<TLSSocket>((resolve, reject) => {
+            const hidden = createTlsServer(tlsOptions());
+            hidden.once("secureConnection", resolve);
+            hidden.once("tlsClientError", reject);
+            hidden.emit("connection", raw);
+          }),
+      };
+      const e = env;
+      if (cfg.starttls.enabled) {
+        const server = createNetServer((sock) => void new C2sConnection(sock, false, e));
+        servers.push(server);
+        mod.addresses.starttls = await listen(server, cfg.starttls.host, cfg.starttls.port, "c2s STARTTLS");
+        log.info(mod.addresses.starttls, "c2s listening (STARTTLS)");
+      }
+      if (cfg.direct_tls.enabled) {
+        const server = createTlsServer(tlsOptions(), (sock) => void new C2sConnection(sock, true, e));
+        server.on("tlsClientError", (err) => log.debug({ err: err.message }, "c2s TLS handshake failed"));
+        servers.push(server);
+        mod.addresses.direct_tls = await listen(server, cfg.direct_tls.host, cfg.direct_tls.port, "c2s direct TLS");
+        log.info(mod.addresses.direct_tls, "c2s listening (direct TLS)");
+      }
+      new Gauge({
+        name: "demarc_c2s_connections",
+        help: "open client connections",
+        registers: [ctx.metrics],
+        collect() {
+          this.set(e.connections.size);
+        },
+      });
+      ctx.readiness.set("c2s", () => (servers.every((s) => s.listening) ? undefined : "c2s listener not listening"));
+    },
+    async stop(drainMs: number) {
+      for (const s of servers) s.close();
+      if (env) {
+        for (const c of [...env.connections]) c.close(new StreamError("system-shutdown"));
+        env.sessions.endAll();
+      }
+      await Promise.race([
+        Promise.all(servers.map((s) => new Promise((r) => (s.listening ? s.once("close", r) : r(undefined))))),
+        new Promise((r) => setTimeout(r, Math.min(drainMs, 5_000)).unref()),
+      ]);
+      servers.length = 0;
+    },
+  };
+  return mod;
+}

@@ -1,0 +1,22 @@
+/** Namespaces the c2s listener speaks. */
+export const NS = {
+  client: "jabber:client",
+  streams: "http://etherx.jabber.org/streams",
+  tls: "urn:ietf:params:xml:ns:xmpp-tls",
+  sasl: "urn:ietf:params:xml:ns:xmpp-sasl",
+  bind: "urn:ietf:params:xml:ns:xmpp-bind",
+  session: "urn:ietf:params:xml:ns:xmpp-session",
+  roster: "jabber:iq:roster",
+  ping: "urn:xmpp:ping",
+  discoInfo: "http://jabber.org/protocol/disco#info",
+  discoItems: "http://jabber.org/protocol/disco#items",
+  carbons: "urn:xmpp:carbons:2",
+  forward: "urn:xmpp:forward:0",
+  hints: "urn:xmpp:hints",
+  sm: "urn:xmpp:sm:3",
+  blocking: "urn:xmpp:blocking",
+  blockingErrors: "urn:xmpp:blocking:errors",
+  delay: "urn:xmpp:delay",
+  idle: "urn:xmpp:idle:1",
+  stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
+} as const;

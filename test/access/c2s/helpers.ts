@@ -1,0 +1,192 @@
+/**
+ * c2s test bench: an in-process gateway with only the core and c2s modules on
+ * a loopback address of the test's own, a test CA certificate for corp.test,
+ * and real @xmpp/client users that trust that CA through TLS options.
+ */
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+// @ts-ignore -- @xmpp/client ships no type declarations
+import { client, xml } from "@xmpp/client";
+// @ts-ignore -- the TLS socket class @xmpp/starttls and @xmpp/tls use
+import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import { configSchema } from "../../../src/config/schema.js";
+import type { LoadedConfig } from "../../../src/config/load.js";
+import { Gateway } from "../../../src/gateway/gateway.js";
+import { createLogger } from "../../../src/log.js";
+import { coreModule } from "../../../src/core/module.js";
+import { c2sModule } from "../../../src/access/c2s/module.js";
+import type { PresenceCore } from "../../../src/core/core.js";
+import { makeCredentials } from "../../../src/access/c2s/credentials.js";
+import type { Element } from "../../../src/edge/xmpp/xml.js";
+import { createTestCa } from "../../helpers/ca.js";
+
+export { xml };
+
+/**
+ * Off the standard ports: a system XMPP server may hold 0.0.0.0:5222, which
+ * covers every loopback address.
+ */
+export const C2S_PORT = 16222;
+export const C2S_TLS_PORT = 16223;
+
+let trusted: string[] = [];
+let patched = false;
+/** @xmpp/tls calls tls.connect without CA options: give its sockets (only) the test CA. */
+function trust(caPem: string): void {
+  trusted = [...new Set([...trusted, caPem])];
+  if (patched) return;
+  patched = true;
+  const proto = (TlsSocket as { prototype: { connect: (...a: unknown[]) => void } }).prototype;
+  const original = proto.connect;
+  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
+    // Direct TLS connects to an address: name the domain for SNI and the certificate check.
+    return original.call(this, { servername: "corp.test", ...opts, ca: trusted }, ...rest);
+  };
+}
+
+export interface Bench {
+  address: string;
+  dir: string;
+  caPem: string;
+  gateway: Gateway;
+  core: PresenceCore;
+  addUser(local: string, password?: string, group?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startBench(address: string, extra: Record<string, unknown> = {}): Promise<Bench> {
+  const dir = mkdtempSync(join(tmpdir(), "demarc-c2s-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
+  const parsed = configSchema.parse({
+    domains: ["corp.test"],
+    data_dir: dir,
+    log: { level: "silent", format: "json" },
+    admin: { enabled: false },
+    archive: { url: "sqlite:core.db" },
+    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }] },
+    c2s: { starttls: { host: address, port: C2S_PORT }, direct_tls: { host: address, port: C2S_TLS_PORT }, resume_timeout_s: 5, ...((extra.c2s as object) ?? {}) },
+    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "c2s")),
+  });
+  const config: LoadedConfig = { ...parsed, baseDir: dir };
+  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [coreModule(), c2sModule()]);
+  await gateway.start();
+  const core = gateway.context.services.get("core") as PresenceCore;
+  trust(ca.certPem);
+  return {
+    address,
+    dir,
+    caPem: ca.certPem,
+    gateway,
+    core,
+    async addUser(local, password = "pw-" + local, group) {
+      const jid = `${local}@corp.test`;
+      await core.store.putUser({ jid, group, credentials: makeCredentials(password) });
+      return jid;
+    },
+    async close() {
+      await gateway.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A SCRAM-SHA-256 client mechanism (RFC 7677) for @xmpp/client, which only ships SCRAM-SHA-1. */
+export class ScramSha256Client {
+  name = "SCRAM-SHA-256";
+  clientFirst = true;
+  static lastServerSignatureOk: boolean | undefined;
+  private stage = "initial";
+  private cnonce = randomBytes(12).toString("base64");
+  private bare = "";
+  private chal: Record<string, string> = {};
+  private expected = "";
+  response(cred: { username: string; password: string }): string {
+    if (this.stage === "initial") {
+      this.stage = "challenge";
+      this.bare = `n=${cred.username},r=${this.cnonce}`;
+      return `n,,${this.bare}`;
+    }
+    const sp = pbkdf2Sync(cred.password, Buffer.from(this.chal.s!, "base64"), Number(this.chal.i), 32, "sha256");
+    const ck = createHmac("sha256", sp).update("Client Key").digest();
+    const without = `c=biws,r=${this.chal.r}`;
+    const auth = `${this.bare},${Object.entries(this.chal).map(([k, v]) => `${k}=${v}`).join(",")},${without}`;
+    const sig = createHmac("sha256", createHash("sha256").update(ck).digest()).update(auth).digest();
+    this.expected = `v=${createHmac("sha256", createHmac("sha256", sp).update("Server Key").digest()).update(auth).digest("base64")}`;
+    ScramSha256Client.expectedSignature = this.expected;
+    return `${without},p=${Buffer.from(ck.map((b, i) => b ^ sig[i]!)).toString("base64")}`;
+  }
+  static expectedSignature = "";
+  challenge(chal: string): this {
+    this.chal = Object.fromEntries(chal.split(",").map((p) => [p[0]!, p.slice(2)]));
+    return this;
+  }
+}
+
+export interface User {
+  jid: string;
+  xmpp: any;
+  received: Element[];
+  send(el: Element): Promise<void>;
+  iq(el: Element): Promise<Element>;
+  waitFor(match: (el: Element) => boolean, timeoutMs?: number): Promise<Element>;
+  /** Everything matching received so far. */
+  all(match: (el: Element) => boolean): Element[];
+  stop(): Promise<void>;
+}
+
+export interface LoginOptions {
+  resource?: string;
+  password?: string;
+  direct?: boolean;
+  scram256?: boolean;
+}
+
+export async function login(b: Bench, local: string, o: LoginOptions = {}): Promise<User> {
+  const xmpp = client({
+    service: o.direct ? `xmpps://${b.address}:${C2S_TLS_PORT}` : `xmpp://${b.address}:${C2S_PORT}`,
+    domain: "corp.test",
+    username: local,
+    password: o.password ?? "pw-" + local,
+    resource: o.resource ?? "r1",
+  });
+  xmpp.reconnect.stop();
+  if (o.scram256) xmpp.saslFactory._mechs.unshift({ name: "SCRAM-SHA-256", mech: ScramSha256Client });
+  const received: Element[] = [];
+  const waiters = new Set<{ match: (el: Element) => boolean; resolve: (el: Element) => void }>();
+  xmpp.on("error", () => undefined);
+  xmpp.on("stanza", (el: Element) => {
+    received.push(el);
+    for (const w of waiters) if (w.match(el)) (waiters.delete(w), w.resolve(el));
+  });
+  await xmpp.start();
+  const u: User = {
+    jid: xmpp.jid.toString(),
+    xmpp,
+    received,
+    send: (el) => xmpp.send(el),
+    iq: (el) => xmpp.iqCaller.request(el, 5_000),
+    all: (match) => received.filter(match),
+    waitFor(match, timeoutMs = 5_000) {
+      const have = received.find(match);
+      if (have) return Promise.resolve(have);
+      return new Promise((resolve, reject) => {
+        const w = { match, resolve };
+        waiters.add(w);
+        setTimeout(() => {
+          if (waiters.delete(w)) reject(new Error(`not received within ${timeoutMs} ms; got ${received.map(String).join("\n")}`));
+        }, timeoutMs).unref();
+      });
+    },
+    async stop() {
+      await xmpp.stop().catch(() => undefined);
+    },
+  };
+  return u;
+}
+
+export const body = (el: Element) => el.getChildText("body");
+export const isMsg = (text: string) => (el: Element) => el.name === "message" && el.getChildText("body") === text;
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
