@@ -96,6 +96,20 @@ export function storeContract(name: string, open: () => Promise<TestDb>): void {
       await t.db("archive_message").where({ seq: 2 }).delete();
       expect((await verifyChain(store)).broken?.seq).toBe(2);
     });
+
+    it("keeps one sequential chain when two writers append at once", async () => {
+      const fresh = await open();
+      try {
+        const a = new KnexArchiveStore(fresh.db);
+        const b = new KnexArchiveStore(fresh.db);
+        const batches = Array.from({ length: 16 }, () => Array.from({ length: 50 }, () => envelope()).map((e) => toRecord(e, allow(e))));
+        const results = await Promise.all(batches.map((batch, i) => (i % 2 ? a : b).append(batch)));
+        expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(800);
+        expect(await verifyChain(a)).toMatchObject({ ok: true, checked: 800 });
+      } finally {
+        await fresh.close();
+      }
+    });
   });
 }
 
