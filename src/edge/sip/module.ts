@@ -41,12 +41,12 @@ export function sipModule(): SipModule {
           stallMs: limits.stall_ms,
           maxConnectionsPerAddress: limits.max_connections_per_address,
           connectTimeoutMs: limits.connect_timeout_ms,
-          sni: ctx.certs.sniCallback,
+          certFor: (name) => ctx.certs.forDomain(name) ?? ctx.certs.defaultCert,
           defaultContext: () => ctx.certs.defaultCert,
           ca: () => trust()?.ca ?? [],
           minVersion: cfg.tls.min_version,
         },
-        { onMessage: (m, f) => edge.onMessage(m, f), onFramingError: (e, f) => edge.onFramingError(e, f) },
+        { onMessage: (m, f) => edge.onMessage(m, f), onFramingError: (e, f) => edge.onFramingError(e, f), onClose: (f) => edge.client.flowClosed(f) },
       );
       edge.transports = transports;
 
@@ -100,6 +100,7 @@ export function sipModule(): SipModule {
       const map = loadStateMapFrom(resolvePath(ctx.config, ctx.config.policy.dir));
       useStateMap(map);
       mod.edge?.update(ctx.config);
+      transports?.refreshTls();
     },
     async stop(drainMs: number) {
       await mod.stopNotifier?.(drainMs);

@@ -79,6 +79,7 @@ export class ServerTransactions {
 }
 
 interface ClientTx {
+  flow: Flow;
   resolve(rs: SipMessage): void;
   reject(err: Error): void;
   timers: NodeJS.Timeout[];
@@ -93,7 +94,7 @@ export class ClientTransactions {
     const branch = topBranch(rq);
     if (!branch) return Promise.reject(new Error("request has no Via branch"));
     return new Promise<SipMessage>((resolve, reject) => {
-      const tx: ClientTx = { resolve, reject, timers: [] };
+      const tx: ClientTx = { flow, resolve, reject, timers: [] };
       this.txs.set(branch, tx);
       const done = () => {
         for (const t of tx.timers) clearTimeout(t);
@@ -132,7 +133,11 @@ export class ClientTransactions {
     return true;
   }
 
-  /** Fails every transaction that was waiting on a flow that closed. */
+  /** A stream closed: its transactions can get no response (RFC 3261 18.4: a transport error). */
+  flowClosed(flow: Flow): void {
+    for (const tx of [...this.txs.values()]) if (tx.flow === flow) tx.reject(new Error("connection closed before a final response"));
+  }
+
   failAll(err: Error): void {
     for (const tx of [...this.txs.values()]) tx.reject(err);
   }

@@ -5,7 +5,7 @@
  * pooled per domain and reused for requests in both directions.
  */
 import { createServer as createTcpServer, connect as tcpConnect, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, connect as tlsConnect, type SecureContext, type TLSSocket } from "node:tls";
+import { createSecureContext, createServer as createTlsServer, connect as tlsConnect, type SecureContext, type TLSSocket } from "node:tls";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { SipMessage } from "sip";
@@ -19,7 +19,8 @@ export interface TransportOptions extends FramingLimits {
   stallMs: number;
   maxConnectionsPerAddress: number;
   connectTimeoutMs: number;
-  sni: (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => void;
+  /** The certificate to present for a requested server name. */
+  certFor: (servername: string) => { cert: string; key: string };
   /** Our own certificate, for TLS servers without SNI and as the client certificate. */
   defaultContext: () => { cert: string; key: string };
   ca: () => string[];
@@ -29,6 +30,7 @@ export interface TransportOptions extends FramingLimits {
 export interface TransportHandlers {
   onMessage(m: SipMessage, flow: Flow): void;
   onFramingError(error: FramingError, flow: Flow): void;
+  onClose?(flow: Flow): void;
 }
 
 export class SipTransports {
@@ -40,7 +42,29 @@ export class SipTransports {
   /** Outbound flows to partner domains, keyed "domain|transport". */
   private readonly pool = new Map<string, Flow>();
 
+  /** Per-certificate server contexts that carry our trust anchors, so client certificates verify under SNI too. */
+  private contexts = new Map<string, SecureContext>();
+
   constructor(private readonly opts: TransportOptions, private readonly handlers: TransportHandlers) {}
+
+  /** After a reload: certificates or trust anchors may have changed. */
+  refreshTls(): void {
+    this.contexts = new Map();
+  }
+
+  private sni = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
+    try {
+      const pair = this.opts.certFor(servername);
+      let ctx = this.contexts.get(pair.cert);
+      if (!ctx) {
+        ctx = createSecureContext({ cert: pair.cert, key: pair.key, ca: this.opts.ca(), minVersion: this.opts.minVersion });
+        this.contexts.set(pair.cert, ctx);
+      }
+      cb(null, ctx);
+    } catch (err) {
+      cb(err as Error);
+    }
+  };
 
   private streamHandlers(): StreamHandlers {
     return {
@@ -52,6 +76,7 @@ export class SipTransports {
         if (n <= 0) this.perAddress.delete(f.remoteAddress);
         else this.perAddress.set(f.remoteAddress, n);
         for (const [k, v] of this.pool) if (v === f) this.pool.delete(k);
+        this.handlers.onClose?.(f);
       },
     };
   }
@@ -85,7 +110,7 @@ export class SipTransports {
     const server = createTlsServer({
       cert: def.cert,
       key: def.key,
-      SNICallback: this.opts.sni,
+      SNICallback: this.sni,
       minVersion: this.opts.minVersion,
       // Federation is mutual TLS; the chain and name are judged per request, so a
       // missing or unknown certificate gets a SIP 403 rather than a failed handshake.
