@@ -13,7 +13,7 @@ import { verifyChain } from "../../src/archive/verify.js";
 import { Router } from "../../src/pipeline/router.js";
 import type { Db } from "../../src/archive/db.js";
 import { allow, envelope, openPg, openSqlite, PG_SKIP_REASON, PG_URL, silentLog, tempDir, type TestDb } from "./helpers.js";
-import { startProxy } from "./tcp-proxy.js";
+import { startProxy, type TcpProxy } from "./tcp-proxy.js";
 
 // This file's loopback address: 127.0.6.1 (the database proxy).
 function options(dir: string, over: Partial<ArchiveServiceOptions> = {}): ArchiveServiceOptions {
@@ -145,18 +145,16 @@ describe("archiver: database outage (SQLite, store failing)", () => {
 describe.skipIf(!PG_URL)("archiver: database outage (PostgreSQL through a TCP proxy that is cut)", () => {
   let direct: (TestDb & { schema: string }) | undefined;
   let viaProxy: Db | undefined;
-  const proxyP = (async () => {
-    const u = new URL(PG_URL ?? "postgres://127.0.0.1:5432/test");
-    return startProxy("127.0.6.1", { host: u.hostname, port: Number(u.port || 5432) });
-  })();
+  let proxy: TcpProxy | undefined;
   afterAll(async () => {
     await viaProxy?.destroy();
     await direct?.close();
-    await (await proxyP).close();
+    await proxy?.close();
   });
 
   it("cuts the database mid-stream of 10,000 messages, restores it, and has each stored exactly once", async () => {
-    const proxy = await proxyP;
+    const pgAt = new URL(PG_URL!);
+    proxy = await startProxy("127.0.6.1", { host: pgAt.hostname, port: Number(pgAt.port || 5432) });
     direct = await openPg();
     const u = new URL(PG_URL!);
     u.hostname = "127.0.6.1";
@@ -166,7 +164,7 @@ describe.skipIf(!PG_URL)("archiver: database outage (PostgreSQL through a TCP pr
     let outageStart = 0;
     const ids = await stream(svc, 10_000, {
       3000: async () => {
-        await proxy.cut();
+        await proxy!.cut();
         outageStart = Date.now();
       },
       4000: () => until(() => !svc.writer.dbUp, 10_000, "the writer to notice"),
@@ -174,7 +172,7 @@ describe.skipIf(!PG_URL)("archiver: database outage (PostgreSQL through a TCP pr
         // Delivery went on while the database was away: 4,000 messages journaled in well under the connect timeouts.
         expect(svc.journal.pendingRecords).toBeGreaterThanOrEqual(3000);
         expect(Date.now() - outageStart).toBeLessThan(15_000);
-        await proxy.restore();
+        await proxy!.restore();
       },
     });
     await until(() => svc.journal.pendingRecords === 0, 30_000, "the journal to drain");
