@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Raw, HEADER } from "./raw.js";
+import { startBench, login, xml, isMsg, type Bench } from "./helpers.js";
+import { delay } from "./helpers.js";
+
+const ADDRESS = "127.0.4.2";
+let b: Bench;
+const raws: Raw[] = [];
+async function direct() {
+  const r = await Raw.direct(ADDRESS, b.caPem);
+  raws.push(r);
+  return r;
+}
+const streamError = (r: Raw) => /<stream:error><([a-z-]+) /.exec(r.text)?.[1];
+
+beforeAll(async () => {
+  b = await startBench(ADDRESS, { c2s: { resume_timeout_s: 2 } });
+  for (const u of ["alice", "bob"]) await b.addUser(u);
+});
+afterAll(async () => {
+  for (const r of raws) r.destroy();
+  await b?.close();
+});
+
+describe("c2s stream negotiation transcripts", () => {
+  it("offers only STARTTLS (required) before TLS, and refuses SASL there with encryption-required", async () => {
+    const r = await Raw.plain(ADDRESS);
+    raws.push(r);
+    r.write(HEADER);
+    const features = await r.waitFor((e) => e.name === "stream:features");
+    expect(features.getChild("starttls")?.getChild("required")).toBeDefined();
+    expect(features.getChild("mechanisms")).toBeUndefined();
+    r.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0alice\0pw-alice").toString("base64")}</auth>`);
+    const f = await r.waitFor((e) => e.name === "failure");
+    expect(f.getChildElements()[0]!.name).toBe("encryption-required");
+  });
+
+  it("offers PLAIN only over TLS, beside SCRAM-SHA-256 and SCRAM-SHA-1", async () => {
+    const r = await direct();
+    r.write(HEADER);
+    const features = await r.waitFor((e) => e.name === "stream:features");
+    expect(features.getChild("mechanisms")!.getChildren("mechanism").map((m) => m.getText())).toEqual(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]);
+  });
+
+  it("answers a stream to an unknown domain with host-unknown", async () => {
+    const r = await direct();
+    r.write(HEADER.replace("to='corp.test'", "to='elsewhere.test'"));
+    await r.waitClosed();
+    expect(streamError(r)).toBe("host-unknown");
+  });
+
+  it("closes with not-authorized when a stanza comes before authentication", async () => {
+    const r = await direct();
+    r.write(HEADER);
+    await r.waitFor((e) => e.name === "stream:features");
+    r.write("<message to='bob@corp.test'><body>sneaky</body></message>");
+    await r.waitClosed();
+    expect(streamError(r)).toBe("not-authorized");
+  });
+
+  it("refuses restricted XML and unknown top-level elements with the RFC 6120 conditions", async () => {
+    const r1 = await direct();
+    await r1.login("alice", "pw-alice", "x1");
+    r1.write("<!-- a comment -->");
+    await r1.waitClosed();
+    expect(streamError(r1)).toBe("restricted-xml");
+    const r2 = await direct();
+    await r2.login("alice", "pw-alice", "x2");
+    r2.write("<frobnicate/>");
+    await r2.waitClosed();
+    expect(streamError(r2)).toBe("unsupported-stanza-type");
+  });
+
+  it("closes the stream after repeated SASL failures", async () => {
+    const r = await direct();
+    r.write(HEADER);
+    await r.waitFor((e) => e.name === "stream:features");
+    for (let i = 0; i < 3; i++) r.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from("\0bob\0nope").toString("base64")}</auth>`);
+    await r.waitClosed(10_000);
+    expect(streamError(r)).toBe("policy-violation");
+    expect(r.elements.filter((e) => e.name === "failure")).toHaveLength(3);
+  });
+});
+
+describe("XEP-0198 stream management", () => {
+  it("resumes a dropped session and sends again what was not acknowledged", async () => {
+    const r = await direct();
+    await r.login("bob", "pw-bob", "phone");
+    r.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+    const enabled = await r.waitFor((e) => e.name === "enabled");
+    expect(enabled.attrs.resume).toBe("true");
+    r.write("<presence/>");
+    const a = await login(b, "alice", { resource: "sm" });
+    await a.send(xml("message", { to: "bob@corp.test/phone", type: "chat" }, xml("body", {}, "are you there?")));
+    await r.waitFor(isMsg("are you there?"));
+    r.destroy(); // dropped without acknowledging
+    await delay(50);
+    const r2 = await direct();
+    await r2.login("bob", "pw-bob", "");
+    r2.write(`<resume xmlns='urn:xmpp:sm:3' previd='${enabled.attrs.id}' h='0'/>`);
+    const resumed = await r2.waitFor((e) => e.name === "resumed");
+    expect(resumed.attrs.h).toBe("1"); // the presence we sent was counted
+    await r2.waitFor(isMsg("are you there?"));
+    // The resumed session is live: new messages arrive on the new connection.
+    await a.send(xml("message", { to: "bob@corp.test/phone", type: "chat" }, xml("body", {}, "welcome back")));
+    await r2.waitFor(isMsg("welcome back"));
+    r2.write("<r xmlns='urn:xmpp:sm:3'/>");
+    expect((await r2.waitFor((e) => e.name === "a")).attrs.h).toBe("1");
+    // Acknowledge both messages, then leave cleanly: nothing is left to re-deliver.
+    r2.write("<a xmlns='urn:xmpp:sm:3' h='2'/></stream:stream>");
+    await r2.waitClosed();
+    await a.stop();
+    expect(await b.core.store.countOffline("bob@corp.test")).toBe(0);
+  });
+
+  it("refuses an unknown resumption id, and re-delivers unacknowledged messages offline when the session times out", async () => {
+    const r = await direct();
+    await r.login("bob", "pw-bob", "lost");
+    r.write(`<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>`);
+    await r.waitFor((e) => e.name === "enabled");
+    const a = await login(b, "alice", { resource: "sm2" });
+    await a.send(xml("message", { to: "bob@corp.test/lost", type: "chat" }, xml("body", {}, "unacked")));
+    await r.waitFor(isMsg("unacked"));
+    r.destroy();
+    const r2 = await direct();
+    await r2.login("bob", "pw-bob", "");
+    r2.write(`<resume xmlns='urn:xmpp:sm:3' previd='nope' h='0'/>`);
+    expect((await r2.waitFor((e) => e.name === "failed")).getChild("item-not-found")).toBeDefined();
+    const deadline = Date.now() + 6_000;
+    while (Date.now() < deadline && (await b.core.store.countOffline("bob@corp.test")) === 0) await delay(100);
+    expect(await b.core.store.countOffline("bob@corp.test")).toBe(1);
+    await a.stop();
+  });
+});
