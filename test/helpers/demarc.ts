@@ -106,12 +106,19 @@ export async function demarcCommand(
   return { code, stdout, stderr: p.stderr };
 }
 
-/** A minimal config on a loopback address of the test's own. */
+/**
+ * A minimal config with every listener on one loopback address of the test's
+ * own, so parallel test files never contend for a port.
+ */
 export function baseConfig(address: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const on = (port: number) => ({ host: address, port });
   return {
     domains: ["corp.test"],
     log: { level: "info", format: "json" },
     admin: { host: address, port: 5280 },
+    s2s: { starttls: on(5269), direct_tls: on(5270) },
+    c2s: { starttls: on(5222), direct_tls: on(5223) },
+    sip: { tls: { ...on(5061), enabled: false }, tcp: { ...on(5060), enabled: false }, udp: { ...on(5060), enabled: false } },
     ...extra,
   };
 }
