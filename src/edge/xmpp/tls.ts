@@ -39,7 +39,9 @@ export class TlsAcceptor {
   serverOptions(): TlsOptions {
     return {
       SNICallback: this.sni,
-      secureContext: this.contextFor(this.certs.defaultCert),
+      // tls.Server ignores a `secureContext` option: without SNI the default certificate comes from these.
+      cert: this.certs.defaultCert.cert,
+      key: this.certs.defaultCert.key,
       requestCert: true,
       // The chain is judged per partner after the handshake (pins, dialback fallback).
       rejectUnauthorized: false,

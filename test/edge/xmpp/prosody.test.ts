@@ -1,0 +1,129 @@
+/**
+ * Interop with a real Prosody 0.12 in both directions: partner-a.test
+ * federates with certificates (SASL EXTERNAL), partner-b.test with dialback.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestCa } from "../../helpers/ca.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/xmpp-dns.js";
+import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
+import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
+import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
+import { xml } from "../../../src/edge/xmpp/xml.js";
+
+const DEMARC = "127.0.3.1";
+const DNS_ADDR = "127.0.3.2";
+const PEER_A = "127.0.3.11";
+const PEER_B = "127.0.3.12";
+
+let dns: DnsServerHandle;
+let gw: TestGateway;
+let peerA: ProsodyHandle;
+let peerB: ProsodyHandle;
+let alice: PartnerUser;
+let carol: PartnerUser;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "s2s-prosody-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const own = ca.issue({ name: "corp", domains: ["corp.test"] });
+  // Not the standard ports (a system Prosody may hold *:5269): SRV records lead each side to the other.
+  dns = await startDnsServer(DNS_ADDR, {
+    a: { "corp.test": [DEMARC], "partner-a.test": [PEER_A], "partner-b.test": [PEER_B] },
+    srv: {
+      "_xmpp-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15269, target: "corp.test" }],
+      "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
+      "_xmpp-server._tcp.partner-b.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-b.test" }],
+    },
+  });
+  [peerA, peerB] = await Promise.all([
+    startProsody({ domain: "partner-a.test", address: PEER_A, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } }),
+    startProsody({ domain: "partner-b.test", address: PEER_B, ca, dnsServer: dns.server, secureAuth: false, users: { carol: "pw" } }),
+  ]);
+  gw = await startTestGateway({
+    domains: ["corp.test"],
+    tls: { certificates: [{ cert: own.certPath, key: own.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
+    dns: { servers: [dns.server], timeout_ms: 1000 },
+    s2s: { starttls: { host: DEMARC, port: 15269 }, direct_tls: { host: DEMARC, port: 15270 } },
+    partners: [
+      { domain: "partner-a.test", auth: ["certificate"] },
+      { domain: "partner-b.test", auth: ["dialback"] },
+    ],
+  });
+  [alice, carol] = await Promise.all([
+    loginPartnerUser({ address: PEER_A, domain: "partner-a.test", username: "alice", password: "pw", caPem: ca.certPem }),
+    loginPartnerUser({ address: PEER_B, domain: "partner-b.test", username: "carol", password: "pw", caPem: ca.certPem }),
+  ]);
+});
+
+afterAll(async () => {
+  await Promise.all([alice?.stop(), carol?.stop()]);
+  await gw?.close();
+  await Promise.all([peerA?.stop(), peerB?.stop()]);
+  await dns?.close();
+});
+
+function dump(): string {
+  return `\ndns queries: ${dns.queries.join(", ")}\n--- prosody a ---\n${peerA.log().slice(-4000)}\n--- prosody b ---\n${peerB.log().slice(-4000)}`;
+}
+
+describe("s2s with Prosody", () => {
+  it("takes a message from a certificate partner over SASL EXTERNAL", async () => {
+    await alice.message("bob@corp.test", "hello from a", "m1");
+    const env = await gw.sink.waitFor((e) => e.body === "hello from a").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    expect(env).toMatchObject({ direction: "inbound", kind: "message", to: "bob@corp.test", partnerDomain: "partner-a.test", type: "chat" });
+    expect(env.from).toMatch(/^alice@partner-a\.test\//);
+    expect(env.security?.auth).toBe("certificate");
+    expect(env.security?.tlsVersion).toMatch(/^TLSv1\.[23]$/);
+  });
+
+  it("delivers a message to the certificate partner", async () => {
+    const r = await gw.route({ kind: "message", from: "bob@corp.test/desk", to: alice.jid, type: "chat", body: "hello to a" });
+    expect(r.delivered).toBe(true);
+    const got = await alice.waitFor((el) => el.getChildText("body") === "hello to a").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    expect(got.attrs.from).toBe("bob@corp.test/desk");
+  });
+
+  it("carries presence both ways with the certificate partner", async () => {
+    await alice.send(xml("presence", { to: "bob@corp.test" }, xml("show", {}, "dnd"), xml("status", {}, "In a meeting")));
+    const inbound = await gw.sink.waitFor((e) => e.kind === "presence" && e.from.startsWith("alice@"));
+    expect(inbound.presence?.state).toBe("in-a-meeting");
+    const r = await gw.route({ kind: "presence", from: "bob@corp.test/desk", to: alice.jid, presence: { state: "on-the-phone" } });
+    expect(r.delivered).toBe(true);
+    const p = await alice.waitFor((el) => el.name === "presence" && el.attrs.from === "bob@corp.test/desk");
+    expect(p.getChildText("show")).toBe("dnd");
+    expect(p.getChildText("status")).toBe("On the phone");
+  });
+
+  it("takes a message from a dialback partner, verifying the key with its authoritative server", async () => {
+    await carol.message("bob@corp.test", "hello from b", "m2");
+    const env = await gw.sink.waitFor((e) => e.body === "hello from b").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    expect(env.security?.auth).toBe("dialback");
+    expect(env.partnerDomain).toBe("partner-b.test");
+  });
+
+  it("delivers to the dialback partner, answering its verify request as the authoritative server", async () => {
+    const r = await gw.route({ kind: "message", from: "bob@corp.test/desk", to: carol.jid, type: "chat", body: "hello to b" });
+    expect(r.delivered).toBe(true);
+    await carol.waitFor((el) => el.getChildText("body") === "hello to b").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+  });
+
+  it("returns a refused message to its sender as a policy-violation stanza error", async () => {
+    gw.sink.refuse = (e) => (e.body === "forbidden words" ? { condition: "policy-violation", type: "modify", text: "blocked by policy" } : undefined);
+    await alice.message("bob@corp.test", "forbidden words", "m3");
+    const err = await alice.waitFor((el) => el.attrs.type === "error" && el.attrs.id === "m3");
+    expect(err.getChild("error")?.getChild("policy-violation")).toBeDefined();
+    expect(err.getChild("error")?.getChildText("text")).toBe("blocked by policy");
+    gw.sink.refuse = undefined;
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * A partner-side user: @xmpp/client logged in to a partner server's c2s port,
+ * trusting the test CA, collecting what it receives.
+ */
+// @ts-ignore -- @xmpp/client ships no type declarations
+import { client, xml } from "@xmpp/client";
+// @ts-ignore -- the TLS socket class @xmpp/starttls and @xmpp/tls use
+import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import type { Element } from "../../src/edge/xmpp/xml.js";
+
+let trustedCa: string[] = [];
+let patched = false;
+
+/** @xmpp/tls calls tls.connect without a CA option: add the test CA to its sockets only. */
+function trustTestCa(caPem: string): void {
+  trustedCa = [...new Set([...trustedCa, caPem])];
+  if (patched) return;
+  patched = true;
+  const proto = (TlsSocket as { prototype: { connect: (...a: unknown[]) => void } }).prototype;
+  const original = proto.connect;
+  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
+    return original.call(this, { ...opts, ca: trustedCa }, ...rest);
+  };
+}
+
+export interface PartnerUser {
+  jid: string;
+  received: Element[];
+  send(el: Element): Promise<void>;
+  message(to: string, body: string, id?: string): Promise<void>;
+  presence(attrs?: Record<string, string>, children?: Element[]): Promise<void>;
+  waitFor(match: (el: Element) => boolean, timeoutMs?: number): Promise<Element>;
+  stop(): Promise<void>;
+}
+
+export async function loginPartnerUser(o: { address: string; port?: number; domain: string; username: string; password: string; caPem: string }): Promise<PartnerUser> {
+  trustTestCa(o.caPem);
+  const xmpp = client({ service: `xmpp://${o.address}:${o.port ?? 15222}`, domain: o.domain, username: o.username, password: o.password, resource: "test" });
+  const received: Element[] = [];
+  xmpp.on("error", () => undefined);
+  xmpp.on("stanza", (el: Element) => {
+    if (received.length < 10_000) received.push(el);
+  });
+  const address = await xmpp.start();
+  return {
+    jid: String(address),
+    received,
+    send: (el) => xmpp.send(el),
+    message: (to, body, id) => xmpp.send(xml("message", { to, type: "chat", id }, xml("body", {}, body))),
+    presence: (attrs = {}, children = []) => xmpp.send(xml("presence", attrs, ...children)),
+    async waitFor(match, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const hit = received.find(match);
+        if (hit) return hit;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`no matching stanza within ${timeoutMs} ms; got ${received.map((r) => r.toString().slice(0, 200)).join("\n")}`);
+    },
+    async stop() {
+      await xmpp.stop().catch(() => undefined);
+    },
+  };
+}
