@@ -1,0 +1,175 @@
+/**
+ * End to end through the whole gateway (the default module list: compliance
+ * pipeline, archive, presence core, SIP edge, c2s): a SIP partner user
+ * (alice@partner.test, AOL profile) and an XMPP user (bob@corp.test, logged in
+ * over c2s with @xmpp/client) subscribe to each other, see each other's mapped
+ * presence and exchange messages; a blocked message is a SIP 403 with the
+ * rule's Warning.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+// @ts-ignore -- @xmpp/client ships no type declarations
+import { client, xml } from "@xmpp/client";
+// @ts-ignore -- the TLS socket class @xmpp/starttls uses
+import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import { configSchema } from "../../../src/config/schema.js";
+import type { LoadedConfig } from "../../../src/config/load.js";
+import { Gateway } from "../../../src/gateway/gateway.js";
+import { defaultModules } from "../../../src/gateway/modules.js";
+import { createLogger } from "../../../src/log.js";
+import type { PresenceCore } from "../../../src/core/core.js";
+import { makeCredentials } from "../../../src/access/c2s/credentials.js";
+import { createTestCa } from "../../helpers/ca.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
+import { PartnerUa, utf8 } from "./partner-ua.js";
+import { until } from "./harness.js";
+
+const ADDR = "127.0.8.40";
+const C2S_PORT = 18222;
+const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:alice@partner.test">
+<tuple id="t1"><status><basic>open</basic></status></tuple>
+<dm:person id="p1"><rpid:activities><rpid:on-the-phone/></rpid:activities><dm:note>with a customer</dm:note></dm:person>
+</presence>`;
+
+interface El {
+  name: string;
+  attrs: Record<string, string>;
+  getChildText(n: string): string | null;
+  toString(): string;
+}
+
+let gateway: Gateway;
+let dns: DnsServerHandle;
+let alice: PartnerUa;
+let bob: any;
+const got: El[] = [];
+const sipTarget = { host: ADDR, port: 15070 };
+
+async function waitStanza(match: (el: El) => boolean, timeoutMs = 5_000): Promise<El> {
+  return until(() => got.find(match), timeoutMs, "stanza for bob");
+}
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "demarc-sip-e2e-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
+  const policies = join(dir, "policies");
+  mkdirSync(policies);
+  writeFileSync(
+    join(policies, "10-inbound.yaml"),
+    [
+      "kind: policy",
+      "rules:",
+      "  - id: inbound-codenames",
+      "    when:",
+      "      direction: inbound",
+      "      kind: [message]",
+      '      words: ["Project Falcon"]',
+      "    then:",
+      "      action: block",
+      '      reason: "Project names may not be received from partners."',
+      "",
+    ].join("\n"),
+  );
+  alice = new PartnerUa("127.0.8.30", "alice", "partner.test");
+  await alice.start();
+  alice.pidf = PIDF_ON_THE_PHONE;
+  dns = await startDnsServer("127.0.8.53", {
+    srv: { "_sip._tcp.partner.test": [{ priority: 0, weight: 0, port: alice.port, target: "sip.partner.test" }] },
+    a: { "sip.partner.test": ["127.0.8.30"] },
+  });
+  const parsed = configSchema.parse({
+    domains: ["corp.test"],
+    data_dir: join(dir, "data"),
+    log: { level: process.env.DEMARC_TEST_LOG ?? "silent", format: "json" },
+    admin: { enabled: false },
+    policy: { dir: policies, watch: false },
+    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
+    dns: { servers: [dns.server], timeout_ms: 500 },
+    partners: [{ domain: "partner.test", protocol: "sip", profile: "aol" }],
+    sip: { tcp: { enabled: true, host: ADDR, port: sipTarget.port }, trust_plain_transports: true, timers: { t1_ms: 100, t2_ms: 400 } },
+    c2s: { starttls: { host: ADDR, port: C2S_PORT }, direct_tls: { enabled: false } },
+    s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
+  });
+  const config: LoadedConfig = { ...parsed, baseDir: dir };
+  gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), defaultModules());
+  await gateway.start();
+  const core = gateway.context.services.get("core") as PresenceCore;
+  await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
+
+  // @xmpp/tls calls tls.connect without CA options: give its sockets the test CA.
+  const proto = (TlsSocket as { prototype: { connect: (...a: unknown[]) => void } }).prototype;
+  const original = proto.connect;
+  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
+    return original.call(this, { servername: "corp.test", ...opts, ca: [ca.certPem] }, ...rest);
+  };
+  bob = client({ service: `xmpp://${ADDR}:${C2S_PORT}`, domain: "corp.test", username: "bob", password: "pw-bob", resource: "desk" });
+  bob.reconnect.stop();
+  bob.on("error", () => undefined);
+  bob.on("stanza", (el: El) => got.push(el));
+  await bob.start();
+  // RFC 6121 3.1.3: subscription requests go to resources that asked for the roster.
+  await bob.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5_000);
+  await bob.send(xml("presence", {}));
+});
+
+afterAll(async () => {
+  await bob?.stop().catch(() => undefined);
+  await gateway?.close();
+  await alice?.close();
+  await dns?.close();
+});
+
+describe("SIP partner user <-> XMPP user through the whole gateway", () => {
+  it("bob subscribes to alice: SUBSCRIBE goes out, alice's on-the-phone comes back as dnd + 'On the phone'", async () => {
+    await bob.send(xml("presence", { to: "alice@partner.test", type: "subscribe" }));
+    const sub = await alice.waitFor("requests", (m) => m.method === "SUBSCRIBE");
+    expect(sub.headers.from?.uri).toBe("sip:bob@corp.test");
+    expect(String(sub.headers.event)).toBe("presence");
+    await waitStanza((el) => el.name === "presence" && el.attrs.from === "alice@partner.test" && el.attrs.type === "subscribed");
+    const p = await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && !el.attrs.type);
+    expect(p.getChildText("show")).toBe("dnd");
+    expect(p.getChildText("status")).toBe("On the phone: with a customer");
+  });
+
+  it("alice subscribes to bob; bob approves; alice gets NOTIFY with bob's presence for AOL", async () => {
+    await alice.send(sipTarget, { method: "SUBSCRIBE", to: "sip:bob@corp.test", headers: { event: "presence", accept: "application/pidf+xml", expires: "600" } });
+    const ok = await alice.waitFor("responses", (m) => m.headers.cseq?.method === "SUBSCRIBE");
+    expect(ok.status).toBe(200);
+    await waitStanza((el) => el.name === "presence" && el.attrs.from === "alice@partner.test" && el.attrs.type === "subscribe");
+    await bob.send(xml("presence", { to: "alice@partner.test", type: "subscribed" }));
+    const active = await alice.waitFor("requests", (m) => m.method === "NOTIFY" && String(m.headers["subscription-state"]).startsWith("active") && utf8(m.content).includes("<basic>open</basic>"));
+    expect(utf8(active.content)).not.toContain("rpid:away");
+
+    // bob goes do-not-disturb: AOL sees Away (Table 20-2).
+    await bob.send(xml("presence", {}, xml("show", {}, "dnd")));
+    const away = await alice.waitFor("requests", (m) => m.method === "NOTIFY" && utf8(m.content).includes("<rpid:away/>"));
+    expect(utf8(away.content)).toContain("<basic>open</basic>");
+  });
+
+  it("alice's MESSAGE reaches bob as a chat message; a blocked one is a 403 with the rule's text", async () => {
+    await alice.send(sipTarget, { method: "MESSAGE", to: "sip:bob@corp.test", body: "Hi Bob, grüße from SIP" });
+    const ok = await alice.waitFor("responses", (m) => m.headers.cseq?.method === "MESSAGE");
+    expect(ok.status).toBe(200);
+    const msg = await waitStanza((el) => el.name === "message" && el.getChildText("body") === "Hi Bob, grüße from SIP");
+    expect(msg.attrs.from).toMatch(/^alice@partner\.test/);
+    expect(msg.attrs.type).toBe("chat");
+
+    alice.responses.length = 0;
+    await alice.send(sipTarget, { method: "MESSAGE", to: "sip:bob@corp.test", body: "about Project Falcon" });
+    const blocked = await alice.waitFor("responses", (m) => m.headers.cseq?.method === "MESSAGE");
+    expect(blocked.status).toBe(403);
+    expect(String(blocked.headers.warning)).toContain("Project names may not be received from partners.");
+  });
+
+  it("bob's message reaches alice as a SIP MESSAGE", async () => {
+    await bob.send(xml("message", { to: "alice@partner.test", type: "chat" }, xml("body", {}, "Hello Alice ✓")));
+    const m = await alice.waitFor("requests", (r) => r.method === "MESSAGE");
+    expect(m.headers.from?.uri).toBe("sip:bob@corp.test");
+    expect(m.uri).toBe("sip:alice@partner.test");
+    expect(utf8(m.content)).toBe("Hello Alice ✓");
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * A partner's SIP user agent for end-to-end tests: listens for demarc's
+ * requests (answering MESSAGE, NOTIFY and SUBSCRIBE as a SIMPLE presence
+ * server would) and sends its own requests on a connection of its own.
+ * Every message seen is kept for assertions.
+ */
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import sip, { type SipMessage } from "sip";
+import { StreamFramer } from "../../../src/edge/sip/framing.js";
+
+const tag = () => randomBytes(4).toString("hex");
+const bin = (s: string) => Buffer.from(s, "utf8").toString("binary");
+export const utf8 = (s: string | undefined) => Buffer.from(s ?? "", "binary").toString("utf8");
+
+export class PartnerUa {
+  readonly requests: SipMessage[] = [];
+  readonly responses: SipMessage[] = [];
+  private server!: Server;
+  private sockets = new Set<Socket>();
+  private out: Socket | undefined;
+  /** Presence this partner's user shows to watchers (PIDF), sent after a SUBSCRIBE from demarc. */
+  pidf: string | undefined;
+  port = 0;
+
+  constructor(readonly host: string, readonly user: string, readonly domain: string) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((s) => this.attach(s));
+    await new Promise<void>((r) => this.server.listen(0, this.host, () => r()));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  private attach(s: Socket): void {
+    this.sockets.add(s);
+    const framer = new StreamFramer({ maxHeaderBytes: 65_536, maxBodyBytes: 1_048_576 });
+    s.on("data", (c: Buffer) => {
+      for (const r of framer.push(c.toString("binary"))) if (r.ok) this.onMessage(r.message, s);
+    });
+    s.on("error", () => undefined);
+    s.on("close", () => this.sockets.delete(s));
+  }
+
+  private onMessage(m: SipMessage, s: Socket): void {
+    if (m.status) {
+      this.responses.push(m);
+      return;
+    }
+    this.requests.push(m);
+    const rs = sip.makeResponse(m, 200, "OK");
+    rs.headers.to = { ...m.headers.to!, params: { ...m.headers.to!.params, tag: m.headers.to!.params.tag ?? tag() } };
+    if (m.method === "SUBSCRIBE") {
+      rs.headers.expires = "600";
+      rs.headers.contact = [{ uri: `sip:${this.user}@${this.host}:${this.port};transport=tcp`, params: {} }];
+    }
+    s.write(sip.stringify(rs), "binary");
+    if (m.method === "SUBSCRIBE" && this.pidf) {
+      // RFC 6665: the notifier sends NOTIFY at once, on the connection the SUBSCRIBE came on.
+      const notify: SipMessage = {
+        method: "NOTIFY",
+        uri: m.headers.contact && Array.isArray(m.headers.contact) ? m.headers.contact[0]!.uri : m.headers.from!.uri,
+        version: "2.0",
+        headers: {
+          via: [{ version: "2.0", protocol: "TCP", host: this.host, port: this.port, params: { branch: `z9hG4bK${tag()}` } }],
+          from: rs.headers.to,
+          to: m.headers.from!,
+          "call-id": m.headers["call-id"]!,
+          cseq: { seq: 1, method: "NOTIFY" },
+          "max-forwards": "70",
+          event: "presence",
+          "subscription-state": "active;expires=600",
+          "content-type": "application/pidf+xml",
+        },
+        content: bin(this.pidf),
+      };
+      s.write(sip.stringify(notify), "binary");
+    }
+  }
+
+  /** Sends a request to demarc on this UA's own connection. */
+  async send(target: { host: string; port: number }, o: { method: string; to: string; body?: string; contentType?: string; headers?: Record<string, string> }): Promise<void> {
+    if (!this.out || this.out.destroyed) {
+      const s = connect({ host: target.host, port: target.port, localAddress: this.host });
+      await new Promise<void>((r, j) => s.once("connect", r).once("error", j));
+      this.attach(s);
+      this.out = s;
+    }
+    const m: SipMessage = {
+      method: o.method,
+      uri: o.to,
+      version: "2.0",
+      headers: {
+        via: [{ version: "2.0", protocol: "TCP", host: this.host, port: this.port, params: { branch: `z9hG4bK${tag()}` } }],
+        from: { uri: `sip:${this.user}@${this.domain}`, params: { tag: tag() } },
+        to: { uri: o.to, params: {} },
+        "call-id": `${tag()}@${this.domain}`,
+        cseq: { seq: 1, method: o.method },
+        "max-forwards": "70",
+        contact: [{ uri: `sip:${this.user}@${this.host}:${this.port};transport=tcp`, params: {} }],
+        ...(o.headers ?? {}),
+        ...(o.body !== undefined ? { "content-type": o.contentType ?? "text/plain;charset=UTF-8" } : {}),
+      },
+      content: o.body !== undefined ? bin(o.body) : "",
+    };
+    this.out.write(sip.stringify(m), "binary");
+  }
+
+  async waitFor<T extends SipMessage>(list: "requests" | "responses", match: (m: SipMessage) => boolean, timeoutMs = 5_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const hit = this[list].find(match);
+      if (hit) return hit as T;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    throw new Error(`partner UA: no matching ${list} within ${timeoutMs} ms (have ${this[list].map((m) => m.method ?? m.status).join(",")})`);
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
