@@ -1,0 +1,155 @@
+/**
+ * A real Prosody accepts certificates from the product's local CA: it
+ * verifies our s2s client certificate and offers SASL EXTERNAL (XEP-0178)
+ * only when chain and identity are both valid, and we verify its certificate
+ * with the product's own RFC 6125 check.
+ */
+import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { checkPeerIdentity } from "../../src/tls/peer.js";
+import { createTestCa, type TestCa } from "../helpers/ca.js";
+
+// This file's loopback address: 127.0.7.40.
+const HOST = "127.0.7.40";
+const PARTNER = "partner7.test";
+const OURS = "corp7.test";
+const hasProsody = existsSync("/usr/bin/prosody");
+
+let dir: string;
+let ca: TestCa;
+let prosody: ChildProcess | undefined;
+
+/** Reads from a socket until the pattern appears (bounded by time). */
+function readUntil(sock: Socket | TLSSocket, pattern: RegExp, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const onData = (c: Buffer) => {
+      buf += c.toString("utf8");
+      if (pattern.test(buf)) done(undefined);
+    };
+    const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}; got: ${buf.slice(0, 500)}`)), timeoutMs);
+    const done = (err: Error | undefined) => {
+      clearTimeout(timer);
+      sock.off("data", onData);
+      if (err) reject(err);
+      else resolve(buf);
+    };
+    sock.on("data", onData);
+  });
+}
+
+const header = (from: string) =>
+  `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='${from}' to='${PARTNER}' version='1.0'>`;
+
+/** STARTTLS as an initiating server presenting `cert`; returns the features after TLS. */
+async function s2sWithCert(cert: { cert: string; key: string }, from: string): Promise<{ tls: TLSSocket; features: string }> {
+  const raw = netConnect({ host: HOST, port: 5269 });
+  await new Promise<void>((res, rej) => raw.once("connect", res).once("error", rej));
+  raw.write(header(from));
+  await readUntil(raw, /<\/stream:features>/);
+  raw.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  await readUntil(raw, /<proceed/);
+  const tls = tlsConnect({ socket: raw, servername: PARTNER, ca: [ca.certPem], cert: cert.cert, key: cert.key });
+  await new Promise<void>((res, rej) => tls.once("secureConnect", res).once("error", rej));
+  tls.write(header(from));
+  const features = await readUntil(tls, /<\/stream:features>|<\/stream:stream>/);
+  return { tls, features };
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((res) => {
+      const s = netConnect({ host: HOST, port }).once("connect", () => (s.destroy(), res(true))).once("error", () => res(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Prosody did not listen on ${HOST}:${port} within ${timeoutMs} ms`);
+}
+
+describe.skipIf(!hasProsody)("Prosody accepts certificates from the local CA", () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "demarc-prosody-"));
+    ca = createTestCa(join(dir, "certs"));
+    ca.issue({ name: PARTNER, domains: [PARTNER], xmppAddrs: [PARTNER], srvNames: [`_xmpp-server.${PARTNER}`] });
+    writeFileSync(join(dir, "hosts"), "");
+    writeFileSync(
+      join(dir, "prosody.cfg.lua"),
+      `pidfile = "${dir}/prosody.pid"
+data_path = "${dir}/data"
+log = { info = "${dir}/prosody.log" }
+interfaces = { "${HOST}" }
+c2s_ports = { 5222 }
+s2s_ports = { 5269 }
+http_ports = {}; https_ports = {}
+admin_socket = "${dir}/admin.sock"
+modules_enabled = { "saslauth", "tls", "dialback", "disco" }
+authentication = "internal_hashed"
+certificates = "${dir}/certs"
+ssl = { cafile = "${dir}/certs/ca.crt" }
+s2s_secure_auth = true
+unbound = { hoststxt = "${dir}/hosts" }
+VirtualHost "${PARTNER}"
+`,
+    );
+    execFileSync("mkdir", ["-p", join(dir, "data")]);
+    execFileSync("chown", ["-R", "prosody:prosody", dir]);
+    prosody = spawn("runuser", ["-u", "prosody", "--", "prosody", "-F", "--config", join(dir, "prosody.cfg.lua")], { stdio: "ignore" });
+    await waitForPort(5269, 10_000);
+  }, 30_000);
+
+  afterAll(async () => {
+    if (prosody?.pid && prosody.exitCode === null) {
+      const exited = new Promise((r) => prosody!.once("exit", r));
+      // runuser forwards SIGTERM to prosody.
+      process.kill(prosody.pid, "SIGTERM");
+      const timer = setTimeout(() => prosody?.pid && process.kill(prosody.pid, "SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("prosodyctl check certs finds the partner certificate valid", () => {
+    let outText: string;
+    try {
+      outText = execFileSync("runuser", ["-u", "prosody", "--", "prosodyctl", "--config", join(dir, "prosody.cfg.lua"), "check", "certs"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch (err) {
+      outText = `${(err as { stdout?: string }).stdout ?? ""}${(err as { stderr?: string }).stderr ?? ""}`;
+    }
+    expect(outText).toContain(PARTNER);
+    expect(outText).toContain("All checks passed");
+    expect(outText).not.toMatch(/not valid|expired|not trusted|not issued for/i);
+  });
+
+  it("verifies Prosody's certificate and is offered SASL EXTERNAL for our own certificate", async () => {
+    const ours = ca.issue({ name: OURS, domains: [OURS], xmppAddrs: [OURS], srvNames: [`_xmpp-server.${OURS}`] });
+    const { tls, features } = await s2sWithCert(ours, OURS);
+    try {
+      expect(tls.authorized).toBe(true);
+      expect(checkPeerIdentity(tls.getPeerX509Certificate()!, PARTNER, "xmpp-server")).toEqual({ ok: true, via: "srv-id" });
+      expect(features).toContain("<mechanism>EXTERNAL</mechanism>");
+      tls.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>${Buffer.from(OURS).toString("base64")}</auth>`);
+      expect(await readUntil(tls, /<success|<failure/)).toMatch(/<success/);
+    } finally {
+      tls.destroy();
+    }
+  });
+
+  it("refuses our stream when our certificate names another domain (s2s_secure_auth)", async () => {
+    const wrong = ca.issue({ name: "wrong7", domains: ["wrong7.test"] });
+    const { tls, features } = await s2sWithCert(wrong, OURS);
+    try {
+      expect(features).not.toContain("EXTERNAL");
+      expect(features).toMatch(/<stream:error><not-authorized[^>]*\/>.*certificate is not valid for this name/);
+    } finally {
+      tls.destroy();
+    }
+  });
+});
