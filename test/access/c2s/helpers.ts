@@ -7,6 +7,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isIP } from "node:net";
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
 // @ts-ignore -- the TLS socket class @xmpp/starttls and @xmpp/tls use
@@ -20,7 +21,8 @@ import { c2sModule } from "../../../src/access/c2s/module.js";
 import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import type { Element } from "../../../src/edge/xmpp/xml.js";
-import { createTestCa } from "../../helpers/ca.js";
+import { createTestCa, type TestCa } from "../../helpers/ca.js";
+import type { GatewayModule } from "../../../src/gateway/context.js";
 
 export { xml };
 
@@ -42,7 +44,8 @@ function trust(caPem: string): void {
   const original = proto.connect;
   proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
     // Direct TLS connects to an address: name the domain for SNI and the certificate check.
-    return original.call(this, { servername: "corp.test", ...opts, ca: trusted }, ...rest);
+    const named = typeof opts.host === "string" && isIP(opts.host) ? { servername: "corp.test" } : {};
+    return original.call(this, { ...named, ...opts, ca: trusted }, ...rest);
   };
 }
 
@@ -56,9 +59,16 @@ export interface Bench {
   close(): Promise<void>;
 }
 
-export async function startBench(address: string, extra: Record<string, unknown> = {}): Promise<Bench> {
+export interface BenchOptions {
+  /** The CA to issue corp.test's certificate from (default: a new one). */
+  ca?: TestCa;
+  /** Modules around the core and c2s, in gateway order: [before core, between core and c2s]. */
+  modules?: { before?: GatewayModule[]; after?: GatewayModule[] };
+}
+
+export async function startBench(address: string, extra: Record<string, unknown> = {}, opts: BenchOptions = {}): Promise<Bench> {
   const dir = mkdtempSync(join(tmpdir(), "demarc-c2s-"));
-  const ca = createTestCa(join(dir, "ca"));
+  const ca = opts.ca ?? createTestCa(join(dir, "ca"));
   const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
   const parsed = configSchema.parse({
     domains: ["corp.test"],
@@ -66,12 +76,17 @@ export async function startBench(address: string, extra: Record<string, unknown>
     log: { level: "silent", format: "json" },
     admin: { enabled: false },
     archive: { url: "sqlite:core.db" },
-    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }] },
+    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "c2s" && k !== "tls")),
+    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], ...((extra.tls as object) ?? {}) },
     c2s: { starttls: { host: address, port: C2S_PORT }, direct_tls: { host: address, port: C2S_TLS_PORT }, resume_timeout_s: 5, ...((extra.c2s as object) ?? {}) },
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "c2s")),
   });
   const config: LoadedConfig = { ...parsed, baseDir: dir };
-  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [coreModule(), c2sModule()]);
+  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [
+    ...(opts.modules?.before ?? []),
+    coreModule(),
+    ...(opts.modules?.after ?? []),
+    c2sModule(),
+  ]);
   await gateway.start();
   const core = gateway.context.services.get("core") as PresenceCore;
   trust(ca.certPem);
