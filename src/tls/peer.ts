@@ -49,7 +49,18 @@ export function commonName(subject: string): string | undefined {
   return lines.length ? lines[lines.length - 1]!.slice(3) : undefined;
 }
 
+// A connection checks the same certificate more than once (chain, then each domain it claims).
+const parsed = new WeakMap<X509Certificate, PeerNames>();
+
 export function peerNames(cert: X509Certificate): PeerNames {
+  const hit = parsed.get(cert);
+  if (hit) return hit;
+  const names = parseNames(cert);
+  parsed.set(cert, names);
+  return names;
+}
+
+function parseNames(cert: X509Certificate): PeerNames {
   let san;
   try {
     san = readSan(cert.raw);
