@@ -17,6 +17,9 @@ import { handleMessage } from "./message.js";
 import { handlePresence } from "./presence.js";
 import { handleIq } from "./iq.js";
 
+const ACK_EVERY = 20;
+const ACK_DELAY_MS = 500;
+
 /** What a session needs from the connection it is attached to. */
 export interface Wire {
   send(el: Element | string): void;
@@ -78,6 +81,24 @@ export class C2sSession {
       return;
     }
     this.wire?.send(el);
+    if (this.sm) this.requestAck();
+  }
+
+  private ackTimer: NodeJS.Timeout | undefined;
+  /**
+   * XEP-0198 section 4: ask the client to acknowledge, at most every ACK_EVERY
+   * stanzas or ACK_DELAY_MS after the first unacknowledged one, so the queue
+   * of what may need re-delivery stays short.
+   */
+  private requestAck(): void {
+    const ask = () => {
+      clearTimeout(this.ackTimer);
+      this.ackTimer = undefined;
+      if (this.sm && this.sm.pending > 0) this.wire?.send(xml("r", { xmlns: NS.sm }));
+    };
+    if (this.sm!.pending % ACK_EVERY === 0) return ask();
+    this.ackTimer ??= setTimeout(ask, ACK_DELAY_MS);
+    this.ackTimer.unref?.();
   }
 
   /** A stanza from the client, after the connection checked its namespace and name. */
@@ -134,6 +155,7 @@ export class C2sSession {
   end(_clean: boolean): void {
     if (this.ended) return;
     this.ended = true;
+    clearTimeout(this.ackTimer);
     this.core.close();
     const unacked = this.sm?.drain() ?? [];
     for (const u of unacked) {

@@ -104,6 +104,8 @@ describe("XEP-0198 stream management", () => {
     // The resumed session is live: new messages arrive on the new connection.
     await a.send(xml("message", { to: "bob@corp.test/phone", type: "chat" }, xml("body", {}, "welcome back")));
     await r2.waitFor(isMsg("welcome back"));
+    // The server asks for acknowledgements by itself, so its queue stays short.
+    await r2.waitFor((e) => e.name === "r", 2_000);
     r2.write("<r xmlns='urn:xmpp:sm:3'/>");
     expect((await r2.waitFor((e) => e.name === "a")).attrs.h).toBe("1");
     // Acknowledge both messages, then leave cleanly: nothing is left to re-deliver.
