@@ -43,6 +43,8 @@ export class NegotiationError extends Error {
 
 export class OutboundStream extends XmppStream {
   remoteStreamId = "";
+  /** Which discovered target this stream reached, for logs. */
+  target = "";
   authenticatedVia: "certificate" | "dialback" | undefined;
   private saslDone = false;
   private settled = false;

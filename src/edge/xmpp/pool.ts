@@ -20,6 +20,8 @@ interface Queued {
 
 interface Entry {
   stream?: OutboundStream;
+  /** A connection is being made; more stanzas only queue. */
+  opening?: boolean;
   queue: Queued[];
   idle?: NodeJS.Timeout;
 }
@@ -57,12 +59,13 @@ export class OutboundPool {
       return Promise.reject(new DeliveryFailure({ condition: "resource-constraint", type: "wait", text: `too many stanzas waiting for ${remote}` }));
     }
     const p = new Promise<void>((resolve, reject) => entry.queue.push({ el, resolve, reject }));
-    if (!stream) void this.open(key, entry, local, remote);
+    if (!stream && !entry.opening) void this.open(key, entry, local, remote);
     return p;
   }
 
   private async open(key: string, entry: Entry, local: string, remote: string): Promise<void> {
     let stream: OutboundStream;
+    entry.opening = true;
     try {
       stream = await this.connect(local, remote, { kind: "stanzas" });
       entry.stream = stream;
@@ -76,10 +79,12 @@ export class OutboundPool {
       });
       await stream.done;
     } catch (err) {
+      entry.opening = false;
       this.bounce(key, entry, err as Error, remote);
       return;
     }
-    this.env.log.info({ local, remote, via: stream.authenticatedVia, tls: stream.tlsVersion() }, "s2s outbound stream ready");
+    entry.opening = false;
+    this.env.log.info({ local, remote, via: stream.authenticatedVia, tls: stream.tlsVersion(), target: stream.target }, "s2s outbound stream ready");
     const queued = entry.queue.splice(0);
     for (const q of queued) {
       stream.send(q.el);
@@ -124,7 +129,10 @@ export class OutboundPool {
       minVersion: this.env.minVersion,
       timeoutMs: this.env.connectTimeoutMs,
     });
-    return new OutboundStream(connected.socket, connected.tls, local, remote, this.env, purpose);
+    const stream = new OutboundStream(connected.socket, connected.tls, local, remote, this.env, purpose);
+    const c = connected.candidate;
+    stream.target = `${c.service} ${c.host}[${c.address}]:${c.port}`;
+    return stream;
   }
 
   /** Receiving role of dialback: ask the authoritative server of `remote` over a stream of its own. */

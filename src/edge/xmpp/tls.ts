@@ -137,6 +137,8 @@ export function clientTls(o: ClientTlsOptions): Promise<TLSSocket> {
       key: own.key,
       ca: o.trust.ca,
       rejectUnauthorized: false,
+      // Node's host name check knows DNS-IDs only; RFC 6125 / XEP-0178 (SRV-ID, XmppAddr) is applied after the handshake.
+      checkServerIdentity: () => undefined,
       minVersion: o.minVersion,
       ALPNProtocols: [ALPN_S2S],
     });
