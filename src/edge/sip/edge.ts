@@ -78,10 +78,25 @@ export class SipEdge {
     return domain && this.gate.isHosted(domain) ? domain : this.cfg.domains[0]!;
   }
 
+  /** Where we listen for a transport: the listener's own address unless it is a wildcard. */
+  listenerFor(flow: Flow): { host: string; port: number } {
+    const l = { TLS: this.cfg.sip.tls, TCP: this.cfg.sip.tcp, UDP: this.cfg.sip.udp }[flow.transport];
+    const wildcard = l.host === "0.0.0.0" || l.host === "::";
+    return { host: wildcard ? flow.local.address : l.host, port: this.ports[flow.transport] ?? flow.local.port };
+  }
+
+  /** RFC 3261 8.1.1.8 / RFC 6665 4.1.2: the Contact names where our listener takes in-dialog requests. */
   contactFor(user: string, flow: Flow): string {
-    const port = this.ports[flow.transport] ?? flow.local.port;
+    const l = this.listenerFor(flow);
     const transport = flow.transport === "UDP" ? "" : `;transport=${flow.transport.toLowerCase()}`;
-    return `sip:${user}@${flow.local.address}:${port}${transport}`;
+    const host = l.host.includes(":") ? `[${l.host}]` : l.host;
+    return `sip:${user}@${host}:${l.port}${transport}`;
+  }
+
+  /** Via sent-by (RFC 3261 18.1.1): our listener, so a peer that opens a new connection for responses finds us. */
+  viaFor(flow: Flow): { protocol: string; host: string; port: number } {
+    const l = this.listenerFor(flow);
+    return { protocol: flow.transport, host: l.host, port: l.port };
   }
 
   onFramingError(error: FramingError, flow: Flow): void {
@@ -152,12 +167,19 @@ export class SipEdge {
       const transport = transportOf(c.service);
       if (transport !== "TLS" && !plain) continue;
       try {
-        return await this.transports.connect(domain, transport, c.address, c.port, (s) => this.verifyServer(domain, s));
+        return await this.transports.connect(domain, transport, c.address, c.port, (s) => this.verifyServer(domain, s), this.sourceAddress(transport, c.address));
       } catch (err) {
         problems.push(`${c.address}:${c.port}/${transport}: ${(err as Error).message}`);
       }
     }
     throw new UnavailableError("E_SIP_CONNECT", `no SIP route to ${domain}${problems.length ? ` (${problems.join("; ")})` : ""}`);
+  }
+
+  /** Outbound connections leave from the listener's address when it is a specific one of the same family. */
+  private sourceAddress(transport: TransportName, remote: string): string | undefined {
+    const host = { TLS: this.cfg.sip.tls, TCP: this.cfg.sip.tcp, UDP: this.cfg.sip.udp }[transport].host;
+    if (host === "0.0.0.0" || host === "::") return undefined;
+    return host.includes(":") === remote.includes(":") ? host : undefined;
   }
 
   private verifyServer(domain: string, s: TLSSocket): string | undefined {

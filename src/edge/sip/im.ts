@@ -121,7 +121,7 @@ export async function sendMessage(edge: SipEdge, e: Envelope): Promise<void> {
     to: { uri: to, params: {} },
     callId: `${token(12)}@${edge.hostFor(e.from.split("@")[1])}`,
     cseq: 1,
-    via: edge.transports.viaFor(flow),
+    via: edge.viaFor(flow),
     body: e.body,
     headers: e.subject ? { subject: e.subject } : undefined,
   });

@@ -66,7 +66,7 @@ export async function notify(edge: SipEdge, mem: PresenceMemory, d: Dialog, stat
     to: { uri: d.remoteUri, params: d.remoteTag ? { tag: d.remoteTag } : {} },
     callId: d.callId,
     cseq: ++d.localCseq,
-    via: edge.transports.viaFor(flow),
+    via: edge.viaFor(flow),
     contact: edge.contactFor(d.local.split("@")[0]!, flow),
     headers: { event: "presence", "subscription-state": subscriptionState(state, d, reason) },
     ...(withBody ? { body: toPidf(d.localUri, presence, profile), contentType: PIDF_TYPE } : {}),
@@ -248,7 +248,7 @@ async function sendSubscribe(edge: SipEdge, d: Dialog, expires: number): Promise
     to: { uri: d.remoteUri, params: d.remoteTag ? { tag: d.remoteTag } : {} },
     callId: d.callId,
     cseq: ++d.localCseq,
-    via: edge.transports.viaFor(flow),
+    via: edge.viaFor(flow),
     contact: edge.contactFor(d.local.split("@")[0]!, flow),
     headers: { event: "presence", accept: PIDF_TYPE, expires },
   });

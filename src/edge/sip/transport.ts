@@ -164,6 +164,7 @@ export class SipTransports {
     address: string,
     port: number,
     verify: (socket: TLSSocket) => string | undefined,
+    localAddress?: string,
   ): Promise<Flow> {
     const existing = this.pooled(domain, transport);
     if (existing) return existing;
@@ -183,7 +184,7 @@ export class SipTransports {
       const def = this.opts.defaultContext();
       const s =
         transport === "TLS"
-          ? tlsConnect({ host: address, port, servername: domain, ca: this.opts.ca(), cert: def.cert, key: def.key, minVersion: this.opts.minVersion, rejectUnauthorized: false }, () => {
+          ? tlsConnect({ host: address, port, ...(localAddress ? { localAddress } : {}), servername: domain, ca: this.opts.ca(), cert: def.cert, key: def.key, minVersion: this.opts.minVersion, rejectUnauthorized: false }, () => {
               clearTimeout(timer);
               const problem = verify(s as TLSSocket);
               if (problem) {
@@ -191,7 +192,7 @@ export class SipTransports {
                 reject(new Error(problem));
               } else resolve(s);
             })
-          : tcpConnect({ host: address, port }, () => {
+          : tcpConnect({ host: address, port, ...(localAddress ? { localAddress } : {}) }, () => {
               clearTimeout(timer);
               resolve(s);
             });
@@ -205,11 +206,6 @@ export class SipTransports {
     flow.domain = domain;
     this.pool.set(`${domain}|${transport}`, flow);
     return flow;
-  }
-
-  /** Which local address a Via should name for a transport. */
-  viaFor(flow: Flow): { protocol: string; host: string; port: number } {
-    return { protocol: flow.transport, host: flow.local.address, port: flow.local.port };
   }
 
   async close(): Promise<void> {
