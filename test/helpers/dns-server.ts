@@ -3,6 +3,7 @@
  * the test writes (dns2, UDP and TCP on the same port). Unknown names get
  * NXDOMAIN; a known name without records of the asked type gets an empty answer.
  */
+import { Socket, createServer, type AddressInfo } from "node:net";
 import DNS from "dns2";
 
 export interface SrvTarget {
@@ -16,6 +17,8 @@ export interface Zone {
   a?: Record<string, string[]>;
   aaaa?: Record<string, string[]>;
   srv?: Record<string, SrvTarget[]>;
+  /** Names whose UDP answers come back empty with TC set, so clients must retry over TCP. */
+  truncateUdp?: string[];
 }
 
 export interface DnsServerHandle {
@@ -29,16 +32,27 @@ export interface DnsServerHandle {
   close(): Promise<void>;
 }
 
+function freeTcpPort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, address, () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
 const key = (n: string) => n.toLowerCase().replace(/\.$/, "");
 
 export async function startDnsServer(address: string, zone: Zone): Promise<DnsServerHandle> {
   let current = zone;
   const queries: string[] = [];
   const { Packet } = DNS;
-  const server = DNS.createServer({
+  const make = () => DNS.createServer({
     udp: true,
     tcp: true,
-    handle: (request, send) => {
+    handle: (request, send, client) => {
       const response = Packet.createResponseFromRequest(request);
       const q = request.questions[0];
       if (!q) {
@@ -64,15 +78,29 @@ export async function startDnsServer(address: string, zone: Zone): Promise<DnsSe
           response.answers.push({ name: q.name, type: Packet.TYPE.SRV, class: Packet.CLASS.IN, ttl: 60, ...s } as DNS.Packet.Resource);
         }
       }
+      if (!(client instanceof Socket) && (current.truncateUdp ?? []).some((n) => key(n) === name)) {
+        response.answers = [];
+        response.header.tc = 1;
+      }
       void send(response);
     },
   });
-  const addrs = await server.listen({ udp: { port: 0, address }, tcp: { port: 0, host: address } } as never);
-  const udp = (addrs as unknown as { udp: { port: number } }).udp;
+  // One port for UDP and TCP, as real DNS servers have (clients retry truncated answers over TCP).
+  let port = 0;
+  let server = make();
+  for (let attempt = 0; attempt < 5 && port === 0; attempt++) {
+    const candidate = await freeTcpPort(address);
+    if (attempt > 0) server = make();
+    const failed = new Promise<Error>((res) => server.once("error", res));
+    const outcome = await Promise.race([server.listen({ udp: { port: candidate, address }, tcp: { port: candidate, host: address } } as never).then(() => undefined), failed]);
+    if (outcome === undefined) port = candidate;
+    else await server.close().catch(() => undefined);
+  }
+  if (port === 0) throw new Error(`could not start the test DNS server on ${address}`);
   return {
     address,
-    port: udp.port,
-    server: `${address}:${udp.port}`,
+    port,
+    server: `${address}:${port}`,
     queries,
     setZone(z) {
       current = z;

@@ -13,7 +13,8 @@
  * servers configured the system resolver is used.
  */
 import { promises as dnsp } from "node:dns";
-import { isIP } from "node:net";
+import { connect, isIP } from "node:net";
+import { randomInt } from "node:crypto";
 import DNS from "dns2";
 import { UnavailableError } from "../../errors.js";
 
@@ -85,9 +86,11 @@ function dns2Query(servers: { host: string; port: number }[], timeoutMs: number)
   return async (name, type) => {
     let lastErr: unknown;
     for (const s of servers) {
-      const client = DNS.UDPClient({ dns: s.host, port: s.port, timeout: timeoutMs, socketType: isIP(s.host) === 6 ? "udp6" : "udp4" });
+      // dns2's own TCP retry has no timeout: retry truncated answers over TCP here, under our deadline.
+      const client = DNS.UDPClient({ dns: s.host, port: s.port, timeout: timeoutMs, retryOverTCP: false, socketType: isIP(s.host) === 6 ? "udp6" : "udp4" });
       try {
-        const res = await withDeadline(client(name, type), timeoutMs, `${type} ${name}`);
+        let res = await withDeadline(client(name, type), timeoutMs, `${type} ${name}`);
+        if (res.header.tc) res = await tcpQuery(s.host, s.port, name, type, timeoutMs);
         const rcode = res.header.rcode;
         if (rcode === NXDOMAIN) return { records: [], ttl: -1 };
         if (rcode !== NOERROR) throw new Error(`DNS server ${s.host}:${s.port} answered rcode ${rcode} for ${type} ${name}`);
@@ -101,6 +104,44 @@ function dns2Query(servers: { host: string; port: number }[], timeoutMs: number)
     }
     throw new UnavailableError("E_DNS", `no DNS server answered for ${type} ${name}: ${(lastErr as Error)?.message ?? "no servers"}`);
   };
+}
+
+/** RFC 1035 section 4.2.2: a two-octet length, then the message; one query per connection. */
+function tcpQuery(host: string, port: number, name: string, type: "SRV" | "A" | "AAAA", timeoutMs: number): Promise<DNS.Packet> {
+  const query = new DNS.Packet();
+  query.header.id = randomInt(0x10000);
+  query.header.rd = 1;
+  query.questions.push({ name, type: DNS.Packet.TYPE[type], class: DNS.Packet.CLASS.IN } as DNS.Packet.Question);
+  const body = query.toBuffer();
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(body.length);
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => finish(Object.assign(new Error(`DNS query for ${type} ${name} over TCP timed out after ${timeoutMs} ms`), { code: "ETIMEDOUT" })), timeoutMs);
+    const finish = (err: Error | undefined, res?: DNS.Packet) => {
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) reject(err);
+      else resolve(res!);
+    };
+    sock.on("connect", () => sock.write(Buffer.concat([len, body])));
+    sock.on("data", (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length > 70_000) return finish(new Error(`oversized DNS answer from ${host}:${port}`));
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        try {
+          const res = DNS.Packet.parse(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          if (res.header.id !== query.header.id) return finish(new Error(`mismatched DNS answer id from ${host}:${port}`));
+          finish(undefined, res);
+        } catch (err) {
+          finish(err as Error);
+        }
+      }
+    });
+    sock.on("error", (err) => finish(err));
+    sock.on("end", () => finish(new Error(`DNS server ${host}:${port} closed the TCP connection without an answer`)));
+  });
 }
 
 function systemQuery(timeoutMs: number): Query {

@@ -1,12 +1,14 @@
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { createSocket } from "node:dgram";
 import { createResolver, discover, orderSrv, parseServer, ServiceNotAvailableError, type SrvRecord } from "../../../src/edge/dns/resolver.js";
-import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
+import { startDnsServer, type DnsServerHandle, type Zone } from "../../helpers/dns-server.js";
 
 let dns: DnsServerHandle;
 
 beforeAll(async () => {
-  dns = await startDnsServer("127.0.7.1", {
+  dns = await startDnsServer("127.0.7.1", zone);
+});
+const zone: Zone = {
     srv: {
       "_xmpp-server._tcp.partner.test": [
         { priority: 20, weight: 0, port: 5269, target: "backup.partner.test" },
@@ -17,8 +19,7 @@ beforeAll(async () => {
     },
     a: { "xmpp.partner.test": ["127.0.7.10"], "backup.partner.test": ["127.0.7.11"], "plain.test": ["127.0.7.12"], "declined.test": ["127.0.7.13"] },
     aaaa: { "xmpp.partner.test": ["::1"] },
-  });
-});
+};
 afterAll(async () => dns.close());
 
 describe("orderSrv (RFC 2782)", () => {
@@ -64,6 +65,16 @@ describe("createResolver against a loopback dns2 server", () => {
     expect(await r.srv("_xmpp-server._tcp.nowhere.test")).toEqual([]);
     expect(await r.addresses("nowhere.test")).toEqual([]);
   });
+  it("retries a truncated UDP answer over TCP", async () => {
+    dns.setZone({ ...zone, truncateUdp: ["_xmpp-server._tcp.partner.test"] });
+    try {
+      const r = createResolver({ servers: [dns.server], timeoutMs: 1000 });
+      expect(await r.srv("_xmpp-server._tcp.partner.test")).toHaveLength(2);
+    } finally {
+      dns.setZone(zone);
+    }
+  });
+
   it("caches answers for their TTL", async () => {
     let now = 1_000_000;
     const r = createResolver({ servers: [dns.server], timeoutMs: 1000, now: () => now });
