@@ -41,7 +41,11 @@ export class PresenceCore implements DeliveryTarget {
     const store = opts.store ?? new MemoryStore();
     const policy = opts.policy ?? PresencePolicy.allowAll();
     this.users = new UserDirectory(store, policy);
-    const limits: Limits = { maxContacts: opts.limits?.maxContacts ?? 200, maxWatchers: opts.limits?.maxWatchers ?? 200 };
+    const limits: Limits = {
+      maxContacts: opts.limits?.maxContacts ?? 200,
+      maxWatchers: opts.limits?.maxWatchers ?? 200,
+      maxOffline: opts.limits?.maxOffline ?? 1_000,
+    };
     const s = new Shared(new Set(opts.domains.map((d) => d.toLowerCase())), store, this.users, limits, policy, opts.route, opts.log);
     const presence = new PresenceService(s);
     this.parts = { s, presence, roster: new RosterService(s, presence), messages: new MessageService(s) };

@@ -56,6 +56,9 @@ export class MessageService {
     if (targets.length === 0) {
       if (type === "groupchat") throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel" });
       if (type === "headline") return; // RFC 6121 8.5.2.1.1: headlines are not stored
+      if ((await this.s.store.countOffline(u.jid)) >= this.s.limits.maxOffline) {
+        throw new DeliveryFailure({ condition: "service-unavailable", type: "wait", text: `${u.jid} has too many stored messages` });
+      }
       await this.s.store.storeOffline(u.jid, e);
       this.s.stats.offlineStored++;
       return;

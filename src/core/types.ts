@@ -74,4 +74,6 @@ export type PresenceSource = "phone" | "calendar" | "manual";
 export interface Limits {
   maxContacts: number;
   maxWatchers: number;
+  /** Stored messages per offline user. */
+  maxOffline: number;
 }

@@ -140,6 +140,17 @@ describe("presence core: multi-device routing, carbons, offline", () => {
     expect(await store.countOffline(B)).toBe(0);
   });
 
+  it("refuses to store more than the offline limit, with service-unavailable", async () => {
+    const { core, store } = await makeCore([A, B], { limits: { maxOffline: 2 } });
+    const a = await online(core, A, "desk");
+    for (const body of ["1", "2"]) expect((await a.s.message({ to: B, type: "chat", body })).delivered).toBe(true);
+    expect(await a.s.message({ to: B, type: "chat", body: "3" })).toMatchObject({
+      delivered: false,
+      error: { condition: "service-unavailable", text: `${B} has too many stored messages` },
+    });
+    expect(await store.countOffline(B)).toBe(2);
+  });
+
   it("refuses messages to unknown users and malformed addresses", async () => {
     const { core } = await makeCore([A]);
     const a = await online(core, A, "desk");

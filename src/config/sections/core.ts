@@ -7,6 +7,8 @@ export const coreSection = z
     max_contacts: z.number().int().min(1).max(100_000).default(200),
     /** Max users watching one user's presence. */
     max_watchers: z.number().int().min(1).max(100_000).default(200),
+    /** Messages kept for a user who is offline; beyond this, senders get service-unavailable (RFC 6121 8.5.2.1.1). */
+    max_offline: z.number().int().min(0).max(1_000_000).default(1_000),
     /**
      * Presence groups: members are bare JIDs or "*@domain". A user may also
      * carry a group on their account (demarc users add --group).

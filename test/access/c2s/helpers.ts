@@ -159,7 +159,8 @@ export interface LoginOptions {
   scram256?: boolean;
 }
 
-export async function login(b: Bench, local: string, o: LoginOptions = {}): Promise<User> {
+export async function login(b: Pick<Bench, "address" | "caPem">, local: string, o: LoginOptions = {}): Promise<User> {
+  trust(b.caPem);
   const xmpp = client({
     service: o.direct ? `xmpps://${b.address}:${C2S_TLS_PORT}` : `xmpp://${b.address}:${C2S_PORT}`,
     domain: "corp.test",
