@@ -1,0 +1,79 @@
+/** Interop with a real ejabberd 23.01 as a second, independent partner implementation. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestCa } from "../../helpers/ca.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/xmpp-dns.js";
+import { startEjabberd, type EjabberdHandle } from "../../helpers/ejabberd.js";
+import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
+import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
+import { xml } from "../../../src/edge/xmpp/xml.js";
+
+const DEMARC = "127.0.3.40";
+const DNS_ADDR = "127.0.3.41";
+const PEER = "127.0.3.42";
+
+let dns: DnsServerHandle;
+let gw: TestGateway;
+let peer: EjabberdHandle;
+let erin: PartnerUser;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "s2s-ejabberd-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const own = ca.issue({ name: "corp", domains: ["corp.test"] });
+  dns = await startDnsServer(DNS_ADDR, {
+    a: { "corp.test": [DEMARC], "partner-e.test": [PEER] },
+    srv: {
+      "_xmpp-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15269, target: "corp.test" }],
+      "_xmpp-server._tcp.partner-e.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-e.test" }],
+    },
+  });
+  peer = await startEjabberd({ domain: "partner-e.test", address: PEER, ca, dnsServer: dns.server, users: { erin: "pw" }, distPort: 15290, hosts: { "corp.test": DEMARC } });
+  gw = await startTestGateway({
+    domains: ["corp.test"],
+    tls: { certificates: [{ cert: own.certPath, key: own.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
+    dns: { servers: [dns.server], timeout_ms: 1000 },
+    s2s: { starttls: { host: DEMARC, port: 15269 }, direct_tls: { host: DEMARC, port: 15270 } },
+    partners: [{ domain: "partner-e.test", auth: ["certificate", "dialback"] }],
+  });
+  erin = await loginPartnerUser({ address: PEER, port: 15222, domain: "partner-e.test", username: "erin", password: "pw", caPem: ca.certPem });
+}, 60_000);
+
+afterAll(async () => {
+  await erin?.stop();
+  await gw?.close();
+  await peer?.stop();
+  await dns?.close();
+});
+
+const dump = () => `\ndns: ${dns.queries.join(", ")}\n--- ejabberd ---\n${peer.log().slice(-5000)}`;
+
+describe("s2s with ejabberd", () => {
+  it("takes a message from ejabberd", async () => {
+    await erin.message("bob@corp.test", "hello from e", "e1");
+    const env = await gw.sink.waitFor((e) => e.body === "hello from e").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    expect(env).toMatchObject({ direction: "inbound", kind: "message", to: "bob@corp.test", partnerDomain: "partner-e.test" });
+    expect(["certificate", "dialback"]).toContain(env.security?.auth);
+  });
+
+  it("delivers a message and presence to ejabberd", async () => {
+    const r = await gw.route({ kind: "message", from: "bob@corp.test/desk", to: erin.jid, type: "chat", body: "hello to e" });
+    expect(r.delivered).toBe(true);
+    await erin.waitFor((el) => el.getChildText("body") === "hello to e").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    await gw.route({ kind: "presence", from: "bob@corp.test/desk", to: erin.jid, presence: { state: "away", note: "lunch" } });
+    const p = await erin.waitFor((el) => el.name === "presence" && el.attrs.from === "bob@corp.test/desk");
+    expect(p.getChildText("show")).toBe("away");
+  });
+
+  it("answers ejabberd's presence with the mapped rich state", async () => {
+    await erin.send(xml("presence", { to: "bob@corp.test" }, xml("show", {}, "xa")));
+    const env = await gw.sink.waitFor((e) => e.kind === "presence" && e.from.startsWith("erin@"));
+    expect(env.presence?.state).toBeDefined();
+  });
+});
