@@ -10,7 +10,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { resolvePath } from "../config/load.js";
 import { createResolver, type Resolver } from "../edge/dns/resolver.js";
 import { TrustStore } from "./trust.js";
-import { hostedNames } from "./names.js";
+import { hostedDomains, hostedNames } from "./names.js";
 import { certStatus, uncoveredNames, type CertStatus } from "./status.js";
 
 export function trustFromConfig(cfg: LoadedConfig): TrustStore {
@@ -42,6 +42,9 @@ export function tlsModule(): GatewayModule {
     async start(ctx) {
       ctx.services.set("trust", trustFromConfig(ctx.config));
       ctx.services.set("resolver", resolverFromConfig(ctx.config));
+      if (ctx.certs.coverSelfSigned(hostedDomains(ctx.config))) {
+        ctx.log.warn({ path: ctx.certs.generated, names: hostedNames(ctx.config) }, "self-signed certificate remade to cover the hosted services");
+      }
       report(ctx);
       ctx.readiness.set("certificate-names", () => {
         const all = statuses(ctx);

@@ -9,6 +9,7 @@ import { createSecureContext, type SecureContext } from "node:tls";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { ConfigError } from "../errors.js";
 import { selfSign } from "./selfsign.js";
+import type { HostedDomain } from "./names.js";
 import { matchDnsId, peerNames } from "./peer.js";
 import { writePrivateKey, writePublicFile } from "./files.js";
 
@@ -33,17 +34,44 @@ export interface CertStoreOptions {
 export class CertStore {
   readonly certs: LoadedCert[];
   /** Set when the store made a self-signed certificate on this start. */
-  readonly generated: string | undefined;
+  generated: string | undefined;
 
-  private constructor(certs: LoadedCert[], generated: string | undefined, private readonly domains: string[]) {
+  private constructor(
+    certs: LoadedCert[],
+    generated: string | undefined,
+    private readonly domains: string[],
+    /** Set when the store runs on the self-signed certificate (nothing installed). */
+    private readonly selfSigned?: { dir: string; minVersion: "TLSv1.2" | "TLSv1.3" },
+  ) {
     this.certs = certs;
     this.generated = generated;
+  }
+
+  /**
+   * On the self-signed certificate, remakes it when it misses any of `names`
+   * (service subdomains the domain list alone does not show). Installed
+   * certificates are never touched. Returns whether it remade it.
+   */
+  coverSelfSigned(hosted: HostedDomain[]): boolean {
+    if (!this.selfSigned) return false;
+    const names = hosted.flatMap((h) => [h.domain, ...h.services, ...h.subdomains]);
+    const current = this.certs[0];
+    if (current && names.every((n) => current.names.some((p) => dnsMatch(p, n)))) return false;
+    const certPath = join(this.selfSigned.dir, "selfsigned.crt");
+    const keyPath = join(this.selfSigned.dir, "selfsigned.key");
+    const pair = selfSign(hosted);
+    writePrivateKey(keyPath, pair.key);
+    writePublicFile(certPath, pair.cert);
+    this.certs.splice(0, this.certs.length, loadPair(certPath, keyPath, this.selfSigned.minVersion));
+    this.generated = certPath;
+    return true;
   }
 
   static load(opts: CertStoreOptions): CertStore {
     let entries = certificateEntries(opts.dir, opts.certificates);
     let generated: string | undefined;
-    if (entries.length === 0) {
+    const selfSigned = entries.length === 0 ? { dir: opts.dir, minVersion: opts.minVersion } : undefined;
+    if (selfSigned) {
       const certPath = join(opts.dir, "selfsigned.crt");
       const keyPath = join(opts.dir, "selfsigned.key");
       if (!existsSync(certPath) || !existsSync(keyPath) || !coversAll(readFileSync(certPath, "utf8"), opts.domains)) {
@@ -56,7 +84,7 @@ export class CertStore {
       entries = [{ cert: certPath, key: keyPath }];
     }
     const certs = entries.map((e) => loadPair(e.cert, e.key, opts.minVersion));
-    return new CertStore(certs, generated, opts.domains);
+    return new CertStore(certs, generated, opts.domains, selfSigned);
   }
 
   /** The certificate to present for a requested server name. */

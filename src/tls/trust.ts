@@ -47,6 +47,35 @@ export function readCaFile(path: string): string[] {
   return blocks;
 }
 
+/**
+ * Whether a certificate chains to one of the anchors, through the
+ * intermediates given with it (signatures checked, at most 8 links). Used to
+ * warn an operator before partners refuse a certificate, not for peers (the
+ * TLS stack verifies those).
+ */
+export function chainsTo(chain: string[], anchors: string[]): boolean {
+  const parse = (pems: string[]) =>
+    pems.flatMap((p) => {
+      try {
+        return [new X509Certificate(p)];
+      } catch {
+        return [];
+      }
+    });
+  const [leaf, ...rest] = parse(chain);
+  if (!leaf) return false;
+  const roots = parse(anchors);
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    const signedBy = (c: X509Certificate) => current.checkIssued(c) && current.verify(c.publicKey);
+    if (roots.some(signedBy)) return true;
+    const next = rest.find((c) => c !== current && signedBy(c));
+    if (!next || next.fingerprint256 === current.fingerprint256) return false;
+    current = next;
+  }
+  return false;
+}
+
 export interface PeerVerdict {
   ok: boolean;
   /** How the peer was authenticated, or why not (for logs and stream errors). */

@@ -80,6 +80,7 @@ describe("demarc certs", () => {
     const ok = await run("install", join(dir, "issued", "fromcsr.crt"), join(dir, "certs", "demarc.key"));
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain("covering corp.test, conference.corp.test, other.test, upload.other.test");
+    expect(ok.stdout).toContain('warning: issuer "demarc local CA" is not in the trust store');
     expect(statSync(join(dir, "certs", "installed", "fromcsr.key")).mode & 0o777).toBe(0o600);
   });
 

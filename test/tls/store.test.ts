@@ -46,6 +46,21 @@ describe("CertStore", () => {
     expect(store.uncovered()).toEqual(["w.test"]);
   });
 
+  it("remakes the self-signed certificate to cover hosted services, never an installed one", () => {
+    const certs = join(dir, "svc");
+    const store = CertStore.load({ dir: certs, certificates: [], domains: ["s.test"], minVersion: "TLSv1.2" });
+    const hosted = [{ domain: "s.test", services: ["conference.s.test"], subdomains: ["upload.s.test"] }];
+    expect(store.forDomain("conference.s.test")).toBeUndefined();
+    expect(store.coverSelfSigned(hosted)).toBe(true);
+    expect(store.forDomain("conference.s.test")).toBeDefined();
+    expect(peerNames(store.certs[0]!.x509).xmppAddr).toEqual(["s.test", "conference.s.test"]);
+    expect(store.coverSelfSigned(hosted)).toBe(false);
+    const w = ca.issue({ name: "inst-only", domains: ["s.test"] });
+    const installed = CertStore.load({ dir: join(dir, "svc2"), certificates: [{ cert: w.certPath, key: w.keyPath }], domains: ["s.test"], minVersion: "TLSv1.2" });
+    expect(installed.coverSelfSigned(hosted)).toBe(false);
+    expect(installed.certs[0]!.certPath).toBe(w.certPath);
+  });
+
   it("uses the CN only when the certificate has no DNS-ID", () => {
     const k = generateKey(2048);
     const withSan = buildCertificate({ commonName: "cn.test", san: { dns: ["san.test"] }, publicKey: k.publicKey, signingKey: ca.keyPem, issuer: { cert: ca.certPem }, days: 1 });

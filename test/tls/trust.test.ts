@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { rootCertificates } from "node:tls";
 import { X509Certificate } from "node:crypto";
-import { TrustStore, normalizeFingerprint } from "../../src/tls/trust.js";
+import { TrustStore, chainsTo, normalizeFingerprint } from "../../src/tls/trust.js";
 import { ConfigError } from "../../src/errors.js";
 import { createTestCa, type TestCa } from "../helpers/ca.js";
 
@@ -48,5 +48,15 @@ describe("TrustStore", () => {
     const other = new X509Certificate(ca.issue({ name: "other", domains: ["s.test"] }).cert);
     expect(t.assess({ domain: "s.test", service: "xmpp-server", cert: other, chainAuthorized: true }).ok).toBe(false);
     expect(t.assess({ domain: "r.test", service: "xmpp-server", cert: undefined, chainAuthorized: false }).reason).toMatch(/no certificate/);
+  });
+});
+
+describe("chainsTo", () => {
+  it("follows the signature to an anchor, and fails without it", () => {
+    const leaf = ca.issue({ name: "chain", domains: ["c.test"] }).cert;
+    expect(chainsTo([leaf], [ca.certPem])).toBe(true);
+    expect(chainsTo([leaf], [...rootCertificates])).toBe(false);
+    const otherCa = createTestCa(join(dir, "other-ca"));
+    expect(chainsTo([leaf], [otherCa.certPem])).toBe(false);
   });
 });

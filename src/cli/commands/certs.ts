@@ -17,6 +17,8 @@ import { selfSign } from "../../tls/selfsign.js";
 import { certificateEntries, installedDir } from "../../tls/store.js";
 import { certStatus, uncoveredNames } from "../../tls/status.js";
 import { checkForInstall } from "../../tls/install.js";
+import { chainsTo } from "../../tls/trust.js";
+import { trustFromConfig } from "../../tls/module.js";
 import { action } from "../run.js";
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -162,6 +164,9 @@ export function registerCerts(program: Command): void {
         out(`installed ${join(dir, `${base}.crt`)} covering ${check.status.covers.join(", ")}; expires ${check.status.notAfter.toISOString().slice(0, 10)} (${check.status.daysLeft} days)`);
         if (check.missing.length) out(`warning: not covered by this certificate: ${check.missing.join(", ")}`);
         if (check.status.expiringSoon) out(`warning: expires in ${check.status.daysLeft} days`);
+        if (!chainsTo(check.chain, trustFromConfig(cfg).ca)) {
+          out(`warning: issuer "${check.status.issuer}" is not in the trust store (system roots, tls.trust.ca_files): partners that do not trust it will refuse this certificate`);
+        }
         out("a running gateway picks it up on restart");
       }),
     );
