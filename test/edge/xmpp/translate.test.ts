@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { envelopeToStanza, stanzaToEnvelope } from "../../../src/edge/xmpp/translate.js";
+import { StanzaError, StreamError, mayReplyWithError } from "../../../src/edge/xmpp/errors.js";
+import { answerDomainIq, isDomainIq } from "../../../src/edge/xmpp/domain-iq.js";
+import { xml } from "../../../src/edge/xmpp/xml.js";
+
+const sec = { auth: "certificate" as const };
+
+describe("stanza <-> Envelope", () => {
+  it("reads a message with body, subject and thread", () => {
+    const el = xml("message", { from: "a@p.test/r", to: "b@corp.test", type: "chat", id: "m1" }, xml("subject", {}, "s"), xml("body", {}, "hi"), xml("thread", {}, "t"));
+    const env = stanzaToEnvelope(el, "p.test", sec);
+    expect(env).toMatchObject({ direction: "inbound", protocol: "xmpp", kind: "message", from: "a@p.test/r", to: "b@corp.test", partnerDomain: "p.test", type: "chat", body: "hi", subject: "s", thread: "t" });
+    expect(env.original).toContain("<body>hi</body>");
+  });
+
+  it("maps presence show/status to a rich state and subscriptions to their own kind", () => {
+    const p = stanzaToEnvelope(xml("presence", { from: "a@p.test/r", to: "b@corp.test" }, xml("show", {}, "dnd"), xml("priority", {}, "5")), "p.test", sec);
+    expect(p.kind).toBe("presence");
+    expect(p.presence).toMatchObject({ priority: 5 });
+    expect(p.presence?.state).toBeDefined();
+    const s = stanzaToEnvelope(xml("presence", { from: "a@p.test", to: "b@corp.test", type: "subscribe" }), "p.test", sec);
+    expect(s).toMatchObject({ kind: "subscription", type: "subscribe" });
+    expect(stanzaToEnvelope(xml("message", { from: "r@muc.p.test/n", to: "b@corp.test", type: "groupchat" }), "p.test", sec).kind).toBe("groupchat");
+  });
+
+  it("renders an outbound message keeping the original stanza id", () => {
+    const env = stanzaToEnvelope(xml("message", { from: "b@corp.test/d", to: "a@p.test", id: "orig" }, xml("body", {}, "x")), "p.test", sec);
+    const el = envelopeToStanza({ ...env, direction: "outbound", body: "x [disclaimer]" }, "xmpp-rich");
+    expect(el.attrs).toMatchObject({ id: "orig", from: "b@corp.test/d", to: "a@p.test" });
+    expect(el.getChildText("body")).toBe("x [disclaimer]");
+  });
+
+  it("renders rich presence per profile and offline as unavailable", () => {
+    const base = { id: "1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "presence" as const, from: "b@corp.test/d", to: "a@p.test" };
+    const rich = envelopeToStanza({ ...base, presence: { state: "on-the-phone" } }, "xmpp-rich");
+    expect(rich.getChildText("show")).toBe("dnd");
+    expect(rich.getChildText("status")).toBe("On the phone");
+    const basic = envelopeToStanza({ ...base, presence: { state: "on-the-phone" } }, "xmpp-basic");
+    expect(basic.getChildText("status")).not.toBe("On the phone");
+    expect(envelopeToStanza({ ...base, presence: { state: "offline" } }, "xmpp-rich").attrs.type).toBe("unavailable");
+    expect(envelopeToStanza({ ...base, kind: "subscription", type: "subscribed" }, "xmpp-rich").attrs.type).toBe("subscribed");
+  });
+});
+
+describe("errors (RFC 6120 sections 4.9 and 8.3)", () => {
+  it("serializes a stream error with its text", () => {
+    expect(new StreamError("policy-violation", "a < b").toXml()).toBe(
+      "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams' xml:lang='en'>a &lt; b</text></stream:error>",
+    );
+  });
+
+  it("replies to a stanza with addresses swapped and the default error type", () => {
+    const orig = xml("message", { from: "a@p.test/r", to: "b@corp.test", id: "m1" }, xml("body", {}, "secret"));
+    const reply = StanzaError.from({ condition: "policy-violation", text: "blocked" }).toElement(orig);
+    expect(reply.attrs).toMatchObject({ from: "b@corp.test", to: "a@p.test/r", id: "m1", type: "error" });
+    expect(reply.getChild("error")?.attrs.type).toBe("modify");
+    expect(reply.getChildText("body")).toBeNull();
+    expect(StanzaError.fromStanza(reply)).toMatchObject({ condition: "policy-violation", text: "blocked", type: "modify" });
+    expect(StanzaError.from({ condition: "made-up" }).condition).toBe("undefined-condition");
+  });
+
+  it("never answers an error with an error, nor an IQ result", () => {
+    expect(mayReplyWithError(xml("message", { type: "error" }))).toBe(false);
+    expect(mayReplyWithError(xml("iq", { type: "result" }))).toBe(false);
+    expect(mayReplyWithError(xml("iq", { type: "get" }))).toBe(true);
+  });
+
+  it("answers ping and disco#info sent to the domain, and service-unavailable otherwise", () => {
+    const ping = xml("iq", { from: "p.test", to: "corp.test", type: "get", id: "1" }, xml("ping", { xmlns: "urn:xmpp:ping" }));
+    expect(isDomainIq(ping)).toBe(true);
+    expect(answerDomainIq(ping)?.attrs).toMatchObject({ type: "result", from: "corp.test", to: "p.test", id: "1" });
+    const disco = answerDomainIq(xml("iq", { from: "p.test", to: "corp.test", type: "get", id: "2" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
+    expect(disco?.getChild("query")?.getChild("identity")?.attrs).toMatchObject({ category: "server" });
+    const other = answerDomainIq(xml("iq", { from: "p.test", to: "corp.test", type: "set", id: "3" }, xml("x", { xmlns: "urn:x" })));
+    expect(other?.getChild("error")?.getChild("service-unavailable")).toBeDefined();
+    expect(isDomainIq(xml("iq", { to: "bob@corp.test" }))).toBe(false);
+  });
+});
