@@ -56,36 +56,38 @@ export class StreamFramer {
   /** Feeds a chunk (binary string); returns the complete messages and at most one final error. */
   push(chunk: string): FrameResult[] {
     if (this.failed) return [];
-    this.buf += chunk;
+    this.buf = this.buf.length ? this.buf + chunk : chunk;
     const out: FrameResult[] = [];
+    // Work through the buffer by offset and cut it once at the end: slicing per message is quadratic on big chunks.
+    let pos = 0;
     for (let guard = 0; guard < 10_000; guard++) {
       if (!this.head) {
         // RFC 3261 18.3: CRLFs before a start line are ignored (RFC 5626 keep-alives too).
-        const lead = /^(?:\r\n)+/.exec(this.buf);
-        if (lead) this.buf = this.buf.slice(lead[0].length);
-        const end = this.buf.indexOf(HEADER_END);
+        while (this.buf.charCodeAt(pos) === 13 && this.buf.charCodeAt(pos + 1) === 10) pos += 2;
+        const end = this.buf.indexOf(HEADER_END, pos);
         if (end < 0) {
-          if (this.buf.length > this.limits.maxHeaderBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
-          return out;
+          if (this.buf.length - pos > this.limits.maxHeaderBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
+          break;
         }
-        if (end > this.limits.maxHeaderBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
-        const m = parseHead(this.buf.slice(0, end));
+        if (end - pos > this.limits.maxHeaderBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
+        const m = parseHead(this.buf.slice(pos, end));
         if (!m) return this.fail(out, { status: 400, reason: "Bad Request", fatal: true });
         const length = contentLength(m);
         // RFC 3261 18.3: on a stream, Content-Length MUST be present; without it there is no next message.
         if (length === undefined) return this.fail(out, { status: 400, reason: "Missing or Invalid Content-Length", message: m, fatal: true });
         if (length > this.limits.maxBodyBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", message: m, fatal: true });
-        this.buf = this.buf.slice(end + HEADER_END.length);
+        pos = end + HEADER_END.length;
         this.head = m;
         this.bodyLength = length;
       }
-      if (this.buf.length < this.bodyLength) return out;
+      if (this.buf.length - pos < this.bodyLength) break;
       const m = this.head;
-      m.content = this.buf.slice(0, this.bodyLength);
-      this.buf = this.buf.slice(this.bodyLength);
+      m.content = this.buf.slice(pos, pos + this.bodyLength);
+      pos += this.bodyLength;
       this.head = undefined;
       out.push({ ok: true, message: m });
     }
+    this.buf = pos >= this.buf.length ? "" : this.buf.slice(pos);
     return out;
   }
 
