@@ -49,10 +49,13 @@ export interface ResolverOptions {
   /** How long a name that does not exist is remembered. */
   negativeTtlS?: number;
   now?: () => number;
+  /** dns2 (default with servers) or Node's c-ares resolver (always without servers). */
+  transport?: "dns2" | "node";
 }
 
 export function createResolver(opts: ResolverOptions): Resolver {
-  const query = opts.servers.length ? dns2Query(opts.servers.map(parseServer), opts.timeoutMs) : systemQuery(opts.timeoutMs);
+  const servers = opts.servers.map(parseServer);
+  const query = servers.length && opts.transport !== "node" ? dns2Query(servers, opts.timeoutMs) : systemQuery(opts.timeoutMs, servers);
   return new CachingResolver(query, opts);
 }
 

@@ -103,8 +103,9 @@ function tcpQuery(host: string, port: number, name: string, type: "SRV" | "A" | 
   });
 }
 
-export function systemQuery(timeoutMs: number): Query {
+export function systemQuery(timeoutMs: number, servers: { host: string; port: number }[] = []): Query {
   const r = new dnsp.Resolver({ timeout: timeoutMs, tries: 2 });
+  if (servers.length) r.setServers(servers.map((s) => (isIP(s.host) === 6 ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`)));
   return async (name, type) => {
     try {
       if (type === "SRV") {
