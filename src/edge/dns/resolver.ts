@@ -100,7 +100,7 @@ class CachingResolver implements Resolver {
     if (pending) return pending as Promise<T>;
     const p = load()
       .then(({ value, ttl }) => {
-        const seconds = ttl < 0 ? this.negTtl : Math.min(this.maxTtl, Math.max(this.minTtl, ttl));
+        const seconds = Math.min(this.maxTtl, ttl < 0 ? this.negTtl : Math.max(this.minTtl, ttl));
         if (this.cache.size >= CachingResolver.MAX_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
         this.cache.set(key, { expires: this.now() + seconds * 1000, value });
         return value;

@@ -86,6 +86,14 @@ describe.each(["dns2", "node"] as const)("createResolver (%s) against a loopback
     now += 61_000;
     await r.srv("_xmpps-server._tcp.partner.test");
     expect(dns.queries.length - before).toBe(2);
+    // A name that does not exist is remembered too, for the negative TTL.
+    await r.srv("_xmpp-server._tcp.gone.test");
+    await r.srv("_xmpp-server._tcp.gone.test");
+    expect(dns.queries.length - before).toBe(3);
+    const uncached = createResolver({ servers: [dns.server], timeoutMs: 1000, now: () => now, maxTtlS: 0 });
+    await uncached.srv("_xmpp-server._tcp.gone.test");
+    await uncached.srv("_xmpp-server._tcp.gone.test");
+    expect(dns.queries.length - before).toBe(5);
   });
   it("times out on a server that never answers, within the deadline", async () => {
     const silent = createSocket("udp4");
