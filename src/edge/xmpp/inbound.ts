@@ -85,14 +85,22 @@ export class InboundSession extends XmppStream {
     }
     this.streamId = newStreamId();
     this.sendHeader({ from: this.localDomain, to: from, id: this.streamId });
+    const offerExternal = this.canUseCertificate(from);
+    const offerDialback = from === undefined || this.env.policy.allows(from, "dialback");
+    // A certificate-only partner whose certificate does not prove its domain has no way left: say so now, not at the deadline.
+    if (this.secure && !this.saslDone && from !== undefined && !offerExternal && !offerDialback && this.authenticated.size === 0) {
+      const verdict = this.assess(from);
+      this.log.info({ remote: from, reason: verdict.reason }, "s2s certificate-only partner refused");
+      return this.fail(new StreamError("not-authorized", `certificate not acceptable for ${from}: ${verdict.reason ?? "not allowed"}`));
+    }
     this.write(
       inboundFeatures({
         secure: this.secure,
         tlsAvailable: true,
         requireTls: this.env.requireTls,
         saslDone: this.saslDone,
-        offerExternal: this.canUseCertificate(from),
-        offerDialback: from === undefined || this.env.policy.allows(from, "dialback"),
+        offerExternal,
+        offerDialback,
       }),
     );
   }

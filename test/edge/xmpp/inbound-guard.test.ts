@@ -170,22 +170,46 @@ describe("s2s listener refuses bad input", () => {
   });
 
   it("refuses dialback from a partner that must use certificates", async () => {
-    const p = await authenticated(ca.issue({ name: "bank-wrong", domains: ["other.test"] }));
+    // No 'from' in the header: features cannot be chosen per partner, so dialback is offered and then refused.
+    const p = await RawPeer.connect(DEMARC, PORT);
+    await p.write(header(undefined, "corp.test"));
+    await p.expect(/<starttls/);
+    await p.starttls({ ca: ca.certPem, servername: "corp.test" });
+    await p.write(header(undefined, "corp.test"));
+    await p.expect(/urn:xmpp:features:dialback/);
     await p.write("<db:result from='bank.test' to='corp.test'>abcdef</db:result>");
     await p.expect(/<db:result[^>]*type=["']error["']/);
     expect(p.text).toMatch(/not-authorized/);
     p.destroy();
   });
 
-  it("refuses SASL EXTERNAL with a certificate for another name or from an untrusted CA", async () => {
-    for (const cert of [ca.issue({ name: "bank-other", domains: ["other.test"] }), rogue.issue({ name: "bank-rogue", domains: ["bank.test"] })]) {
-      const p = await authenticated(cert);
-      expect(p.text).not.toMatch(/EXTERNAL/);
-      await p.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>`);
-      await p.expect(/<failure xmlns=["']urn:ietf:params:xml:ns:xmpp-sasl["']><not-authorized/);
-      await p.write("<message from='x@bank.test' to='bob@corp.test'><body>no</body></message>");
+  it("refuses a certificate-only partner at once when its certificate names another domain or comes from an untrusted CA", async () => {
+    const cases: [{ cert: string; key: string }, RegExp][] = [
+      [ca.issue({ name: "bank-other", domains: ["other.test"] }), /does not name bank\.test/],
+      [rogue.issue({ name: "bank-rogue", domains: ["bank.test"] }), /not trusted/],
+    ];
+    for (const [cert, reason] of cases) {
+      const p = await opened();
+      await p.expect(/<starttls/);
+      await p.starttls({ ca: ca.certPem, cert: cert.cert, key: cert.key, servername: "corp.test" });
+      await p.write(header("bank.test", "corp.test"));
       await expectStreamError(p, "not-authorized");
+      expect(p.text).toMatch(reason);
+      expect(p.text).not.toMatch(/EXTERNAL/);
     }
+  });
+
+  it("answers SASL EXTERNAL without a usable certificate with a SASL failure", async () => {
+    const p = await RawPeer.connect(DEMARC, PORT);
+    await p.write(header(undefined, "corp.test"));
+    await p.expect(/<starttls/);
+    await p.starttls({ ca: ca.certPem, servername: "corp.test" });
+    await p.write(header(undefined, "corp.test"));
+    await p.expect(/<\/stream:features>/);
+    await p.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>${Buffer.from("bank.test").toString("base64")}</auth>`);
+    await p.expect(/<failure xmlns=["']urn:ietf:params:xml:ns:xmpp-sasl["']><not-authorized/);
+    await p.write("<message from='x@bank.test' to='bob@corp.test'><body>no</body></message>");
+    await expectStreamError(p, "not-authorized");
   });
 
   it("offers direct TLS (XEP-0368) with the hosted domain's certificate by SNI", async () => {

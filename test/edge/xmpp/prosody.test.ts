@@ -17,6 +17,8 @@ const DEMARC = "127.0.3.1";
 const DNS_ADDR = "127.0.3.2";
 const PEER_A = "127.0.3.11";
 const PEER_B = "127.0.3.12";
+const DOWN = "127.0.3.13"; // nothing listens here
+const PEER_X = "127.0.3.14"; // a partner whose certificate comes from a CA we do not trust
 
 let dns: DnsServerHandle;
 let gw: TestGateway;
@@ -24,6 +26,8 @@ let peerA: ProsodyHandle;
 let peerB: ProsodyHandle;
 let alice: PartnerUser;
 let carol: PartnerUser;
+let peerX: ProsodyHandle;
+let xavier: PartnerUser;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "s2s-prosody-"));
@@ -31,16 +35,23 @@ beforeAll(async () => {
   const own = ca.issue({ name: "corp", domains: ["corp.test"] });
   // Not the standard ports (a system Prosody may hold *:5269): SRV records lead each side to the other.
   dns = await startDnsServer(DNS_ADDR, {
-    a: { "corp.test": [DEMARC], "partner-a.test": [PEER_A], "partner-b.test": [PEER_B] },
+    a: { "corp.test": [DEMARC], "partner-a.test": [PEER_A], "partner-b.test": [PEER_B], "partner-x.test": [PEER_X], "down.partner-a.test": [DOWN] },
     srv: {
       "_xmpp-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15269, target: "corp.test" }],
-      "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
+      // Two targets, the first down: demarc fails over to the second.
+      "_xmpp-server._tcp.partner-a.test": [
+        { priority: 5, weight: 1, port: 15269, target: "down.partner-a.test" },
+        { priority: 10, weight: 1, port: 15269, target: "partner-a.test" },
+      ],
+      "_xmpp-server._tcp.partner-x.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-x.test" }],
       "_xmpp-server._tcp.partner-b.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-b.test" }],
     },
   });
-  [peerA, peerB] = await Promise.all([
+  const rogue = createTestCa(join(dir, "rogue"));
+  [peerA, peerB, peerX] = await Promise.all([
     startProsody({ domain: "partner-a.test", address: PEER_A, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } }),
     startProsody({ domain: "partner-b.test", address: PEER_B, ca, dnsServer: dns.server, secureAuth: false, users: { carol: "pw" } }),
+    startProsody({ domain: "partner-x.test", address: PEER_X, ca, certCa: rogue, dnsServer: dns.server, secureAuth: true, users: { xavier: "pw" } }),
   ]);
   gw = await startTestGateway({
     domains: ["corp.test"],
@@ -50,18 +61,20 @@ beforeAll(async () => {
     partners: [
       { domain: "partner-a.test", auth: ["certificate"] },
       { domain: "partner-b.test", auth: ["dialback"] },
+      { domain: "partner-x.test", auth: ["certificate"] },
     ],
   });
-  [alice, carol] = await Promise.all([
+  [alice, carol, xavier] = await Promise.all([
     loginPartnerUser({ address: PEER_A, domain: "partner-a.test", username: "alice", password: "pw", caPem: ca.certPem }),
     loginPartnerUser({ address: PEER_B, domain: "partner-b.test", username: "carol", password: "pw", caPem: ca.certPem }),
+    loginPartnerUser({ address: PEER_X, domain: "partner-x.test", username: "xavier", password: "pw", caPem: rogue.certPem }),
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([alice?.stop(), carol?.stop()]);
+  await Promise.all([alice?.stop(), carol?.stop(), xavier?.stop()]);
   await gw?.close();
-  await Promise.all([peerA?.stop(), peerB?.stop()]);
+  await Promise.all([peerA?.stop(), peerB?.stop(), peerX?.stop()]);
   await dns?.close();
 });
 
@@ -88,6 +101,8 @@ describe("s2s with Prosody", () => {
       throw new Error(`${(err as Error).message}${dump()}`);
     });
     expect(got.attrs.from).toBe("bob@corp.test/desk");
+    const failed = gw.logs.find((l) => l.msg === "s2s connect failed; trying the next target");
+    expect(failed).toMatchObject({ domain: "partner-a.test", target: `down.partner-a.test[${DOWN}]:15269` });
   });
 
   it("carries presence both ways with the certificate partner", async () => {
@@ -125,5 +140,20 @@ describe("s2s with Prosody", () => {
     expect(err.getChild("error")?.getChild("policy-violation")).toBeDefined();
     expect(err.getChild("error")?.getChildText("text")).toBe("blocked by policy");
     gw.sink.refuse = undefined;
+  });
+
+  it("refuses a partner whose certificate is from an untrusted CA, both ways", async () => {
+    await xavier.message("bob@corp.test", "untrusted hello", "x1");
+    const bounced = await xavier.waitFor((el) => el.attrs.type === "error" && el.attrs.id === "x1", 15_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n--- prosody x ---\n${peerX.log().slice(-4000)}`);
+    });
+    expect(bounced.getChild("error")).toBeDefined();
+    expect(gw.sink.delivered.some((e) => e.body === "untrusted hello")).toBe(false);
+    const refusal = gw.logs.find((l) => l.msg === "s2s certificate-only partner refused");
+    expect(refusal).toMatchObject({ remote: "partner-x.test" });
+    expect(String(refusal?.reason)).toMatch(/not trusted/);
+    const r = await gw.route({ kind: "message", from: "bob@corp.test", to: "xavier@partner-x.test", body: "to untrusted" });
+    expect(r.delivered).toBe(false);
+    if (!r.delivered) expect(r.error.text).toMatch(/certificate of partner-x\.test not acceptable: certificate chain not trusted/);
   });
 });
