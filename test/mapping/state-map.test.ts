@@ -103,3 +103,27 @@ describe("PIDF both ways", () => {
     expect(() => readPidf(`<foo/>`)).toThrow(/not a PIDF/);
   });
 });
+
+describe("operator state map", () => {
+  it("a state-map.yaml in the policy folder replaces the shipped one; without one the shipped map applies", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { loadStateMapFrom, useStateMap } = await import("../../src/mapping/state-map.js");
+    const { toXmppPresence } = await import("../../src/mapping/xmpp-presence.js");
+    const dir = mkdtempSync(join(tmpdir(), "demarc-statemap-"));
+    expect(loadStateMapFrom(dir).send("lync", "dnd")).toBe("busy");
+    const own = readFileSync(SHIPPED_STATE_MAP, "utf8").replace("      dnd: busy\n", "      dnd: do-not-disturb\n").replace(/(xmpp-basic:\n    send:\n      dnd: )away/, "$1dnd");
+    writeFileSync(join(dir, "state-map.yaml"), own);
+    const m = loadStateMapFrom(dir);
+    expect(m.send("lync", "dnd")).toBe("do-not-disturb");
+    expect(toPidf("sip:b@corp.test", { state: "dnd" }, "lync")).toContain(">6500<");
+    useStateMap(m);
+    try {
+      expect(toPidf("sip:b@corp.test", { state: "dnd" }, "lync")).toContain(">9500<");
+      expect(toXmppPresence({ state: "dnd" }, "xmpp-basic")).toEqual({ show: "dnd" });
+    } finally {
+      useStateMap(parseStateMap(readFileSync(SHIPPED_STATE_MAP, "utf8"), "shipped"));
+    }
+  });
+});
