@@ -120,12 +120,12 @@ export async function tlsBridge(o: {
   let server: Server;
   if (o.mode === "to-tls") {
     server = createTcpServer((down) => {
-      const up = tlsConnect({ host: o.target.host, port: o.target.port, cert: o.cert, key: o.key, ca: o.ca, servername: o.servername });
+      const up = tlsConnect({ host: o.target.host, port: o.target.port, localAddress: o.host, cert: o.cert, key: o.key, ca: o.ca, servername: o.servername });
       pipe(down, up);
     });
   } else {
     server = createTlsServer({ cert: o.cert, key: o.key, ca: o.ca, requestCert: true, rejectUnauthorized: true }, (down: TLSSocket) => {
-      const up = tcpConnect({ host: o.target.host, port: o.target.port });
+      const up = tcpConnect({ host: o.target.host, port: o.target.port, localAddress: o.host });
       pipe(down, up);
     });
   }

@@ -43,6 +43,8 @@ export interface HarnessOptions {
   /** Extra modules after the SIP edge (e.g. the real core). */
   internal?: (ctx: GatewayContext, recorder: Recorder) => void;
   ca?: TestCa;
+  /** Other top-level settings (federation, ...). */
+  config?: Record<string, unknown>;
 }
 
 export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
@@ -64,6 +66,7 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
       timers: { t1_ms: 100, t2_ms: 400 },
       ...(o.sip ?? {}),
     },
+    ...(o.config ?? {}),
   });
   const config: LoadedConfig = { ...raw, baseDir: dir };
   const recorder: Recorder = { delivered: [] };

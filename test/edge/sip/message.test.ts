@@ -21,7 +21,12 @@ const blockWord: Compliance = {
 };
 
 beforeAll(async () => {
-  h = await startEdge({ address: ADDR, compliance: blockWord, sip: { limits: { max_body_bytes: 65_536, requests_per_second: 1000, burst: 60, stall_ms: 300 } } });
+  h = await startEdge({
+    address: ADDR,
+    compliance: blockWord,
+    sip: { limits: { max_body_bytes: 65_536, requests_per_second: 1000, burst: 60, stall_ms: 300, max_connections_per_address: 4 } },
+    config: { federation: { mode: "open", deny: ["evil.test"] } },
+  });
 });
 afterAll(async () => h?.close());
 
@@ -93,6 +98,15 @@ describe("inbound MESSAGE over TCP", () => {
     expect(html.headers.accept).toBe("text/plain");
     c.write(rawRequest({ body: "" }));
     expect((await c.next()).status).toBe(400);
+    c.close();
+  });
+
+  it("refuses a denied partner domain with 403 and the reason", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ from: "sip:mallory@evil.test", body: "x" }));
+    const rs = await c.next();
+    expect(rs.status).toBe(403);
+    expect(String(rs.headers.warning)).toContain("evil.test is not allowed to federate");
     c.close();
   });
 
@@ -187,6 +201,16 @@ describe("bad input", () => {
     other.write(rawRequest({ method: "OPTIONS" }));
     expect((await other.next()).status).toBe(200);
     other.close();
+  });
+
+  it("closes connections beyond the per-address limit", async () => {
+    const conns = await Promise.all(Array.from({ length: 5 }, () => RawSip.tcp(ADDR, tcpPort(), "127.0.8.4")));
+    const closed = await Promise.all(conns.map((c) => c.waitClosed(300)));
+    expect(closed.filter(Boolean)).toHaveLength(1);
+    const open = conns.find((c, i) => !closed[i])!;
+    open.write(rawRequest({ method: "OPTIONS" }));
+    expect((await open.next()).status).toBe(200);
+    for (const c of conns) c.close();
   });
 
   it("answers UDP datagrams, and 400 for a Content-Length beyond the datagram", async () => {

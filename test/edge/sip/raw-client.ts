@@ -16,14 +16,15 @@ export class RawSip {
     socket.on("error", () => (this.closed = true));
   }
 
-  static async tcp(host: string, port: number, localAddress?: string): Promise<RawSip> {
+  /** Tests connect from an address of their own range, never the machine's default. */
+  static async tcp(host: string, port: number, localAddress = "127.0.8.8"): Promise<RawSip> {
     const s = connect({ host, port, localAddress });
     await new Promise<void>((res, rej) => s.once("connect", res).once("error", rej));
     return new RawSip(s);
   }
 
   static async tls(host: string, port: number, opts: { ca: string; cert?: string; key?: string; servername: string; localAddress?: string }): Promise<RawSip> {
-    const s = tlsConnect({ host, port, ...opts });
+    const s = tlsConnect({ host, port, localAddress: "127.0.8.8", ...opts });
     await new Promise<void>((res, rej) => s.once("secureConnect", res).once("error", rej));
     return new RawSip(s);
   }
