@@ -100,7 +100,7 @@ export class OutboundPool {
       : "remote-server-not-found";
     const stanzaCondition = condition === "not-authorized" ? "remote-server-not-found" : condition;
     const queued = entry.queue.splice(0);
-    this.env.log.warn({ remote, err: err.message, bounced: queued.length }, "s2s partner unreachable; bouncing queued stanzas");
+    if (queued.length > 0) this.env.log.warn({ remote, err: err.message, bounced: queued.length }, "s2s partner unreachable; bouncing queued stanzas");
     entry.stream?.destroy();
     entry.stream = undefined;
     if (this.entries.get(key) === entry) this.entries.delete(key);
