@@ -32,7 +32,12 @@ const HEADER_END = "\r\n\r\n";
 
 /** Parses the head (start line + headers) with the package's parser. */
 function parseHead(head: string): SipMessage | undefined {
-  return sip.parse(`${head}${HEADER_END}`);
+  try {
+    return sip.parse(`${head}${HEADER_END}`);
+  } catch {
+    // The package's header parsers index regex results unchecked; any throw is a malformed head.
+    return undefined;
+  }
 }
 
 function contentLength(m: SipMessage): number | undefined {

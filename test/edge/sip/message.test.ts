@@ -213,6 +213,37 @@ describe("bad input", () => {
     for (const c of conns) c.close();
   });
 
+  it("survives random garbage and mangled requests on TCP and UDP", async () => {
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const valid = rawRequest({ body: "fuzz" });
+    const samples: Buffer[] = [];
+    for (let i = 0; i < 150; i++) {
+      if (i % 3 === 0) samples.push(Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 600) }, () => Math.floor(rnd() * 256))));
+      else {
+        // Flip, drop or duplicate bytes of a valid request.
+        const b = Buffer.from(valid);
+        for (let k = 0; k < 1 + Math.floor(rnd() * 8); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+        samples.push(i % 3 === 1 ? b : Buffer.concat([b.subarray(0, Math.floor(rnd() * b.length)), Buffer.from("\r\n\r\n")]));
+      }
+    }
+    const { createSocket } = await import("node:dgram");
+    const u = createSocket("udp4");
+    await new Promise<void>((r) => u.bind(0, "127.0.8.3", () => r()));
+    for (const b of samples) u.send(b, h.edge.ports.UDP!, ADDR);
+    for (let i = 0; i < 30; i++) {
+      const c = await RawSip.tcp(ADDR, tcpPort(), "127.0.8.3");
+      c.write(samples[i * 5]!);
+      c.close();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    u.close();
+    const probe = await RawSip.tcp(ADDR, tcpPort(), "127.0.8.2");
+    probe.write(rawRequest({ method: "OPTIONS" }));
+    expect((await probe.next()).status).toBe(200);
+    probe.close();
+  });
+
   it("answers UDP datagrams, and 400 for a Content-Length beyond the datagram", async () => {
     const { createSocket } = await import("node:dgram");
     const s = createSocket("udp4");
