@@ -318,10 +318,12 @@ function scheduleRefresh(edge: SipEdge, d: Dialog, seconds: number): void {
     seconds,
     (x) => {
       if (x.state === "terminated") return;
-      sendSubscribe(edge, x, seconds).then(
+      // Ask for the configured duration again; the notifier may grant less (RFC 6665 4.2.1.1).
+      const wanted = edge.cfg.sip.subscriptions.default_expires_s;
+      sendSubscribe(edge, x, wanted).then(
         (rs) => {
           if (rs.status! >= 300) edge.dialogs.remove(x);
-          else scheduleRefresh(edge, x, Number.parseInt(header(rs, "expires") ?? String(seconds), 10) || seconds);
+          else scheduleRefresh(edge, x, Number.parseInt(header(rs, "expires") ?? String(wanted), 10) || wanted);
         },
         () => edge.dialogs.remove(x),
       );

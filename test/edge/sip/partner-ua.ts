@@ -19,8 +19,11 @@ export class PartnerUa {
   private server!: Server;
   private sockets = new Set<Socket>();
   private out: Socket | undefined;
+  private readonly dialogTags = new Map<string, string>();
   /** Presence this partner's user shows to watchers (PIDF), sent after a SUBSCRIBE from demarc. */
   pidf: string | undefined;
+  /** How this UA answers SUBSCRIBE: status and the Expires it grants. */
+  subscribeAnswer = { status: 200, reason: "OK", expires: 600 };
   port = 0;
 
   constructor(readonly host: string, readonly user: string, readonly domain: string) {}
@@ -47,14 +50,21 @@ export class PartnerUa {
       return;
     }
     this.requests.push(m);
-    const rs = sip.makeResponse(m, 200, "OK");
-    rs.headers.to = { ...m.headers.to!, params: { ...m.headers.to!.params, tag: m.headers.to!.params.tag ?? tag() } };
-    if (m.method === "SUBSCRIBE") {
-      rs.headers.expires = "600";
+    const sub = m.method === "SUBSCRIBE";
+    const rs = sub ? sip.makeResponse(m, this.subscribeAnswer.status, this.subscribeAnswer.reason) : sip.makeResponse(m, 200, "OK");
+    const toTag = m.headers.to!.params.tag ?? this.dialogTags.get(m.headers["call-id"]!) ?? tag();
+    this.dialogTags.set(m.headers["call-id"]!, toTag);
+    rs.headers.to = { ...m.headers.to!, params: { ...m.headers.to!.params, tag: toTag } };
+    if (sub && this.subscribeAnswer.status >= 300) {
+      s.write(sip.stringify(rs), "binary");
+      return;
+    }
+    if (sub) {
+      rs.headers.expires = String(this.subscribeAnswer.expires);
       rs.headers.contact = [{ uri: `sip:${this.user}@${this.host}:${this.port};transport=tcp`, params: {} }];
     }
     s.write(sip.stringify(rs), "binary");
-    if (m.method === "SUBSCRIBE" && this.pidf) {
+    if (sub && this.pidf && !m.headers.to!.params.tag) {
       // RFC 6665: the notifier sends NOTIFY at once, on the connection the SUBSCRIBE came on.
       const notify: SipMessage = {
         method: "NOTIFY",
@@ -75,6 +85,30 @@ export class PartnerUa {
       };
       s.write(sip.stringify(notify), "binary");
     }
+  }
+
+  /** Sends a NOTIFY in the dialog a SUBSCRIBE from demarc set up, on the connection it came on. */
+  notifyIn(subscribe: SipMessage, state: string, body?: string): void {
+    const s = [...this.sockets].find((x) => !x.destroyed && x !== this.out);
+    if (!s) throw new Error("no connection from demarc");
+    const m: SipMessage = {
+      method: "NOTIFY",
+      uri: Array.isArray(subscribe.headers.contact) ? subscribe.headers.contact[0]!.uri : subscribe.headers.from!.uri,
+      version: "2.0",
+      headers: {
+        via: [{ version: "2.0", protocol: "TCP", host: this.host, port: this.port, params: { branch: `z9hG4bK${tag()}` } }],
+        from: { ...subscribe.headers.to!, params: { tag: this.dialogTags.get(subscribe.headers["call-id"]!)! } },
+        to: subscribe.headers.from!,
+        "call-id": subscribe.headers["call-id"]!,
+        cseq: { seq: 10 + this.requests.length, method: "NOTIFY" },
+        "max-forwards": "70",
+        event: "presence",
+        "subscription-state": state,
+        ...(body ? { "content-type": "application/pidf+xml" } : {}),
+      },
+      content: body ? bin(body) : "",
+    };
+    s.write(sip.stringify(m), "binary");
   }
 
   /** Sends a request to demarc on this UA's own connection. */
