@@ -26,6 +26,8 @@ export interface InboundEnv extends StreamOptions {
   tls: TlsAcceptor;
   requireTls: boolean;
   authTimeoutMs: number;
+  /** An authenticated stream with no traffic for this long is closed (the peer reconnects when it needs to). */
+  idleTimeoutMs: number;
   dialbackSecret: string;
   /** Receiving role: ask the authoritative server of `remote` (via an outbound stream) whether the key is valid. */
   verifyDialback(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean>;
@@ -61,8 +63,21 @@ export class InboundSession extends XmppStream {
     this.parser.on("streamStart", (attrs) => this.onStreamStart(attrs));
     this.parser.on("stanza", (el) => this.onElement(el));
     this.parser.on("streamEnd", () => this.end());
-    this.on("closed", () => clearTimeout(this.deadline));
+    this.on("closed", () => {
+      clearTimeout(this.deadline);
+      clearInterval(this.idleCheck);
+    });
+    this.idleCheck = setInterval(() => {
+      if (Date.now() - this.lastActivity > env.idleTimeoutMs) {
+        this.log.debug({ remote: [...this.authenticated.keys()], address: this.remoteAddress }, "s2s inbound stream idle; closing");
+        this.end();
+      }
+    }, Math.max(250, Math.floor(env.idleTimeoutMs / 4)));
+    this.idleCheck.unref();
   }
+
+  private lastActivity = Date.now();
+  private idleCheck: NodeJS.Timeout;
 
   private headerAttrs() {
     return { from: this.localDomain, to: this.claimedDomain };
@@ -124,6 +139,7 @@ export class InboundSession extends XmppStream {
 
   private onElement(el: Element): void {
     if (!this.localDomain || this.closed) return;
+    this.lastActivity = Date.now();
     if (el.name === "starttls" && el.attrs.xmlns === NS_TLS) return void this.startTls();
     if (el.name === "auth" && el.attrs.xmlns === NS_SASL) return this.saslExternal(el);
     if (el.name === "db:verify") {

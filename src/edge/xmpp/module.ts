@@ -109,6 +109,7 @@ export function s2sModule(): S2sModule {
       tls: acceptor,
       requireTls: cfg.require_tls,
       authTimeoutMs: cfg.auth_timeout_ms,
+      idleTimeoutMs: cfg.idle_timeout_ms,
       dialbackSecret: secret,
       verifyDialback: (req) => pool!.verify(req),
       rateDelay: (domain) => rates.take(domain),

@@ -29,6 +29,9 @@ export interface OutboundEnv extends StreamOptions {
   dialbackSecret: string;
 }
 
+/** Bytes buffered for a partner before senders wait for it to drain. */
+const HIGH_WATER = 1_048_576;
+
 export type Purpose = { kind: "stanzas" } | { kind: "verify"; streamId: string; key: string };
 
 /** Why negotiation failed, with the stanza error condition the queued senders get. */
@@ -220,8 +223,22 @@ export class OutboundStream extends XmppStream {
     this.abort(new NegotiationError(`${this.remoteDomain} could not verify the key (${type ?? "no type"})`));
   }
 
-  /** A stanza on a ready stream. */
-  send(el: Element): void {
+  /**
+   * A stanza on a ready stream. Resolves at once unless the partner reads
+   * slower than we write: then when the socket drains, so callers slow down
+   * instead of the buffer growing without bound.
+   */
+  send(el: Element): Promise<void> {
     this.write(el);
+    if (this.socket.writableLength < HIGH_WATER) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        this.socket.off("drain", done);
+        this.off("closed", done);
+        resolve();
+      };
+      this.socket.on("drain", done);
+      this.on("closed", done);
+    });
   }
 }

@@ -51,9 +51,8 @@ export class OutboundPool {
     }
     const stream = entry.stream;
     if (stream?.ready) {
-      stream.send(el);
       this.touch(key, entry);
-      return Promise.resolve();
+      return stream.send(el);
     }
     if (entry.queue.length >= this.env.queueMax) {
       return Promise.reject(new DeliveryFailure({ condition: "resource-constraint", type: "wait", text: `too many stanzas waiting for ${remote}` }));
@@ -87,7 +86,7 @@ export class OutboundPool {
     this.env.log.info({ local, remote, via: stream.authenticatedVia, tls: stream.tlsVersion(), target: stream.target }, "s2s outbound stream ready");
     const queued = entry.queue.splice(0);
     for (const q of queued) {
-      stream.send(q.el);
+      void stream.send(q.el);
       q.resolve();
     }
     this.touch(key, entry);

@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { Envelope, EnvelopeKind, SecurityContext } from "../../model/envelope.js";
 import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../../mapping/xmpp-presence.js";
 import { xml, type Element } from "./xml.js";
-import { NS_SERVER } from "./ns.js";
+import { NS_SERVER, NS_STREAMS } from "./ns.js";
+import { XmppStreamParser } from "./stream-parser.js";
 
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
@@ -54,17 +55,39 @@ export function stanzaIdOf(env: Envelope): string | undefined {
   return env.tags?.find((t) => t.startsWith("stanza-id:"))?.slice("stanza-id:".length);
 }
 
+/** Children the envelope's own fields (or our rendering) stand for; the rest of an original stanza rides along. */
+const OWNED = new Set(["body", "subject", "thread", "error", "show", "status", "priority"]);
+/** XEP-0280 copies and XEP-0334 "private" markers are for the sender's own clients, never for a partner. */
+const PRIVATE_NS = new Set(["urn:xmpp:carbons:2"]);
+
+/** The XMPP stanza an envelope was made from, parsed with the same restrictions as the wire. */
+function parseOriginal(original: string | undefined): Element | undefined {
+  if (!original || !original.startsWith("<") || original.length > 1_048_576) return undefined;
+  const p = new XmppStreamParser({ maxStanzaBytes: 1_048_576 + 1024 });
+  let out: Element | undefined;
+  p.on("stanza", (el) => (out ??= el));
+  p.on("error", () => (out = undefined));
+  p.write(Buffer.from(`<stream:stream xmlns='${NS_SERVER}' xmlns:stream='${NS_STREAMS}'>${original}`));
+  return out && (out.name === "message" || out.name === "presence" || out.name === "iq") ? out : undefined;
+}
+
+function extensions(orig: Element | undefined): Element[] {
+  if (!orig) return [];
+  return orig.getChildElements().filter((c) => !OWNED.has(c.name) && !PRIVATE_NS.has(c.attrs.xmlns ?? ""));
+}
+
 /**
  * Outbound: the stanza to send for an envelope. An envelope that came from
  * XMPP keeps its payload (extensions the core did not touch) with the body
  * compliance may have changed; others are built from the envelope's fields.
  */
 export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
-  const id = stanzaIdOf(env) ?? env.id;
+  const orig = parseOriginal(env.original);
+  const id = stanzaIdOf(env) ?? orig?.attrs.id ?? env.id;
   if (env.kind === "presence" || env.kind === "subscription") {
     const attrs: Record<string, string | undefined> = { xmlns: NS_SERVER, from: env.from, to: env.to, id };
     if (env.kind === "subscription" || (env.type && env.type !== "unavailable")) {
-      return xml("presence", { ...attrs, type: env.type });
+      return xml("presence", { ...attrs, type: env.type }, ...(env.kind === "subscription" ? [] : extensions(orig)));
     }
     const p = env.presence ? toXmppPresence(env.presence, profile) : env.type === "unavailable" ? { type: "unavailable" as const } : {};
     return xml(
@@ -73,17 +96,22 @@ export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
       p.show ? xml("show", {}, p.show) : undefined,
       p.status ? xml("status", {}, p.status) : undefined,
       env.presence?.priority !== undefined && p.type === undefined ? xml("priority", {}, String(env.presence.priority)) : undefined,
+      ...(orig?.name === "presence" ? extensions(orig) : []),
     );
   }
   if (env.kind === "iq") {
-    return xml("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" });
+    // The payload is the IQ: it travels as it came (RFC 6120 section 8.2.3).
+    return xml("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" }, ...(orig?.name === "iq" ? orig.getChildElements() : []));
   }
   const type = env.kind === "groupchat" ? "groupchat" : env.type;
+  // Extensions only ride along when compliance left the body as written (a changed body may be a redaction).
+  const sameBody = orig?.name === "message" && (orig.getChildText("body") ?? undefined) === env.body;
   return xml(
     "message",
     { xmlns: NS_SERVER, from: env.from, to: env.to, id, type },
     env.subject !== undefined ? xml("subject", {}, env.subject) : undefined,
     env.body !== undefined ? xml("body", {}, env.body) : undefined,
     env.thread !== undefined ? xml("thread", {}, env.thread) : undefined,
+    ...(sameBody ? extensions(orig) : []),
   );
 }

@@ -31,6 +31,29 @@ describe("stanza <-> Envelope", () => {
     expect(el.getChildText("body")).toBe("x [disclaimer]");
   });
 
+  it("keeps extensions of the original stanza, unless compliance changed the body, and never carbons", () => {
+    const orig = xml(
+      "message",
+      { xmlns: "jabber:client", from: "b@corp.test/d", to: "a@p.test", id: "o1", type: "chat" },
+      xml("body", {}, "hi"),
+      xml("active", { xmlns: "http://jabber.org/protocol/chatstates" }),
+      xml("private", { xmlns: "urn:xmpp:carbons:2" }),
+    ).toString();
+    const base = { id: "e1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "message" as const, from: "b@corp.test/d", to: "a@p.test", type: "chat", original: orig };
+    const same = envelopeToStanza({ ...base, body: "hi" }, "xmpp-rich");
+    expect(same.attrs.id).toBe("o1");
+    expect(same.getChild("active", "http://jabber.org/protocol/chatstates")).toBeDefined();
+    expect(same.getChild("private")).toBeUndefined();
+    const redacted = envelopeToStanza({ ...base, body: "[redacted]" }, "xmpp-rich");
+    expect(redacted.getChild("active")).toBeUndefined();
+    const iq = envelopeToStanza(
+      { ...base, kind: "iq", type: "get", original: xml("iq", { type: "get", id: "q1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })).toString() },
+      "xmpp-rich",
+    );
+    expect(iq.getChild("query", "http://jabber.org/protocol/disco#info")).toBeDefined();
+    expect(envelopeToStanza({ ...base, body: "hi", original: "<!DOCTYPE x><message/>" }, "xmpp-rich").getChild("active")).toBeUndefined();
+  });
+
   it("renders rich presence per profile and offline as unavailable", () => {
     const base = { id: "1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "presence" as const, from: "b@corp.test/d", to: "a@p.test" };
     const rich = envelopeToStanza({ ...base, presence: { state: "on-the-phone" } }, "xmpp-rich");
