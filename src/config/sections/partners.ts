@@ -13,6 +13,8 @@ export const partnerEntry = z
     pinned: z.array(z.string()).default([]),
     /** Overrides s2s.rate for this partner (stanzas per second). */
     rate: z.number().min(1).max(1_000_000).optional(),
+    /** Overrides s2s.burst for this partner. */
+    burst: z.number().int().min(1).max(1_000_000).optional(),
     /** Overrides s2s.max_stanza_bytes for this partner. */
     max_stanza_bytes: z.number().int().min(4_096).max(16_777_216).optional(),
   })

@@ -31,8 +31,6 @@ export interface InboundEnv extends StreamOptions {
   dialbackSecret: string;
   /** Receiving role: ask the authoritative server of `remote` (via an outbound stream) whether the key is valid. */
   verifyDialback(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean>;
-  /** How long reading from a partner must pause for its rate limit (0: none). */
-  rateDelay(domain: string): number;
   onStanza(el: Element, session: InboundSession): void;
 }
 
@@ -266,11 +264,6 @@ export class InboundSession extends XmppStream {
       return this.fail(new StreamError("improper-addressing", err instanceof JidMalformedError ? err.message : "bad 'to'"), this.headerAttrs());
     }
     if (!this.env.policy.hosted(toDomain)) return this.fail(new StreamError("host-unknown", `${toDomain} is not served here`), this.headerAttrs());
-    const wait = this.env.rateDelay(fromDomain);
-    if (wait > 0 && !this.socket.isPaused()) {
-      this.socket.pause();
-      setTimeout(() => this.socket.resume(), Math.min(wait, 5_000)).unref();
-    }
     this.env.onStanza(el, this);
   }
 }

@@ -26,6 +26,10 @@ import { answerDomainIq, isDomainIq } from "./domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import type { Element } from "./xml.js";
 
+/** Stanzas waiting to be routed on one stream before it stops being read, and when reading resumes. */
+const BACKLOG_PAUSE = 64;
+const BACKLOG_RESUME = 16;
+
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
   addresses(): { starttls?: AddressInfo; directTls?: AddressInfo };
@@ -44,15 +48,36 @@ export function s2sModule(): S2sModule {
   const bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
   const sessions = new Set<InboundSession>();
   const chains = new WeakMap<InboundSession, Promise<void>>();
+  const backlog = new WeakMap<InboundSession, number>();
   const perIp = new AddressCounter();
 
   const trust = (): TrustStore => (ctx.services.get("trust") as TrustStore | undefined) ?? trustFromConfig(ctx.config);
   const resolver = (): Resolver => (ctx.services.get("resolver") as Resolver | undefined) ?? resolverFromConfig(ctx.config);
 
-  /** Inbound stanzas of one stream are routed one after another: RFC 6120 section 10.1 in-order processing. */
+  /**
+   * Inbound stanzas of one stream are routed one after another (RFC 6120
+   * section 10.1, in-order processing), each waiting for its partner's rate
+   * token; while too many wait, the stream is not read (back-pressure, not loss).
+   */
   function onStanza(el: Element, session: InboundSession): void {
+    const domain = domainOf(el.attrs.from!);
+    const waiting = (backlog.get(session) ?? 0) + 1;
+    backlog.set(session, waiting);
+    if (waiting >= BACKLOG_PAUSE) session.socket.pause();
     const prev = chains.get(session) ?? Promise.resolve();
-    chains.set(session, prev.then(() => handle(el, session)).catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed")));
+    const next = prev
+      .then(async () => {
+        const wait = rates.take(domain);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await handle(el, session);
+      })
+      .catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
+      .finally(() => {
+        const left = (backlog.get(session) ?? 1) - 1;
+        backlog.set(session, left);
+        if (left <= BACKLOG_RESUME && session.socket.isPaused() && !session.closed) session.socket.resume();
+      });
+    chains.set(session, next);
   }
 
   async function handle(el: Element, session: InboundSession): Promise<void> {
@@ -112,7 +137,6 @@ export function s2sModule(): S2sModule {
       idleTimeoutMs: cfg.idle_timeout_ms,
       dialbackSecret: secret,
       verifyDialback: (req) => pool!.verify(req),
-      rateDelay: (domain) => rates.take(domain),
       onStanza,
     };
     const session = new InboundSession(socket, env, directTls);

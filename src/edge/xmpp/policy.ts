@@ -63,7 +63,7 @@ export class PartnerPolicy {
       profile: p?.profile ?? "xmpp-rich",
       maxStanzaBytes: p?.max_stanza_bytes ?? s2s.max_stanza_bytes,
       rate: p?.rate ?? s2s.rate,
-      burst: s2s.burst,
+      burst: p?.burst ?? s2s.burst,
     };
     if (this.hosted(d)) return { ...base, allowed: false, reason: `${d} is hosted here` };
     if (this.denied(d)) return { ...base, allowed: false, reason: `federation with ${d} is denied` };

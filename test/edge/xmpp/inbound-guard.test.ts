@@ -39,7 +39,7 @@ beforeAll(async () => {
       max_streams_per_ip: 8,
     },
     federation: { deny: ["evil.test"] },
-    partners: [{ domain: "bank.test", auth: ["certificate"] }],
+    partners: [{ domain: "bank.test", auth: ["certificate"], rate: 50, burst: 10 }],
   });
 });
 
@@ -67,6 +67,17 @@ async function authenticated(cert = partnerCert): Promise<RawPeer> {
   await p.starttls({ ca: ca.certPem, cert: cert.cert, key: cert.key, servername: "corp.test" });
   await p.write(header("bank.test", "corp.test"));
   await p.expect(/<\/stream:features>|<stream:features\/>/);
+  return p;
+}
+
+/** authenticated(), then SASL EXTERNAL and the stream restart. */
+async function saslAuthenticated(): Promise<RawPeer> {
+  const p = await authenticated();
+  await p.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>`);
+  await p.expect(/<success/);
+  p.text = "";
+  await p.write(header("bank.test", "corp.test"));
+  await p.expect(/<stream:features/);
   return p;
 }
 
@@ -167,6 +178,30 @@ describe("s2s listener refuses bad input", () => {
     await p.write("<message from='mallory@evil.test' to='bob@corp.test'><body>spoof</body></message>");
     await expectStreamError(p, "invalid-from");
     expect(gw.sink.delivered.some((e) => e.body === "spoof")).toBe(false);
+  });
+
+  it("refuses a stanza without addresses (improper-addressing) and one for a domain not hosted here (host-unknown)", async () => {
+    for (const [stanza, condition] of [
+      ["<message to='bob@corp.test'><body>x</body></message>", "improper-addressing"],
+      ["<message from='t@bank.test' to='bob@elsewhere.test'><body>x</body></message>", "host-unknown"],
+    ] as const) {
+      const p = await saslAuthenticated();
+      await p.write(stanza);
+      await expectStreamError(p, condition);
+    }
+  });
+
+  it("paces a partner to its rate by pausing reads, losing nothing and keeping order", async () => {
+    const p = await saslAuthenticated();
+    const n = 60;
+    const t0 = Date.now();
+    await p.write(Array.from({ length: n }, (_, i) => `<message from='t@bank.test/x' to='carol@corp.test' type='chat'><body>r${i}</body></message>`).join(""));
+    await gw.sink.waitFor((e) => e.body === `r${n - 1}`, 10_000);
+    // 10 at once (burst), then 50 per second.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(700);
+    const bodies = gw.sink.delivered.filter((e) => e.to === "carol@corp.test").map((e) => e.body);
+    expect(bodies).toEqual(Array.from({ length: n }, (_, i) => `r${i}`));
+    p.destroy();
   });
 
   it("refuses dialback from a partner that must use certificates", async () => {
