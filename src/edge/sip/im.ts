@@ -38,7 +38,7 @@ export function addresses(edge: SipEdge, rq: SipMessage): { from: string; to: st
 }
 
 /** A RouteResult error as the SIP response to send. */
-export function refusal(edge: SipEdge, rq: SipMessage, error: { condition: string; text?: string | undefined }, host: string): SipMessage {
+export function refusal(rq: SipMessage, error: { condition: string; text?: string | undefined }, host: string): SipMessage {
   const { status, reason } = xmppErrorToSip(error.condition);
   const headers: Record<string, string> = {};
   if (error.text) headers.warning = warning(host, error.text);
@@ -91,7 +91,7 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
   };
   const result = await edge.router.route(envelope);
   if (result.delivered) respond(response(rq, 200, "OK"));
-  else respond(refusal(edge, rq, result.error, addr.toDomain));
+  else respond(refusal(rq, result.error, addr.toDomain));
 }
 
 /** Sends an outbound chat message to a SIP partner. */
