@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/xmpp-dns.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
+import { RawPeer, header } from "../../helpers/xmpp-raw.js";
 
 const A = "127.0.3.21"; // corp.test
 const B = "127.0.3.24"; // partner-c.test, partner-d.test and bank.test
@@ -20,10 +21,12 @@ const srv = (target: string, port: number, priority = 10, weight = 1) => ({ prio
 let dns: DnsServerHandle;
 let a: TestGateway;
 let b: TestGateway;
+let caPem: string;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "s2s-pool-"));
   const ca = createTestCa(join(dir, "ca"));
+  caPem = ca.certPem;
   const corp = ca.issue({ name: "corp", domains: ["corp.test"] });
   const partner = ca.issue({ name: "partner", domains: ["partner-c.test", "partner-d.test"] });
   dns = await startDnsServer("127.0.3.23", {
@@ -122,5 +125,37 @@ describe("s2s outbound pool", () => {
     const deadline = Date.now() + 5_000;
     while (a.s2s.pool!.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(a.s2s.pool!.size).toBe(0);
+  });
+
+  it("receiving role: a forged dialback key is checked with the authoritative server and refused", async () => {
+    // A raw peer claims to be partner-c.test on a TLS stream to A; B, authoritative for partner-c.test, says invalid.
+    const p = await RawPeer.connect(A, 15269);
+    await p.write(header("partner-c.test", "corp.test"));
+    await p.expect(/<starttls/);
+    await p.starttls({ ca: caPem, servername: "corp.test" });
+    await p.write(header("partner-c.test", "corp.test"));
+    await p.expect(/urn:xmpp:features:dialback/);
+    await p.write("<db:result from='partner-c.test' to='corp.test'>0123456789abcdef</db:result>");
+    await p.expect(/<db:result[^>]*type=["']invalid["']/);
+    await p.expect(/<\/stream:stream>/);
+    expect(p.streamError()).toBe("not-authorized");
+  });
+
+  it("receiving role: an authoritative server that cannot be reached gives remote-server-not-found", async () => {
+    const p = await RawPeer.connect(A, 15269);
+    await p.write(header("gone.test", "corp.test"));
+    await p.expect(/<starttls/);
+    await p.starttls({ ca: caPem, servername: "corp.test" });
+    await p.write(header("gone.test", "corp.test"));
+    await p.expect(/urn:xmpp:features:dialback/);
+    await p.write("<db:result from='gone.test' to='corp.test'>0123456789abcdef</db:result>");
+    await p.expect(/<db:result[^>]*type=["']error["'][\s\S]*remote-server-not-found/);
+    p.destroy();
+  });
+
+  it("counts stanzas and stream errors in the metrics", async () => {
+    const text = await a.ctx.metrics.metrics();
+    expect(text).toMatch(/demarc_s2s_stanzas_total\{[^}]*direction="outbound"[^}]*\} [1-9]/);
+    expect(text).toMatch(/demarc_s2s_stream_errors_total\{[^}]*condition="not-authorized"[^}]*\} [1-9]/);
   });
 });
