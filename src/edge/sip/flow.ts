@@ -28,6 +28,8 @@ export interface Flow {
   readonly remotePort: number;
   readonly local: { address: string; port: number };
   readonly peer?: PeerCertificate | undefined;
+  /** The negotiated TLS version on TLS flows ("TLSv1.3"). */
+  readonly tlsVersion?: string | undefined;
   /** For outbound flows: the partner domain it was opened to. */
   domain?: string | undefined;
   readonly closed: boolean;
@@ -50,6 +52,7 @@ export class StreamFlow implements Flow {
   readonly remotePort: number;
   readonly local: { address: string; port: number };
   domain?: string | undefined;
+  readonly tlsVersion: string | undefined;
   private framer: StreamFramer;
   private isClosed = false;
 
@@ -65,6 +68,7 @@ export class StreamFlow implements Flow {
     this.remotePort = socket.remotePort ?? 0;
     this.local = { address: socket.localAddress ?? "", port: socket.localPort ?? 0 };
     this.framer = new StreamFramer(limits);
+    this.tlsVersion = transport === "TLS" ? ((socket as TLSSocket).getProtocol?.() ?? undefined) : undefined;
     socket.setNoDelay(true);
     let stallTimer: NodeJS.Timeout | undefined;
     socket.on("data", (chunk: Buffer) => {

@@ -64,7 +64,7 @@ export class PartnerGate {
     } else if (!this.cfg.sip.trust_plain_transports) {
       return { ok: false, status: 403, reason: "Forbidden", text: "federation requires mutual TLS" };
     }
-    if (flow.transport === "TLS") security.tlsVersion = "TLS";
+    if (flow.tlsVersion) security.tlsVersion = flow.tlsVersion;
     return { ok: true, domain, profile: this.profileOf(domain), security };
   }
 }

@@ -125,6 +125,7 @@ describe("SIPp into demarc over mutual TLS", () => {
     const e = lastDelivered("message")!;
     expect(e.body!.trim()).toBe("over tls");
     expect(e.security?.auth).toBe("certificate");
+    expect(e.security?.tlsVersion).toMatch(/^TLSv1\.[23]$/);
     expect(e.security?.certFingerprint).toMatch(/^[0-9A-F:]+$/);
   });
 
