@@ -25,6 +25,7 @@ import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { PartnerUa, utf8 } from "./partner-ua.js";
 import { until } from "./harness.js";
+import type { ArchiveStore } from "../../../src/archive/store.js";
 
 const ADDR = "127.0.8.40";
 const C2S_PORT = 18222;
@@ -163,6 +164,20 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
     const blocked = await alice.waitFor("responses", (m) => m.headers.cseq?.method === "MESSAGE");
     expect(blocked.status).toBe(403);
     expect(String(blocked.headers.warning)).toContain("Project names may not be received from partners.");
+
+    // Both went through the same archive as XMPP traffic, with their verdicts.
+    const archive = gateway.context.services.get("archive") as { store: ArchiveStore };
+    const deadline = Date.now() + 5_000;
+    let found: { protocol: string; verdict: string; body: string | null }[] = [];
+    while (Date.now() < deadline) {
+      found = await archive.store.find({ participant: "alice@partner.test", kind: "message", direction: "inbound" }, { limit: 10 });
+      if (found.length >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(found.map((r) => [r.protocol, r.verdict, r.body]).sort()).toEqual([
+      ["sip", "block", "about Project Falcon"],
+      ["sip", "allow", "Hi Bob, grüße from SIP"],
+    ].sort());
   });
 
   it("bob's message reaches alice as a SIP MESSAGE", async () => {
