@@ -10,7 +10,14 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules/";
+import { arch } from "node:os";
+import { existsSync } from "node:fs";
+
+/** Debian puts the modules under the multiarch folder. */
+const MODULES =
+  [`/usr/lib/${arch() === "arm64" ? "aarch64" : "x86_64"}-linux-gnu/kamailio/modules/`, "/usr/lib/kamailio/modules/", "/usr/local/lib64/kamailio/modules/"].find((d) =>
+    existsSync(d),
+  ) ?? "/usr/lib/kamailio/modules/";
 const DBTEXT = "/usr/share/kamailio/dbtext/kamailio";
 
 export interface KamailioOptions {
