@@ -5,13 +5,10 @@
  * log is kept for failure reports.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { arch, tmpdir } from "node:os";
 import { join } from "node:path";
-
-import { arch } from "node:os";
-import { existsSync } from "node:fs";
 
 /** Debian puts the modules under the multiarch folder. */
 const MODULES =
