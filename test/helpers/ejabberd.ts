@@ -18,9 +18,12 @@ import { waitForPort } from "./prosody.js";
 
 export interface EjabberdOptions {
   domain: string;
+  /** More hosted domains (the certificate names them all). */
+  extraDomains?: string[];
   address: string;
   ca: TestCa;
   dnsServer: string;
+  /** "user" (on the first domain) or "user@domain" -> password. */
   users?: Record<string, string>;
   s2sPort?: number;
   c2sPort?: number;
@@ -50,7 +53,8 @@ export async function startEjabberd(o: EjabberdOptions): Promise<EjabberdHandle>
   const c2sPort = o.c2sPort ?? 15222;
   const spool = join(dir, "spool");
   mkdirSync(spool);
-  const issued = o.ca.issue({ name: `ejabberd-${o.domain}`, domains: [o.domain] });
+  const domains = [o.domain, ...(o.extraDomains ?? [])];
+  const issued = o.ca.issue({ name: `ejabberd-${o.domain}`, domains });
   writeFileSync(join(dir, "server.pem"), issued.cert + issued.key, { mode: 0o600 });
   copyFileSync(o.ca.certPath, join(dir, "ca.crt"));
   const [dnsHost, dnsPort] = o.dnsServer.split(":");
@@ -74,7 +78,7 @@ export async function startEjabberd(o: EjabberdOptions): Promise<EjabberdHandle>
     `loglevel: ${process.env.DEMARC_TEST_PEER_LOG === "debug" ? "debug" : "info"}
 log_rotate_count: 0
 hosts:
-  - "${o.domain}"
+${domains.map((d) => `  - "${d}"`).join("\n")}
 certfiles:
   - "${join(dir, "server.pem")}"
 ca_file: "${join(dir, "ca.crt")}"
@@ -162,8 +166,9 @@ modules:
   try {
     await waitForPort(o.address, s2sPort, 30_000, () => child.exitCode === null);
     await waitForPort(o.address, c2sPort, 5_000, () => child.exitCode === null);
-    for (const [user, pw] of Object.entries(o.users ?? {})) {
-      execFileSync("ejabberdctl", [...args, "register", user, o.domain, pw], { uid, gid, cwd: dir, env, timeout: 20_000 });
+    for (const [jid, pw] of Object.entries(o.users ?? {})) {
+      const [user, host] = jid.includes("@") ? jid.split("@") : [jid, o.domain];
+      execFileSync("ejabberdctl", [...args, "register", user!, host!, pw], { uid, gid, cwd: dir, env, timeout: 20_000 });
     }
   } catch (err) {
     await stop();

@@ -138,6 +138,11 @@ export class InboundSession extends XmppStream {
   private onElement(el: Element): void {
     if (!this.localDomain || this.closed) return;
     this.lastActivity = Date.now();
+    if (el.name === "stream:error") {
+      const err = StreamError.fromElement(el);
+      this.log.info({ remote: this.claimedDomain, condition: err.condition, text: err.text }, "s2s peer ended its stream with an error");
+      return this.end();
+    }
     if (el.name === "starttls" && el.attrs.xmlns === NS_TLS) return void this.startTls();
     if (el.name === "auth" && el.attrs.xmlns === NS_SASL) return this.saslExternal(el);
     if (el.name === "db:verify") {

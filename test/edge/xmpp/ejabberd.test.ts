@@ -18,31 +18,49 @@ let dns: DnsServerHandle;
 let gw: TestGateway;
 let peer: EjabberdHandle;
 let erin: PartnerUser;
+let fred: PartnerUser;
 
 beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "s2s-ejabberd-"));
   const ca = createTestCa(join(dir, "ca"));
   const own = ca.issue({ name: "corp", domains: ["corp.test"] });
   dns = await startDnsServer(DNS_ADDR, {
-    a: { "corp.test": [DEMARC], "partner-e.test": [PEER] },
+    a: { "corp.test": [DEMARC], "partner-e.test": [PEER], "partner-f.test": [PEER] },
     srv: {
       "_xmpp-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15269, target: "corp.test" }],
       "_xmpp-server._tcp.partner-e.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-e.test" }],
+      "_xmpp-server._tcp.partner-f.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-f.test" }],
     },
   });
-  peer = await startEjabberd({ domain: "partner-e.test", address: PEER, ca, dnsServer: dns.server, users: { erin: "pw" }, distPort: 15290, hosts: { "corp.test": DEMARC } });
+  peer = await startEjabberd({
+    domain: "partner-e.test",
+    extraDomains: ["partner-f.test"],
+    address: PEER,
+    ca,
+    dnsServer: dns.server,
+    users: { erin: "pw", "fred@partner-f.test": "pw" },
+    distPort: 15290,
+    hosts: { "corp.test": DEMARC },
+  });
   gw = await startTestGateway({
     domains: ["corp.test"],
     tls: { certificates: [{ cert: own.certPath, key: own.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
     dns: { servers: [dns.server], timeout_ms: 1000 },
     s2s: { starttls: { host: DEMARC, port: 15269 }, direct_tls: { host: DEMARC, port: 15270 } },
-    partners: [{ domain: "partner-e.test", auth: ["certificate", "dialback"] }],
+    partners: [
+      { domain: "partner-e.test", auth: ["certificate"] },
+      // The same ejabberd, but this domain may only use dialback: every dialback role against ejabberd.
+      { domain: "partner-f.test", auth: ["dialback"] },
+    ],
   });
-  erin = await loginPartnerUser({ address: PEER, port: 15222, domain: "partner-e.test", username: "erin", password: "pw", caPem: ca.certPem });
+  [erin, fred] = await Promise.all([
+    loginPartnerUser({ address: PEER, port: 15222, domain: "partner-e.test", username: "erin", password: "pw", caPem: ca.certPem }),
+    loginPartnerUser({ address: PEER, port: 15222, domain: "partner-f.test", username: "fred", password: "pw", caPem: ca.certPem }),
+  ]);
 }, 60_000);
 
 afterAll(async () => {
-  await erin?.stop();
+  await Promise.all([erin?.stop(), fred?.stop()]);
   await gw?.close();
   await peer?.stop();
   await dns?.close();
@@ -57,7 +75,7 @@ describe("s2s with ejabberd", () => {
       throw new Error(`${(err as Error).message}${dump()}`);
     });
     expect(env).toMatchObject({ direction: "inbound", kind: "message", to: "bob@corp.test", partnerDomain: "partner-e.test" });
-    expect(["certificate", "dialback"]).toContain(env.security?.auth);
+    expect(env.security?.auth).toBe("certificate");
   });
 
   it("delivers a message and presence to ejabberd", async () => {
@@ -75,5 +93,17 @@ describe("s2s with ejabberd", () => {
     await erin.send(xml("presence", { to: "bob@corp.test" }, xml("show", {}, "xa")));
     const env = await gw.sink.waitFor((e) => e.kind === "presence" && e.from.startsWith("erin@"));
     expect(env.presence?.state).toBeDefined();
+  });
+
+  it("federates with dialback both ways for a dialback-only domain", async () => {
+    await fred.message("bob@corp.test", "hello from f", "f1");
+    const env = await gw.sink.waitFor((e) => e.body === "hello from f").catch((err) => {
+      throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    expect(env.security?.auth).toBe("dialback");
+    const r = await gw.route({ kind: "message", from: "bob@corp.test/desk", to: fred.jid, type: "chat", body: "hello to f" });
+    expect(r.delivered).toBe(true);
+    await fred.waitFor((el) => el.getChildText("body") === "hello to f");
+    expect(gw.logs.find((l) => l.msg === "s2s outbound stream ready" && l.remote === "partner-f.test")).toMatchObject({ via: "dialback" });
   });
 });
