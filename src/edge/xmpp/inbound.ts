@@ -45,6 +45,7 @@ export class InboundSession extends XmppStream {
   /** Domains authenticated on this stream and how. */
   readonly authenticated = new Map<string, AuthMethod>();
   private saslDone = false;
+  private upgrading = false;
   private deadline: NodeJS.Timeout;
   private readonly pendingDialback = new Set<string>();
 
@@ -136,7 +137,8 @@ export class InboundSession extends XmppStream {
   }
 
   private onElement(el: Element): void {
-    if (!this.localDomain || this.closed) return;
+    // Nothing may follow <starttls/> before the handshake (RFC 6120 section 5.4.3.3); what did is dropped.
+    if (!this.localDomain || this.closed || this.upgrading) return;
     this.lastActivity = Date.now();
     if (el.name === "stream:error") {
       const err = StreamError.fromElement(el);
@@ -160,10 +162,12 @@ export class InboundSession extends XmppStream {
   private async startTls(): Promise<void> {
     if (this.secure) return this.fail(new StreamError("policy-violation", "TLS is already in place"), this.headerAttrs());
     this.write(`<proceed xmlns='${NS_TLS}'/>`);
+    this.upgrading = true;
     const raw = this.detach();
     try {
       const tls = await this.env.tls.upgrade(raw, this.env.authTimeoutMs);
       this.secure = true;
+      this.upgrading = false;
       this.headerSent = false;
       this.parser.reset();
       this.attach(tls);
