@@ -52,7 +52,7 @@ export class InboundSession extends XmppStream {
   constructor(
     socket: Socket,
     private readonly env: InboundEnv,
-    directTls: boolean,
+    readonly directTls: boolean,
   ) {
     super(socket, env);
     this.secure = directTls;
@@ -249,7 +249,7 @@ export class InboundSession extends XmppStream {
   private authenticate(domain: string, how: AuthMethod): void {
     this.authenticated.set(domain, how);
     clearTimeout(this.deadline);
-    this.log.info({ remote: domain, via: how, address: this.remoteAddress, tls: this.tlsVersion() }, "s2s inbound stream authenticated");
+    this.log.info({ remote: domain, via: how, address: this.remoteAddress, tls: this.tlsVersion(), directTls: this.directTls }, "s2s inbound stream authenticated");
   }
 
   /** RFC 6120 section 8.1.2.1 and 13: addresses must be present, well-formed, from an authenticated domain, to a hosted one. */

@@ -28,6 +28,8 @@ beforeAll(async () => {
     a: { "corp.test": [DEMARC], "partner-e.test": [PEER], "partner-f.test": [PEER] },
     srv: {
       "_xmpp-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15269, target: "corp.test" }],
+      // ejabberd reaches demarc with direct TLS (XEP-0368); Prosody's test covers STARTTLS.
+      "_xmpps-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15270, target: "corp.test" }],
       "_xmpp-server._tcp.partner-e.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-e.test" }],
       "_xmpp-server._tcp.partner-f.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-f.test" }],
     },
@@ -76,6 +78,7 @@ describe("s2s with ejabberd", () => {
     });
     expect(env).toMatchObject({ direction: "inbound", kind: "message", to: "bob@corp.test", partnerDomain: "partner-e.test" });
     expect(env.security?.auth).toBe("certificate");
+    expect(gw.logs.find((l) => l.msg === "s2s inbound stream authenticated" && l.remote === "partner-e.test")).toMatchObject({ directTls: true });
   });
 
   it("delivers a message and presence to ejabberd", async () => {
