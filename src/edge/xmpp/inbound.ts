@@ -35,6 +35,7 @@ export interface InboundEnv extends StreamOptions {
 }
 
 const STANZAS = new Set(["message", "presence", "iq"]);
+const MAX_PENDING_DIALBACK = 8;
 
 export class InboundSession extends XmppStream {
   /** Stream id we assigned in our header, the one dialback keys are bound to. */
@@ -220,6 +221,8 @@ export class InboundSession extends XmppStream {
     if (!partner.methods.includes("dialback")) return reply("error", "not-authorized", "this domain must authenticate with a certificate");
     if (!key) return reply("error", "bad-request", "no key");
     if (this.pendingDialback.has(remote)) return;
+    // Each request makes us connect out: a stream gets only a few at a time.
+    if (this.pendingDialback.size >= MAX_PENDING_DIALBACK) return reply("error", "resource-constraint", "too many dialback requests in progress");
     // XEP-0344 section 2.4: a certificate that proves the domain makes the callback unnecessary.
     if (partner.methods.includes("certificate") && this.secure && this.assess(remote).ok) {
       this.authenticate(remote, "certificate");

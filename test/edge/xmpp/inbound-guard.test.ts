@@ -261,6 +261,30 @@ describe("s2s listener refuses bad input", () => {
     const extra = await RawPeer.connect(DEMARC, PORT);
     await expectStreamError(extra, "policy-violation");
     for (const p of peers) p.destroy();
+    // The slots come back once the gateway has seen those connections close.
+    let free = false;
+    for (let i = 0; i < 100 && !free; i++) {
+      const probe = await opened();
+      await probe.expect(/<stream:features>|too many streams/);
+      free = !/too many streams/.test(probe.text);
+      probe.destroy();
+      if (!free) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(free).toBe(true);
+  });
+
+  it("applies a reloaded partner list to new streams", async () => {
+    const before = gw.ctx.config;
+    gw.ctx.config = { ...before, federation: { ...before.federation, deny: [...before.federation.deny, "bank.test"] } };
+    await gw.s2s.reload!(gw.ctx);
+    try {
+      const p = await opened();
+      await expectStreamError(p, "policy-violation");
+      expect(p.text).toMatch(/federation with bank\.test is denied/);
+    } finally {
+      gw.ctx.config = before;
+      await gw.s2s.reload!(gw.ctx);
+    }
   });
 
   it("is still serving after all of the above", async () => {
