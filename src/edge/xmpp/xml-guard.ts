@@ -24,6 +24,7 @@ const enum S {
 }
 
 const CDATA_OPEN = "[CDATA[";
+const TAG_SPECIAL = /["'<>]/g;
 
 export class XmlGuard {
   private state = S.Text;
@@ -147,6 +148,17 @@ export class XmlGuard {
           break;
         }
         case S.Tag: {
+          // Skip names and attribute names in one step; only quotes and the tag's end matter.
+          TAG_SPECIAL.lastIndex = i;
+          const hit = TAG_SPECIAL.exec(s);
+          const j = hit && hit.index < n ? hit.index : n;
+          if (j > i) {
+            let k = j - 1;
+            while (k >= i && s.charCodeAt(k) <= 0x20) k--;
+            if (k >= i) this.lastTagChar = s.charCodeAt(k);
+            i = j;
+            if (i >= n) break;
+          }
           const c = s.charCodeAt(i);
           if (c === 0x22 || c === 0x27) {
             this.quote = c;
