@@ -28,6 +28,8 @@ export interface ProsodyOptions {
   /** Ports; not the standard ones, so a system Prosody bound to *:5269 does not collide. Peers find them by SRV. */
   s2sPort?: number;
   c2sPort?: number;
+  /** XEP-0368 direct TLS port for s2s; none when unset. */
+  s2sDirectTlsPort?: number;
   /** Extra Lua lines for the global section. */
   extra?: string;
 }
@@ -99,7 +101,7 @@ interfaces = { "${o.address}" }
 c2s_ports = { ${c2sPort} }
 s2s_ports = { ${s2sPort} }
 http_ports = {}; https_ports = {}
-c2s_direct_tls_ports = {}; s2s_direct_tls_ports = {}
+c2s_direct_tls_ports = {}; s2s_direct_tls_ports = { ${o.s2sDirectTlsPort ?? ""} }
 admin_socket = "${dir}/admin.sock"
 modules_enabled = { "roster", "saslauth", "tls", "dialback", "disco", "ping", "presence", "message" }
 modules_disabled = { "s2s_bidi" }

@@ -45,12 +45,14 @@ beforeAll(async () => {
       ],
       "_xmpp-server._tcp.partner-x.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-x.test" }],
       "_xmpp-server._tcp.partner-b.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-b.test" }],
+      // partner-b also offers direct TLS (XEP-0368), which demarc prefers.
+      "_xmpps-server._tcp.partner-b.test": [{ priority: 10, weight: 1, port: 15270, target: "partner-b.test" }],
     },
   });
   const rogue = createTestCa(join(dir, "rogue"));
   [peerA, peerB, peerX] = await Promise.all([
     startProsody({ domain: "partner-a.test", address: PEER_A, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } }),
-    startProsody({ domain: "partner-b.test", address: PEER_B, ca, dnsServer: dns.server, secureAuth: false, users: { carol: "pw" } }),
+    startProsody({ domain: "partner-b.test", address: PEER_B, ca, dnsServer: dns.server, secureAuth: false, users: { carol: "pw" }, s2sDirectTlsPort: 15270 }),
     startProsody({ domain: "partner-x.test", address: PEER_X, ca, certCa: rogue, dnsServer: dns.server, secureAuth: true, users: { xavier: "pw" } }),
   ]);
   gw = await startTestGateway({
@@ -130,6 +132,10 @@ describe("s2s with Prosody", () => {
     expect(r.delivered).toBe(true);
     await carol.waitFor((el) => el.getChildText("body") === "hello to b").catch((err) => {
       throw new Error(`${(err as Error).message}${dump()}`);
+    });
+    expect(gw.logs.find((l) => l.msg === "s2s outbound stream ready" && l.remote === "partner-b.test")).toMatchObject({
+      via: "dialback",
+      target: `_xmpps-server._tcp partner-b.test[${PEER_B}]:15270`,
     });
   });
 
