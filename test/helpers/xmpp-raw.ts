@@ -4,13 +4,15 @@
  * upgrade to TLS with a client certificate. Readable transcripts on failure.
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { connect as tlsConnect, type SecureVersion, type TLSSocket } from "node:tls";
 
 export const NS_HEADER = "xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback'";
 
 export function header(from: string | undefined, to: string): string {
   return `<?xml version='1.0'?><stream:stream ${NS_HEADER} version='1.0'${from ? ` from='${from}'` : ""} to='${to}'>`;
 }
+
+type TlsOpts = { ca: string; cert?: string; key?: string; servername: string; minVersion?: SecureVersion; maxVersion?: SecureVersion; ciphers?: string };
 
 export class RawPeer {
   text = "";
@@ -38,7 +40,7 @@ export class RawPeer {
     });
   }
 
-  static connectTls(host: string, port: number, tls: { ca: string; cert?: string; key?: string; servername: string }): Promise<RawPeer> {
+  static connectTls(host: string, port: number, tls: TlsOpts): Promise<RawPeer> {
     return new Promise((resolve, reject) => {
       const s = tlsConnect({ host, port, ...tls, ALPNProtocols: ["xmpp-server"] });
       s.once("secureConnect", () => resolve(new RawPeer(s)));
@@ -71,7 +73,7 @@ export class RawPeer {
   }
 
   /** STARTTLS (RFC 6120 section 5.4.2) then TLS with an optional client certificate. */
-  async starttls(tls: { ca: string; cert?: string; key?: string; servername: string }): Promise<void> {
+  async starttls(tls: TlsOpts): Promise<void> {
     await this.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     await this.expect(/<proceed/);
     this.text = "";

@@ -255,6 +255,16 @@ describe("s2s listener refuses bad input", () => {
     p.destroy();
   });
 
+  it("refuses TLS older than 1.2 on both listeners", async () => {
+    // The client is made able to speak TLS 1.1 (security level 0), so the refusal is the server's.
+    const old = { ca: ca.certPem, servername: "corp.test", maxVersion: "TLSv1.1", minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0" } as const;
+    await expect(RawPeer.connectTls(DEMARC, DIRECT, old)).rejects.toThrow(/protocol version/);
+    const p = await opened();
+    await p.expect(/<starttls/);
+    await expect(p.starttls(old)).rejects.toThrow(/protocol version/);
+    p.destroy();
+  });
+
   it("limits streams per address: policy-violation", async () => {
     const peers = await Promise.all(Array.from({ length: 8 }, () => opened()));
     await Promise.all(peers.map((p) => p.expect(/<stream:features>/)));
