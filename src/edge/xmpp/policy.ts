@@ -22,6 +22,7 @@ export interface PartnerSettings {
 
 export class PartnerPolicy {
   private partners = new Map<string, Partner>();
+  private sipPartners = new Set<string>();
   private deny = new Set<string>();
 
   constructor(private config: LoadedConfig) {
@@ -31,6 +32,7 @@ export class PartnerPolicy {
   update(config: LoadedConfig): void {
     this.config = config;
     this.partners = new Map(config.partners.filter((p) => p.protocol === "xmpp").map((p) => [p.domain.toLowerCase(), p]));
+    this.sipPartners = new Set(config.partners.filter((p) => p.protocol === "sip").map((p) => p.domain.toLowerCase()));
     this.deny = new Set(config.federation.deny.map((d) => d.toLowerCase()));
   }
 
@@ -67,6 +69,7 @@ export class PartnerPolicy {
     };
     if (this.hosted(d)) return { ...base, allowed: false, reason: `${d} is hosted here` };
     if (this.denied(d)) return { ...base, allowed: false, reason: `federation with ${d} is denied` };
+    if (this.sipPartners.has(d) && !p) return { ...base, allowed: false, reason: `${d} is a SIP partner, not an XMPP one` };
     if (this.config.federation.mode === "allow-listed" && !p) {
       return { ...base, allowed: false, reason: `${d} is not an allowed partner` };
     }

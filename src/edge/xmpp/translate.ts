@@ -9,6 +9,7 @@ import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../../mappin
 import { xml, type Element } from "./xml.js";
 import { NS_SERVER, NS_STREAMS } from "./ns.js";
 import { XmppStreamParser } from "./stream-parser.js";
+import { StanzaError } from "./errors.js";
 
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
@@ -76,6 +77,13 @@ function extensions(orig: Element | undefined): Element[] {
   return orig.getChildElements().filter((c) => !OWNED.has(c.name) && !PRIVATE_NS.has(c.attrs.xmlns ?? ""));
 }
 
+/** RFC 6120 section 8.3.1: an error stanza MUST carry an <error/>; the original's, or undefined-condition. */
+function errorChild(env: Envelope, orig: Element | undefined): Element[] {
+  if (env.type !== "error") return [];
+  const e = orig?.getChild("error");
+  return [e ?? new StanzaError("undefined-condition").errorElement()];
+}
+
 /**
  * Outbound: the stanza to send for an envelope. An envelope that came from
  * XMPP keeps its payload (extensions the core did not touch) with the body
@@ -87,7 +95,7 @@ export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
   if (env.kind === "presence" || env.kind === "subscription") {
     const attrs: Record<string, string | undefined> = { xmlns: NS_SERVER, from: env.from, to: env.to, id };
     if (env.kind === "subscription" || (env.type && env.type !== "unavailable")) {
-      return xml("presence", { ...attrs, type: env.type }, ...(env.kind === "subscription" ? [] : extensions(orig)));
+      return xml("presence", { ...attrs, type: env.type }, ...(env.kind === "subscription" ? [] : extensions(orig)), ...errorChild(env, orig));
     }
     const p = env.presence ? toXmppPresence(env.presence, profile) : env.type === "unavailable" ? { type: "unavailable" as const } : {};
     return xml(
@@ -101,7 +109,8 @@ export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
   }
   if (env.kind === "iq") {
     // The payload is the IQ: it travels as it came (RFC 6120 section 8.2.3).
-    return xml("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" }, ...(orig?.name === "iq" ? orig.getChildElements() : []));
+    const payload = orig?.name === "iq" ? orig.getChildElements().filter((c) => c.name !== "error") : [];
+    return xml("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" }, ...payload, ...errorChild(env, orig));
   }
   const type = env.kind === "groupchat" ? "groupchat" : env.type;
   // Extensions only ride along when compliance left the body as written (a changed body may be a redaction).
@@ -113,5 +122,6 @@ export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
     env.body !== undefined ? xml("body", {}, env.body) : undefined,
     env.thread !== undefined ? xml("thread", {}, env.thread) : undefined,
     ...(sameBody ? extensions(orig) : []),
+    ...errorChild(env, orig),
   );
 }

@@ -27,6 +27,8 @@ describe("partner policy", () => {
     const listed = new PartnerPolicy(cfg({ domains: ["corp.test"], federation: { mode: "allow-listed" }, partners: [{ domain: "a.test" }] }));
     expect(listed.settings("a.test").allowed).toBe(true);
     expect(listed.settings("b.test")).toMatchObject({ allowed: false, reason: "b.test is not an allowed partner" });
+    const sip = new PartnerPolicy(cfg({ domains: ["corp.test"], partners: [{ domain: "lync.test", protocol: "sip" }] }));
+    expect(sip.settings("lync.test")).toMatchObject({ allowed: false, reason: "lync.test is a SIP partner, not an XMPP one" });
   });
 });
 

@@ -54,6 +54,14 @@ describe("stanza <-> Envelope", () => {
     expect(envelopeToStanza({ ...base, body: "hi", original: "<!DOCTYPE x><message/>" }, "xmpp-rich").getChild("active")).toBeUndefined();
   });
 
+  it("gives an error stanza its <error/>: the original's, or undefined-condition", () => {
+    const base = { id: "e1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "message" as const, from: "b@corp.test", to: "a@p.test", type: "error" };
+    const bare = envelopeToStanza(base, "xmpp-rich");
+    expect(bare.getChild("error")?.getChild("undefined-condition")).toBeDefined();
+    const orig = StanzaError.from({ condition: "recipient-unavailable" }).toElement(xml("message", { from: "a@p.test", to: "b@corp.test", id: "x" })).toString();
+    expect(envelopeToStanza({ ...base, original: orig }, "xmpp-rich").getChild("error")?.getChild("recipient-unavailable")).toBeDefined();
+  });
+
   it("renders rich presence per profile and offline as unavailable", () => {
     const base = { id: "1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "presence" as const, from: "b@corp.test/d", to: "a@p.test" };
     const rich = envelopeToStanza({ ...base, presence: { state: "on-the-phone" } }, "xmpp-rich");
