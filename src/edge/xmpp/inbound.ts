@@ -97,6 +97,7 @@ export class InboundSession extends XmppStream {
       if (!isValidDomain(from)) return this.fail(new StreamError("invalid-from", "the 'from' is not a domain"), this.headerAttrs());
       const partner = this.env.policy.settings(from);
       if (!partner.allowed) return this.fail(new StreamError("policy-violation", partner.reason), this.headerAttrs());
+      this.parser.maxStanzaBytes = partner.maxStanzaBytes;
     }
     this.streamId = newStreamId();
     this.sendHeader({ from: this.localDomain, to: from, id: this.streamId });

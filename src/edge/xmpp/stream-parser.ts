@@ -38,7 +38,7 @@ export interface XmppStreamParser {
 }
 
 export class XmppStreamParser extends EventEmitter {
-  readonly maxStanzaBytes: number;
+  private maxBytes: number;
   readonly maxDepth: number;
   private decoder = new TextDecoder("utf-8", { fatal: true });
   private ltx!: LtxStreamParser;
@@ -51,7 +51,7 @@ export class XmppStreamParser extends EventEmitter {
 
   constructor(opts: StreamParserOptions = {}) {
     super();
-    this.maxStanzaBytes = opts.maxStanzaBytes ?? 262_144;
+    this.maxBytes = opts.maxStanzaBytes ?? 262_144;
     this.maxDepth = opts.maxDepth ?? 64;
     this.reset();
   }
@@ -63,8 +63,18 @@ export class XmppStreamParser extends EventEmitter {
     this.decoder = new TextDecoder("utf-8", { fatal: true });
     this.ltx?.removeAllListeners();
     this.ltx = this.createLtx();
-    this.guard = new XmlGuard(this.maxStanzaBytes, this.maxDepth);
+    this.guard = new XmlGuard(this.maxBytes, this.maxDepth);
     this.ended = false;
+  }
+
+  get maxStanzaBytes(): number {
+    return this.maxBytes;
+  }
+
+  /** Changes the cap from the next byte on, e.g. once the stream header says which partner this is. */
+  set maxStanzaBytes(n: number) {
+    this.maxBytes = n;
+    this.guard.maxStanzaBytes = n;
   }
 
   /** True once a stream error was raised; further input is ignored. */

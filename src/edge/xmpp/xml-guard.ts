@@ -44,7 +44,8 @@ export class XmlGuard {
   feed = "";
 
   constructor(
-    private readonly maxStanzaBytes: number,
+    /** Adjustable once the peer is known (a per-partner limit). */
+    public maxStanzaBytes: number,
     private readonly maxDepth: number,
   ) {}
 

@@ -39,7 +39,10 @@ beforeAll(async () => {
       max_streams_per_ip: 8,
     },
     federation: { deny: ["evil.test"] },
-    partners: [{ domain: "bank.test", auth: ["certificate"], rate: 50, burst: 10 }],
+    partners: [
+      { domain: "bank.test", auth: ["certificate"], rate: 50, burst: 10 },
+      { domain: "small.test", max_stanza_bytes: 4096 },
+    ],
   });
 });
 
@@ -126,6 +129,14 @@ describe("s2s listener refuses bad input", () => {
     await expectStreamError(p, "policy-violation");
     expect(p.text).toMatch(/larger than 262144 bytes/);
     expect(sent).toBeLessThan(10 * 1024 * 1024);
+  });
+
+  it("a stanza over the partner's own, smaller limit: policy-violation", async () => {
+    const p = await opened("small.test");
+    await p.expect(/<stream:features>/);
+    await p.write(`<message to='bob@corp.test'><body>${"x".repeat(5000)}</body></message>`);
+    await expectStreamError(p, "policy-violation");
+    expect(p.text).toMatch(/larger than 4096 bytes/);
   });
 
   it("a stream to a domain we do not host: host-unknown", async () => {
