@@ -125,6 +125,10 @@ describe("s2s outbound pool", () => {
     const deadline = Date.now() + 5_000;
     while (a.s2s.pool!.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(a.s2s.pool!.size).toBe(0);
+    // The next stanza opens a new stream.
+    const again = await a.route({ kind: "message", from: "bob@corp.test", to: "carl@partner-c.test", body: "after idle" });
+    expect(again.delivered).toBe(true);
+    await b.sink.waitFor((e) => e.body === "after idle");
   });
 
   it("receiving role: a forged dialback key is checked with the authoritative server and refused", async () => {
