@@ -184,11 +184,14 @@ export function s2sModule(): S2sModule {
       const p = pool;
       ctx.router.useRemote("xmpp", {
         async deliver(envelope) {
-          const remote = (envelope.partnerDomain ?? domainOf(envelope.to)).toLowerCase();
+          // The stream goes to the recipient's own domain (a partner's MUC service is a domain of its own);
+          // the partner entry it belongs to sets the policy and profile.
+          const remote = domainOf(envelope.to);
           const local = domainOf(envelope.from);
           if (!policy.hosted(local)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `${local} is not hosted here` });
-          const partner = policy.settings(remote);
+          const partner = policy.settings(envelope.partnerDomain ?? remote);
           if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason });
+          if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` });
           const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
           await p.send(local, remote, envelopeToStanza(envelope, profile));
           metrics.stanzas.inc({ direction: "outbound", result: "sent" });

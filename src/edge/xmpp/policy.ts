@@ -46,7 +46,7 @@ export class PartnerPolicy {
   }
 
   /** A deny entry matches the domain itself and its subdomains. */
-  private denied(domain: string): boolean {
+  denied(domain: string): boolean {
     for (let d = domain; d.length > 0; ) {
       if (this.deny.has(d)) return true;
       const dot = d.indexOf(".");
