@@ -231,14 +231,19 @@ export class OutboundStream extends XmppStream {
   send(el: Element): Promise<void> {
     this.write(el);
     if (this.socket.writableLength < HIGH_WATER) return Promise.resolve();
-    return new Promise((resolve) => {
+    // One wait shared by every sender, however many are blocked.
+    this.drained ??= new Promise<void>((resolve) => {
       const done = () => {
         this.socket.off("drain", done);
         this.off("closed", done);
+        this.drained = undefined;
         resolve();
       };
       this.socket.on("drain", done);
       this.on("closed", done);
     });
+    return this.drained;
   }
+
+  private drained: Promise<void> | undefined;
 }
