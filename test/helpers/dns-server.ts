@@ -54,6 +54,9 @@ export async function startDnsServer(address: string, zone: Zone): Promise<DnsSe
     tcp: true,
     handle: (request, send, client) => {
       const response = Packet.createResponseFromRequest(request);
+      // Recursion available: stub resolvers such as libunbound (Prosody) treat a
+      // forwarder without RA as lame and answer NXDOMAIN for names it serves.
+      response.header.ra = 1;
       const q = request.questions[0];
       if (!q) {
         void send(response);

@@ -215,7 +215,13 @@ export function s2sModule(): S2sModule {
       plain?.close();
       direct?.close();
       // In-flight stanzas finish routing before their streams close.
-      await Promise.race([Promise.all([...sessions].map((s) => chains.get(s))), new Promise((r) => setTimeout(r, drainMs))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...sessions].map((s) => chains.get(s))),
+        new Promise((r) => (timer = setTimeout(r, drainMs))),
+      ]);
+      // A pending drain timer would hold the process open for the whole drain time.
+      clearTimeout(timer);
       for (const s of sessions) s.fail(new StreamError("system-shutdown"));
       await pool?.close(drainMs);
     },

@@ -4,7 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestCa } from "../../helpers/ca.js";
-import { startDnsServer, type DnsServerHandle } from "../../helpers/xmpp-dns.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startEjabberd, type EjabberdHandle } from "../../helpers/ejabberd.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";

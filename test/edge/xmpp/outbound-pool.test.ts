@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestCa } from "../../helpers/ca.js";
-import { startDnsServer, type DnsServerHandle } from "../../helpers/xmpp-dns.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
 import { RawPeer, header } from "../../helpers/xmpp-raw.js";
 
