@@ -10,11 +10,12 @@
  * user in a process group of its own, stopped by that group's id.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestCa } from "./ca.js";
 import { waitForPort } from "./prosody.js";
+import { capturePeer } from "./peer-process.js";
 
 export interface EjabberdOptions {
   domain: string;
@@ -126,17 +127,7 @@ modules:
     ["-m", "--propagation", "private", "sh", "-c", script, join(dir, "libc-resolv.conf"), join(dir, "hosts"), "ejabberdctl", ...args, "foreground"],
     { cwd: dir, env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
   );
-  let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<void>((res) => child.once("exit", () => res()));
-  const log = () => {
-    try {
-      return readFileSync(join(dir, "ejabberd.log"), "utf8");
-    } catch {
-      return output;
-    }
-  };
+  const { output, log, exited } = capturePeer(child, join(dir, "ejabberd.log"));
   const group = -child.pid!;
   const stop = async () => {
     try {
@@ -172,7 +163,7 @@ modules:
     }
   } catch (err) {
     await stop();
-    throw new Error(`ejabberd for ${o.domain} did not start: ${(err as Error).message}\n${output.slice(-2000)}\n${log().slice(-3000)}`);
+    throw new Error(`ejabberd for ${o.domain} did not start: ${(err as Error).message}\n${output().slice(-2000)}\n${log().slice(-3000)}`);
   }
   return { dir, domain: o.domain, address: o.address, c2sPort, log, stop };
 }

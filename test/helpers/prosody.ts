@@ -5,12 +5,13 @@
  * resolution through the tests' own DNS server, started and stopped by PID.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { TestCa } from "./ca.js";
+import { capturePeer } from "./peer-process.js";
 
 export interface ProsodyOptions {
   domain: string;
@@ -128,23 +129,13 @@ VirtualHost "${o.domain}"
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
   });
-  let output = "";
-  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-  const exited = new Promise<void>((res) => child.once("exit", () => res()));
-  const log = () => {
-    try {
-      return readFileSync(join(dir, "prosody.log"), "utf8");
-    } catch {
-      return output;
-    }
-  };
+  const { output, log, exited } = capturePeer(child, join(dir, "prosody.log"));
   try {
     await waitForPort(o.address, s2sPort, 15_000, () => child.exitCode === null);
     await waitForPort(o.address, c2sPort, 5_000, () => child.exitCode === null);
   } catch (err) {
     child.kill("SIGKILL");
-    throw new Error(`prosody for ${o.domain} did not start: ${(err as Error).message}\n${output}\n${log().slice(-3000)}`);
+    throw new Error(`prosody for ${o.domain} did not start: ${(err as Error).message}\n${output()}\n${log().slice(-3000)}`);
   }
   return {
     dir,

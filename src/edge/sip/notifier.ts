@@ -14,8 +14,8 @@ import type { Dialog, SubState } from "./dialogs.js";
 import type { Respond, SipEdge } from "./edge.js";
 import type { Flow } from "./flow.js";
 import { addresses, refusal } from "./im.js";
-import { header, request, response, token, warning } from "./message.js";
-import { envelope, eventIsPresence, flowFor, routeQuiet, subscriptionState, type PresenceMemory } from "./presence-shared.js";
+import { header, response, token, warning } from "./message.js";
+import { envelope, eventIsPresence, flowFor, inDialogRequest, routeQuiet, subscriptionState, type PresenceMemory } from "./presence-shared.js";
 
 /** Sends a NOTIFY in a notifier dialog (RFC 6665 4.2.2); a 481 or timeout ends the dialog. */
 export async function notify(edge: SipEdge, mem: PresenceMemory, d: Dialog, state: SubState, reason?: string): Promise<void> {
@@ -30,18 +30,14 @@ export async function notify(edge: SipEdge, mem: PresenceMemory, d: Dialog, stat
     return;
   }
   const withBody = state === "active" || (state === "terminated" && reason === "timeout");
-  const rq = request({
-    method: "NOTIFY",
-    uri: d.remoteTarget,
-    from: { uri: d.localUri, params: { tag: d.localTag } },
-    to: { uri: d.remoteUri, params: d.remoteTag ? { tag: d.remoteTag } : {} },
-    callId: d.callId,
-    cseq: ++d.localCseq,
-    via: edge.viaFor(flow),
-    contact: edge.contactFor(d.local.split("@")[0]!, flow),
-    headers: { event: "presence", "subscription-state": subscriptionState(state, d, reason) },
-    ...(withBody ? { body: toPidf(d.localUri, presence, profile), contentType: PIDF_TYPE } : {}),
-  });
+  const rq = inDialogRequest(
+    edge,
+    d,
+    flow,
+    "NOTIFY",
+    { event: "presence", "subscription-state": subscriptionState(state, d, reason) },
+    withBody ? { content: toPidf(d.localUri, presence, profile), type: PIDF_TYPE } : undefined,
+  );
   if (state === "terminated") edge.dialogs.remove(d);
   try {
     const rs = await edge.client.send(rq, flow);

@@ -8,7 +8,7 @@ import type { RichPresence } from "../../model/presence.js";
 import type { Dialog, SubState } from "./dialogs.js";
 import type { SipEdge } from "./edge.js";
 import type { Flow } from "./flow.js";
-import { header } from "./message.js";
+import { header, request } from "./message.js";
 
 /** What the core last said about our users, and which watchers they approved. */
 export class PresenceMemory {
@@ -31,6 +31,29 @@ export async function flowFor(edge: SipEdge, d: Dialog): Promise<Flow> {
   if (d.flow && !d.flow.closed) return d.flow;
   d.flow = await edge.partnerFlow(d.partnerDomain);
   return d.flow;
+}
+
+/** A request inside a dialog (RFC 3261 section 12.2.1.1): its route set, tags, Call-ID and next CSeq. */
+export function inDialogRequest(
+  edge: SipEdge,
+  d: Dialog,
+  flow: Flow,
+  method: "NOTIFY" | "SUBSCRIBE",
+  headers: Record<string, string | number>,
+  body?: { content: string; type: string },
+): SipMessage {
+  return request({
+    method,
+    uri: d.remoteTarget,
+    from: { uri: d.localUri, params: { tag: d.localTag } },
+    to: { uri: d.remoteUri, params: d.remoteTag ? { tag: d.remoteTag } : {} },
+    callId: d.callId,
+    cseq: ++d.localCseq,
+    via: edge.viaFor(flow),
+    contact: edge.contactFor(d.local.split("@")[0]!, flow),
+    headers,
+    ...(body ? { body: body.content, contentType: body.type } : {}),
+  });
 }
 
 export function routeQuiet(edge: SipEdge, e: Envelope): void {

@@ -14,22 +14,12 @@ import { sipStatusToXmpp } from "../../mapping/sip-errors.js";
 import type { Dialog } from "./dialogs.js";
 import type { Respond, SipEdge } from "./edge.js";
 import type { Flow } from "./flow.js";
-import { binaryToUtf8, contentType, header, request, response, token, warning } from "./message.js";
-import { envelope, eventIsPresence, flowFor, routeQuiet, type PresenceMemory } from "./presence-shared.js";
+import { binaryToUtf8, contentType, header, response, token, warning } from "./message.js";
+import { envelope, eventIsPresence, flowFor, inDialogRequest, routeQuiet, type PresenceMemory } from "./presence-shared.js";
 
 export async function sendSubscribe(edge: SipEdge, d: Dialog, expires: number): Promise<SipMessage> {
   const flow = await flowFor(edge, d);
-  const rq = request({
-    method: "SUBSCRIBE",
-    uri: d.remoteTarget,
-    from: { uri: d.localUri, params: { tag: d.localTag } },
-    to: { uri: d.remoteUri, params: d.remoteTag ? { tag: d.remoteTag } : {} },
-    callId: d.callId,
-    cseq: ++d.localCseq,
-    via: edge.viaFor(flow),
-    contact: edge.contactFor(d.local.split("@")[0]!, flow),
-    headers: { event: "presence", accept: PIDF_TYPE, expires },
-  });
+  const rq = inDialogRequest(edge, d, flow, "SUBSCRIBE", { event: "presence", accept: PIDF_TYPE, expires });
   return edge.client.send(rq, flow);
 }
 
