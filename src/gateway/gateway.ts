@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { loadConfig, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, DemarcError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { migrate, openDatabase, type Db } from "../archive/db.js";
@@ -30,6 +30,13 @@ export class Gateway {
 
   async start(): Promise<void> {
     const cfg = this.config;
+    if (cfg.mode === "edge") {
+      throw new DemarcError(
+        "E_NOT_BUILT",
+        "mode: edge (handing traffic to an internal XMPP server as an XEP-0114 component) is not built yet; use mode: single-box",
+        EXIT.notBuilt,
+      );
+    }
     const dataDir = resolvePath(cfg, cfg.data_dir);
     mkdirSync(dataDir, { recursive: true });
     const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s);
@@ -88,15 +95,16 @@ export class Gateway {
   /** Re-reads the config file; a bad file leaves the running config in place. */
   async reload(opts: LoadOptions): Promise<void> {
     const ctx = this.context;
-    let next: LoadedConfig;
+    let next: LoadedConfig = this.config;
+    let refused = false;
     try {
       next = loadConfig(opts);
     } catch (err) {
-      if (err instanceof ConfigError) {
-        this.log.error({ err: err.message }, "config reload refused; the previous config stays in force");
-        return;
-      }
-      throw err;
+      if (!(err instanceof ConfigError)) throw err;
+      // The modules still reload on the running config: a compliance officer's
+      // policy edit must not wait for someone else's config typo to be fixed.
+      this.log.error({ err: err.message }, "config reload refused; the previous config stays in force");
+      refused = true;
     }
     this.config = next;
     ctx.config = next;
@@ -107,7 +115,7 @@ export class Gateway {
         this.log.error({ module: m.name, err: (err as Error).message }, "reload refused by module; it keeps its previous settings");
       }
     }
-    this.log.info({ source: next.source }, "configuration reloaded");
+    this.log.info({ source: next.source }, refused ? "modules reloaded on the previous configuration" : "configuration reloaded");
   }
 
   async stop(): Promise<void> {

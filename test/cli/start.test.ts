@@ -58,6 +58,9 @@ describe("demarc start (single-box)", () => {
     p.signal("SIGHUP");
     const refused = await p.waitForLog((l) => l.msg.startsWith("config reload refused"));
     expect(String(refused.err)).toMatch(/demarc\.yaml:\d+: YAML syntax/);
+    // Policy files are still re-read on the running config.
+    await p.waitForLog((l) => l.msg === "modules reloaded on the previous configuration");
+    expect(p.logs.some((l) => l.msg === "policy reloaded")).toBe(true);
     expect((await fetch("http://127.0.2.2:5280/healthz")).status).toBe(200);
   });
 
@@ -125,6 +128,13 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
     } finally {
       blocker.close();
     }
+  });
+
+  it("refuses mode edge, which is not built yet, rather than running without an internal target", async () => {
+    const { dir } = workdir({ ...baseConfig("127.0.2.5"), mode: "edge" });
+    const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^demarc: mode: edge .* is not built yet; use mode: single-box\n$/);
   });
 
   it("reports a config file that does not exist", async () => {
