@@ -45,5 +45,16 @@ export const sipSection = z
       })
       .strict()
       .prefault({}),
+    /** Event state publication (RFC 3903) of partners' users' presence. */
+    publications: z
+      .object({
+        default_expires_s: z.number().int().min(60).max(86_400).default(3_600),
+        min_expires_s: z.number().int().min(1).max(3_600).default(60),
+        max_expires_s: z.number().int().min(60).max(604_800).default(86_400),
+        max_total: z.number().int().min(1).max(10_000_000).default(100_000),
+        max_per_presentity: z.number().int().min(1).max(1_000).default(16),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();

@@ -36,6 +36,8 @@ export class DialogStore {
   private readonly byId = new Map<string, Dialog>();
   /** role|local|remote -> dialogs, so a presence update finds its dialogs without a scan. */
   private readonly byPair = new Map<string, Set<Dialog>>();
+  /** role|remote -> dialogs, so a partner user's published state finds our users watching it. */
+  private readonly byRemote = new Map<string, Set<Dialog>>();
 
   constructor(private readonly max: number) {}
 
@@ -58,6 +60,10 @@ export class DialogStore {
     let set = this.byPair.get(pk);
     if (!set) this.byPair.set(pk, (set = new Set()));
     set.add(d);
+    const rk = `${d.role}|${d.remote}`;
+    let r = this.byRemote.get(rk);
+    if (!r) this.byRemote.set(rk, (r = new Set()));
+    r.add(d);
     return true;
   }
 
@@ -77,10 +83,19 @@ export class DialogStore {
     const set = this.byPair.get(pk);
     set?.delete(d);
     if (set && set.size === 0) this.byPair.delete(pk);
+    const rk = `${d.role}|${d.remote}`;
+    const r = this.byRemote.get(rk);
+    r?.delete(d);
+    if (r && r.size === 0) this.byRemote.delete(rk);
   }
 
   find(role: DialogRole, local: string, remote: string): Dialog[] {
     return [...(this.byPair.get(`${role}|${local}|${remote}`) ?? [])];
+  }
+
+  /** Our users with a dialog of this role towards a partner's user. */
+  localsFor(role: DialogRole, remote: string): string[] {
+    return [...new Set([...(this.byRemote.get(`${role}|${remote}`) ?? [])].map((d) => d.local))];
   }
 
   all(): Dialog[] {
@@ -91,5 +106,6 @@ export class DialogStore {
     for (const d of this.byId.values()) if (d.timer) clearTimeout(d.timer);
     this.byId.clear();
     this.byPair.clear();
+    this.byRemote.clear();
   }
 }

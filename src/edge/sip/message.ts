@@ -5,10 +5,10 @@
 import { randomBytes } from "node:crypto";
 import sip, { type NameAddr, type SipMessage } from "sip";
 
-export const ALLOWED_METHODS = ["MESSAGE", "SUBSCRIBE", "NOTIFY", "OPTIONS"] as const;
+export const ALLOWED_METHODS = ["MESSAGE", "SUBSCRIBE", "NOTIFY", "PUBLISH", "OPTIONS"] as const;
 export const ALLOW_HEADER = ALLOWED_METHODS.join(", ");
 /** Methods RFC 3261 and its extensions define that demarc does not serve: 405, not 501 (RFC 3261 21.4.6, 21.5.2). */
-export const KNOWN_METHODS = new Set(["INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "PRACK", "UPDATE", "INFO", "REFER", "PUBLISH", ...ALLOWED_METHODS]);
+export const KNOWN_METHODS = new Set(["INVITE", "ACK", "BYE", "CANCEL", "REGISTER", "PRACK", "UPDATE", "INFO", "REFER", ...ALLOWED_METHODS]);
 
 export function token(bytes = 8): string {
   return randomBytes(bytes).toString("hex");

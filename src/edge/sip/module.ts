@@ -17,8 +17,10 @@ import { SipTransports } from "./transport.js";
 import { onMessage, sendMessage } from "./im.js";
 import { notify, onNotify, onSubscribe, PresenceMemory, sendPresence, sendSubscription } from "./presence.js";
 import { PIDF_TYPE } from "../../mapping/pidf.js";
+import { PresencePublications } from "./publish.js";
+import type { WatcherDirectory } from "./watchers.js";
 
-type SipModule = GatewayModule & { edge?: SipEdge; stopNotifier?: (drainMs: number) => Promise<void> };
+type SipModule = GatewayModule & { edge?: SipEdge; publications?: PresencePublications; stopNotifier?: (drainMs: number) => Promise<void> };
 
 export function sipModule(): SipModule {
   let transports: SipTransports | undefined;
@@ -32,6 +34,8 @@ export function sipModule(): SipModule {
       const edge = new SipEdge(cfg, log, ctx.router, trust, () => ctx.services.get("resolver") as Resolver | undefined);
       const mem = new PresenceMemory();
       mod.edge = edge;
+      const pubs = new PresencePublications(edge, () => ctx.services.get("core") as WatcherDirectory | undefined);
+      mod.publications = pubs;
       const limits = cfg.sip.limits;
       transports = new SipTransports(
         {
@@ -53,6 +57,7 @@ export function sipModule(): SipModule {
       edge.on("MESSAGE", (rq, flow, respond) => onMessage(edge, rq, flow, respond));
       edge.on("SUBSCRIBE", (rq, flow, respond) => onSubscribe(edge, mem, rq, flow, respond));
       edge.on("NOTIFY", (rq, flow, respond) => onNotify(edge, mem, rq, flow, respond));
+      edge.on("PUBLISH", (rq, flow, respond) => pubs.onPublish(rq, flow, respond));
       edge.on("OPTIONS", async (rq, _flow, respond) => {
         respond(response(rq, 200, "OK", { headers: { allow: ALLOW_HEADER, accept: `text/plain, ${PIDF_TYPE}`, "allow-events": "presence" } }));
       });
@@ -63,6 +68,7 @@ export function sipModule(): SipModule {
             case "message":
               return sendMessage(edge, e);
             case "presence":
+              if (e.type === "probe" && pubs.answerProbe(e)) return;
               return sendPresence(edge, mem, e);
             case "subscription":
               return sendSubscription(edge, mem, e);
@@ -86,6 +92,7 @@ export function sipModule(): SipModule {
 
       if (!ctx.metrics.getSingleMetric("demarc_sip_dialogs")) {
         new Gauge({ name: "demarc_sip_dialogs", help: "SIP presence subscription dialogs", registers: [ctx.metrics], collect() { this.set(mod.edge?.dialogs.size ?? 0); } });
+        new Gauge({ name: "demarc_sip_publications", help: "Presence publications (RFC 3903) held for partner users", registers: [ctx.metrics], collect() { this.set(mod.publications?.store.size ?? 0); } });
         new Gauge({ name: "demarc_sip_requests_total", help: "SIP requests received", registers: [ctx.metrics], collect() { this.set(mod.edge?.stats.requests ?? 0); } });
         new Gauge({ name: "demarc_sip_refused_total", help: "SIP requests refused by the per-address budget", registers: [ctx.metrics], collect() { this.set(mod.edge?.stats.refused ?? 0); } });
         new Gauge({ name: "demarc_sip_malformed_total", help: "SIP messages that could not be parsed or lacked required headers", registers: [ctx.metrics], collect() { this.set(mod.edge?.stats.malformed ?? 0); } });
@@ -100,12 +107,14 @@ export function sipModule(): SipModule {
       const map = loadStateMapFrom(resolvePath(ctx.config, ctx.config.policy.dir));
       useStateMap(map);
       mod.edge?.update(ctx.config);
+      mod.publications?.update();
       transports?.refreshTls();
     },
     async stop(drainMs: number) {
       await mod.stopNotifier?.(drainMs);
       await transports?.close();
       mod.edge?.dialogs.clear();
+      mod.publications?.store.clear();
       mod.edge?.server.clear();
       transports = undefined;
     },
