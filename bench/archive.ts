@@ -86,34 +86,51 @@ async function plainRate(db: Db, recs: ArchiveRecord[]): Promise<number> {
   return rows.length / ((t1 - t0) / 1000);
 }
 
-async function sqliteBytes(db: Db): Promise<{ all: number; noFts: number }> {
+type Sizes = { all: number; noFts: number; parts: [string, number][] };
+
+async function sqliteBytes(db: Db): Promise<Sizes> {
   const rows = (await db.raw("select name, sum(pgsize) as bytes from dbstat group by name")) as { name: string; bytes: number }[];
   let all = 0;
   let fts = 0;
+  const parts: [string, number][] = [];
   for (const r of rows) {
     if (!/archive_(message|party|context|fts)|sqlite_autoindex_archive_(message|party|context)/.test(r.name)) continue;
     all += r.bytes;
+    parts.push([r.name, r.bytes]);
     if (r.name.startsWith("archive_fts")) fts += r.bytes;
   }
-  return { all, noFts: all - fts };
+  return { all, noFts: all - fts, parts };
 }
 
-async function pgBytes(db: Db, schema: string): Promise<{ all: number; noFts: number }> {
+async function pgBytes(db: Db, schema: string): Promise<Sizes> {
   await db.raw("vacuum analyze archive_message");
-  const total = await db.raw(
-    `select coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint as b from pg_class c join pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = ? and c.relkind = 'r' and c.relname in ('archive_message', 'archive_party', 'archive_context')`, [schema]);
-  const fts = await db.raw("select pg_relation_size(?::regclass)::bigint as b", [`${schema}.archive_message_fts`]);
-  const all = Number(total.rows[0].b);
-  return { all, noFts: all - Number(fts.rows[0].b) };
+  // Tables with their indexes and TOAST, as pg_total_relation_size counts them.
+  const rels = await db.raw(
+    `select c.relname as name, pg_relation_size(c.oid)::bigint as b from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ? and c.relname in ('archive_message', 'archive_party', 'archive_context')
+     union all
+     select i.indexrelid::regclass::text, pg_relation_size(i.indexrelid)::bigint from pg_index i
+     join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ? and c.relname in ('archive_message', 'archive_party', 'archive_context')
+     union all
+     select 'toast', coalesce(sum(pg_total_relation_size(c.reltoastrelid)), 0)::bigint from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = ? and c.relname in ('archive_message', 'archive_party', 'archive_context') and c.reltoastrelid <> 0`,
+    [schema, schema, schema],
+  );
+  const parts = (rels.rows as { name: string; b: string }[]).map((r) => [r.name.replace(`${schema}.`, ""), Number(r.b)] as [string, number]);
+  const all = parts.reduce((n, [, b]) => n + b, 0);
+  const fts = parts.find(([name]) => name === "archive_message_fts")?.[1] ?? 0;
+  return { all, noFts: all - fts, parts };
 }
 
-function report(name: string, archive: number, plain: number, bytes: { all: number; noFts: number }, chars: number): void {
+function report(name: string, archive: number, plain: number, bytes: Sizes, chars: number): void {
   const seed = 600 + 3 * chars;
   console.log(`    full archive write path: ${Math.round(archive)} msg/s`);
   console.log(`    plain multi-row INSERT:  ${Math.round(plain)} msg/s   (archive/plain ratio ${(archive / plain).toFixed(2)})`);
   console.log(`    stored bytes/message: ${Math.round(bytes.all / N)} with full text index, ${Math.round(bytes.noFts / N)} without`);
   console.log(`    seed formula 600 + 3 x ${chars.toFixed(0)} chars = ${seed.toFixed(0)} bytes: archive uses ${((100 * bytes.all) / N / seed).toFixed(0)}% of it`);
+  const big = bytes.parts.filter(([, b]) => b / N >= 1).sort((a, b) => b[1] - a[1]);
+  console.log(`    per message: ${big.map(([n, b]) => `${n} ${(b / N).toFixed(0)}`).join(", ")}`);
   void name;
 }
 

@@ -57,8 +57,30 @@ export interface StoredRecord extends ArchiveRecord {
   purgeId: number | null;
 }
 
-export function newRid(): string {
-  return randomBytes(16).toString("hex");
+let ridMs = 0;
+let ridCount = 0;
+
+/**
+ * A 128-bit record id laid out like a UUIDv7: 48 bits of milliseconds, a
+ * 16-bit counter that keeps ids from one process strictly increasing, and 64
+ * random bits that keep gateways sharing a database apart. Increasing ids
+ * append to the right edge of the unique index, which stays packed full
+ * instead of the two-thirds a random key leaves.
+ */
+export function newRid(now = Date.now()): string {
+  if (now > ridMs) {
+    ridMs = now;
+    ridCount = 0;
+  } else if (++ridCount > 0xffff) {
+    // More than 65536 ids in one millisecond (or a clock step back): borrow the next millisecond.
+    ridMs += 1;
+    ridCount = 0;
+  }
+  const id = Buffer.alloc(16);
+  id.writeUIntBE(ridMs, 0, 6);
+  id.writeUInt16BE(ridCount, 6);
+  randomBytes(8).copy(id, 8);
+  return id.toString("hex");
 }
 
 /** The verdict the archive files a record under. */
