@@ -20,6 +20,9 @@ import { envelope, eventIsPresence, routeQuiet } from "./presence-shared.js";
 import { PublicationStore } from "./publications.js";
 import { watchersOf, type WatcherDirectory } from "./watchers.js";
 
+/** RFC 3903's spelling: header names are case-insensitive (RFC 3261 7.3.1), but not every peer matches them so. */
+const SIP_ETAG = "SIP-ETag";
+
 export class PresencePublications {
   readonly store: PublicationStore;
 
@@ -123,7 +126,7 @@ export class PresencePublications {
         respond(response(rq, 503, "Service Unavailable", { headers: { "retry-after": 60 } }));
         return;
       }
-      respond(response(rq, 200, "OK", { headers: { "sip-etag": r.publication.etag, expires } }));
+      respond(response(rq, 200, "OK", { headers: { [SIP_ETAG]: r.publication.etag, expires } }));
       return;
     }
     // RFC 3903 6 step 4: an entity-tag we do not hold for this resource is 412.
@@ -132,7 +135,7 @@ export class PresencePublications {
       respond(response(rq, 412, "Conditional Request Failed"));
       return;
     }
-    respond(response(rq, 200, "OK", { headers: { "sip-etag": r.publication.etag, expires } }));
+    respond(response(rq, 200, "OK", { headers: { [SIP_ETAG]: r.publication.etag, expires } }));
   }
 
   private expiresOf(rq: SipMessage): number | { min: number } | "bad" {
