@@ -3,7 +3,8 @@
  * pipeline, archive, presence core, SIP edge, c2s): a SIP partner user
  * (alice@partner.test, AOL profile) and an XMPP user (bob@corp.test, logged in
  * over c2s with @xmpp/client) subscribe to each other, see each other's mapped
- * presence and exchange messages; a blocked message is a SIP 403 with the
+ * presence and exchange messages; alice's partner publishes her state (RFC 3903)
+ * and bob sees it; a blocked message is a SIP 403 with the
  * rule's Warning.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -33,6 +34,12 @@ const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
 <presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:alice@partner.test">
 <tuple id="t1"><status><basic>open</basic></status></tuple>
 <dm:person id="p1"><rpid:activities><rpid:on-the-phone/></rpid:activities><dm:note>with a customer</dm:note></dm:person>
+</presence>`;
+
+const PIDF_AWAY = `<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:alice@partner.test">
+<tuple id="t1"><status><basic>open</basic></status></tuple>
+<dm:person id="p1"><rpid:activities><rpid:away/></rpid:activities><dm:note>back at two</dm:note></dm:person>
 </presence>`;
 
 interface El {
@@ -134,6 +141,28 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
     const p = await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && !el.attrs.type);
     expect(p.getChildText("show")).toBe("dnd");
     expect(p.getChildText("status")).toBe("On the phone: with a customer");
+  });
+
+  it("alice's partner PUBLISHes her state (RFC 3903): bob sees it, then unavailable when it is removed", async () => {
+    const publish = async (headers: Record<string, string>, body?: string) => {
+      alice.responses.length = 0;
+      await alice.send(sipTarget, { method: "PUBLISH", to: "sip:alice@partner.test", headers: { event: "presence", ...headers }, ...(body ? { body, contentType: "application/pidf+xml" } : {}) });
+      return alice.waitFor("responses", (m) => m.headers.cseq?.method === "PUBLISH");
+    };
+    got.length = 0;
+    const created = await publish({ expires: "600" }, PIDF_AWAY);
+    expect(created.status).toBe(200);
+    const etag = String(created.headers["sip-etag"]);
+    const away = await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && el.getChildText("show") === "away");
+    expect(away.getChildText("status")).toBe("back at two");
+
+    const refreshed = await publish({ expires: "600", "sip-if-match": etag });
+    expect(refreshed.status).toBe(200);
+    expect(String(refreshed.headers["sip-etag"])).not.toBe(etag);
+    const removed = await publish({ expires: "0", "sip-if-match": String(refreshed.headers["sip-etag"]) });
+    expect(removed.status).toBe(200);
+    await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && el.attrs.type === "unavailable");
+    expect((await publish({ expires: "600", "sip-if-match": etag })).status).toBe(412);
   });
 
   it("alice subscribes to bob; bob approves; alice gets NOTIFY with bob's presence for AOL", async () => {
