@@ -4,12 +4,11 @@
  * prosody user (it refuses some things as root) without mod_posix, name
  * resolution through the tests' own DNS server, started and stopped by PID.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execFileSync } from "node:child_process";
 import type { TestCa } from "./ca.js";
 import { capturePeer } from "./peer-process.js";
 
@@ -79,7 +78,21 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   throw new Error(`${host}:${port} not listening within ${timeoutMs} ms`);
 }
 
+/**
+ * Without lua-unbound Prosody falls back to its own resolver, which reads
+ * /etc/resolv.conf and ignores the `unbound` settings below: its queries would
+ * leave the machine and the tests' DNS server would never be asked.
+ */
+function requireUnbound(): void {
+  try {
+    execFileSync("lua5.4", ["-e", 'require "lunbound"'], { stdio: "ignore" });
+  } catch {
+    throw new Error("Prosody tests need lua-unbound (scripts/install-peers.sh installs it)");
+  }
+}
+
 export async function startProsody(o: ProsodyOptions): Promise<ProsodyHandle> {
+  requireUnbound();
   const dir = mkdtempSync(join(tmpdir(), `prosody-${o.domain}-`));
   const s2sPort = o.s2sPort ?? 15269;
   const c2sPort = o.c2sPort ?? 15222;
