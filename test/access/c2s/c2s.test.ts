@@ -60,7 +60,10 @@ describe("c2s login", () => {
       times.push(Date.now() - t0);
       expect((err as { condition?: string }).condition).toBe("not-authorized");
     }
-    expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(400);
+    // The server holds the second answer 250 ms and the third 500 ms (doubling
+    // from the first repeat); only these lower bounds are independent of load.
+    expect(times[1]!).toBeGreaterThanOrEqual(250);
+    expect(times[2]!).toBeGreaterThanOrEqual(500);
   });
 });
 
