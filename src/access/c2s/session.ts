@@ -132,12 +132,12 @@ export class C2sSession {
     const reply = e.toElement(el);
     reply.attrs.from = el.attrs.to ?? this.domain;
     reply.attrs.to = this.full;
-    this.wire?.send(reply);
+    this.out(reply);
   }
 
   /** IQ result to the client. */
   result(iq: Element, payload?: Element): void {
-    this.wire?.send(xml("iq", { xmlns: NS.client, type: "result", id: iq.attrs.id, from: iq.attrs.to, to: this.full }, payload));
+    this.out(xml("iq", { xmlns: NS.client, type: "result", id: iq.attrs.id, from: iq.attrs.to, to: this.full }, payload));
   }
 
   /** The connection went away; with resumption the session waits, otherwise it ends. */

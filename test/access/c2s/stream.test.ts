@@ -115,6 +115,33 @@ describe("XEP-0198 stream management", () => {
     expect(await b.core.store.countOffline("bob@corp.test")).toBe(0);
   });
 
+  it("counts IQ results and stanza errors it sends, so a client acknowledging everything it received keeps its stream", async () => {
+    const r = await direct();
+    await r.login("bob", "pw-bob", "count");
+    r.write("<enable xmlns='urn:xmpp:sm:3'/>");
+    await r.waitFor((e) => e.name === "enabled");
+    r.write("<iq type='get' id='p1' to='corp.test'><ping xmlns='urn:xmpp:ping'/></iq>");
+    await r.waitFor((e) => e.name === "iq" && e.attrs.id === "p1" && e.attrs.type === "result");
+    r.write("<message to='nobody@corp.test' type='chat' id='m1'><body>hello?</body></message>");
+    const err = await r.waitFor((e) => e.name === "message" && e.attrs.id === "m1" && e.attrs.type === "error");
+    expect(err.getChild("error")?.getChild("service-unavailable")).toBeDefined();
+    // Both count (XEP-0198 section 4): the server asks, and h=2 acknowledges exactly what it sent.
+    await r.waitFor((e) => e.name === "r", 2_000);
+    r.write("<a xmlns='urn:xmpp:sm:3' h='2'/><presence/>");
+    const a = await login(b, "alice", { resource: "count" });
+    await a.send(xml("message", { to: "bob@corp.test/count", type: "chat" }, xml("body", {}, "still there?")));
+    await r.waitFor(isMsg("still there?"));
+    expect(streamError(r)).toBeUndefined();
+    await a.stop();
+    // Acknowledge every stanza received since <enabled/> and leave cleanly, so nothing is re-delivered offline.
+    const sinceEnabled = r.elements.slice(r.elements.findIndex((e) => e.name === "enabled") + 1);
+    const h = sinceEnabled.filter((e) => ["iq", "message", "presence"].includes(e.name)).length;
+    r.write(`<a xmlns='urn:xmpp:sm:3' h='${h}'/></stream:stream>`);
+    await r.waitClosed();
+    expect(streamError(r)).toBeUndefined();
+    expect(await b.core.store.countOffline("bob@corp.test")).toBe(0);
+  });
+
   it("refuses an unknown resumption id, and re-delivers unacknowledged messages offline when the session times out", async () => {
     const r = await direct();
     await r.login("bob", "pw-bob", "lost");
