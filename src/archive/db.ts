@@ -16,12 +16,40 @@ export interface DbTarget {
   /** For display and logs: credentials removed. */
   display: string;
   connection: string | { filename: string };
+  /** PostgreSQL only: the schema the URL names (?schema=NAME). */
+  schema?: string | undefined;
 }
 
-/** sqlite:PATH (relative to dataDir), sqlite::memory:, or postgres(ql)://... */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/**
+ * Takes demarc's own `schema` parameter off a PostgreSQL URL; the rest
+ * (sslmode, options, ...) goes to the driver untouched.
+ */
+function splitSchema(url: string): { url: string; schema: string | undefined } {
+  const q = url.indexOf("?");
+  if (q < 0) return { url, schema: undefined };
+  const params = new URLSearchParams(url.slice(q + 1));
+  const schema = params.get("schema");
+  if (schema === null) return { url, schema: undefined };
+  if (params.getAll("schema").length > 1 || !SCHEMA_NAME.test(schema)) {
+    throw new UnavailableError("E_DB_URL", `archive.url: schema "${schema}" must be one name of letters, digits and _ (at most 63), not starting with a digit`);
+  }
+  params.delete("schema");
+  const rest = params.toString();
+  return { url: rest ? `${url.slice(0, q)}?${rest}` : url.slice(0, q), schema };
+}
+
+/**
+ * sqlite:PATH (relative to dataDir), sqlite::memory:, or
+ * postgres(ql)://...[?schema=NAME]. The schema lets several deployments, or
+ * test runs, share one database; the gateway and every CLI command that reads
+ * the config then work in it.
+ */
 export function parseDbUrl(url: string, dataDir: string): DbTarget {
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    return { client: "pg", connection: url, display: url.replace(/\/\/([^@/]*)@/, "//***@") };
+    const { url: conn, schema } = splitSchema(url);
+    return { client: "pg", connection: conn, display: url.replace(/\/\/([^@/]*)@/, "//***@"), schema };
   }
   if (url.startsWith("sqlite:")) {
     const p = url.slice("sqlite:".length);
@@ -34,13 +62,14 @@ export function parseDbUrl(url: string, dataDir: string): DbTarget {
 export interface OpenOptions {
   /**
    * PostgreSQL only: the schema to work in (knex searchPath), created if
-   * missing. Lets several deployments, or test runs, share one database.
+   * missing. Overrides the URL's ?schema=.
    */
   schema?: string | undefined;
 }
 
 export async function openDatabase(url: string, dataDir: string, timeoutS = 10, opts: OpenOptions = {}): Promise<Db> {
   const target = parseDbUrl(url, dataDir);
+  const schema = opts.schema ?? target.schema;
   if (target.client === "better-sqlite3" && typeof target.connection === "object" && target.connection.filename !== ":memory:") {
     try {
       mkdirSync(dirname(target.connection.filename), { recursive: true });
@@ -71,11 +100,11 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
     acquireConnectionTimeout: timeoutS * 1000,
     // knex would print every failed connect to the console; the callers report database failures through the logger.
     log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
-    ...(target.client === "pg" && opts.schema ? { searchPath: [opts.schema] } : {}),
+    ...(target.client === "pg" && schema ? { searchPath: [schema] } : {}),
   });
   try {
     await db.raw("select 1");
-    if (target.client === "pg" && opts.schema) await db.raw("create schema if not exists ??", [opts.schema]);
+    if (target.client === "pg" && schema) await db.raw("create schema if not exists ??", [schema]);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
