@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { XmppStreamParser } from "../src/edge/xmpp/stream-parser.js";
 import { Parser } from "../src/edge/xmpp/xml.js";
 import { createTestCa } from "../test/helpers/ca.js";
-import { startDnsServer } from "../test/helpers/xmpp-dns.js";
+import { startDnsServer } from "../test/helpers/dns-server.js";
 import { startTestGateway } from "../test/helpers/xmpp-gateway.js";
 
 process.env.DEMARC_TEST_LOG ??= "warn";
