@@ -24,7 +24,7 @@ export interface LoadOptions {
   overrides?: Partial<Config>;
 }
 
-/** Finds the file: --config, then DEMARC_CONFIG, then ./demarc.yaml if present. */
+/** Finds the file: --config, then DEMARC_CONFIG; with neither, every setting takes its default. */
 export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   return explicit ?? env.DEMARC_CONFIG ?? undefined;
 }

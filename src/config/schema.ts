@@ -13,11 +13,12 @@ import { sipSection } from "./sections/sip.js";
 import { dnsSection } from "./sections/dns.js";
 import { coreSection } from "./sections/core.js";
 import { policySection } from "./sections/policy.js";
+import { domainName } from "./sections/domain.js";
 
 export const configSchema = z
   .object({
     /** Domains this gateway hosts. */
-    domains: z.array(z.string().min(1)).min(1).default(["localhost"]),
+    domains: z.array(domainName).min(1).default(["localhost"]),
     /** single-box hosts the presence core; edge hands traffic to an internal server. */
     mode: z.enum(["single-box", "edge"]).default("single-box"),
     /** Where the SQLite archive, journal and other state live. */

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { domainName } from "./domain.js";
 
 /** A partner domain and what it may do. Per-partner settings fall back to global ones. */
 export const partnerEntry = z
   .object({
-    domain: z.string().min(1),
+    domain: domainName,
     /** How presence is rendered for this partner (src/mapping state map). */
     profile: z.enum(["xmpp-rich", "xmpp-basic", "lync", "aol"]).default("xmpp-rich"),
     protocol: z.enum(["xmpp", "sip"]).default("xmpp"),
@@ -24,6 +25,7 @@ export const federationSection = z
   .object({
     /** allow-listed: only listed partners; open: anyone not denied. */
     mode: z.enum(["allow-listed", "open"]).default("open"),
-    deny: z.array(z.string()).default([]),
+    /** A denied domain is refused with all its subdomains, over every protocol. */
+    deny: z.array(domainName).default([]),
   })
   .strict();

@@ -12,16 +12,22 @@ import type { SecurityContext } from "../../model/envelope.js";
 import { sipDomain } from "../../mapping/address.js";
 import type { Profile } from "../../mapping/state-map.js";
 import type { Flow } from "./flow.js";
+import { deniedBy, denySet } from "../deny-list.js";
 
 export type GateResult =
   | { ok: true; domain: string; profile: Profile; security: SecurityContext }
   | { ok: false; status: number; reason: string; text: string };
 
 export class PartnerGate {
-  constructor(private cfg: LoadedConfig, private trust: () => TrustStore | undefined) {}
+  private deny: Set<string>;
+
+  constructor(private cfg: LoadedConfig, private trust: () => TrustStore | undefined) {
+    this.deny = denySet(cfg.federation.deny);
+  }
 
   update(cfg: LoadedConfig): void {
     this.cfg = cfg;
+    this.deny = denySet(cfg.federation.deny);
   }
 
   isHosted(domain: string): boolean {
@@ -35,7 +41,7 @@ export class PartnerGate {
   /** A federation-level check that does not depend on the transport. */
   allowedDomain(domain: string): string | undefined {
     const fed = this.cfg.federation;
-    if (fed.deny.some((d) => d.toLowerCase() === domain)) return `${domain} is not allowed to federate`;
+    if (deniedBy(domain, this.deny)) return `${domain} is not allowed to federate`;
     const partner = this.cfg.partners.find((p) => p.domain.toLowerCase() === domain);
     if (fed.mode === "allow-listed" && (!partner || partner.protocol !== "sip")) return `${domain} is not a SIP partner of this domain`;
     return undefined;

@@ -5,6 +5,7 @@
  * global defaults; in "allow-listed" mode they are refused.
  */
 import type { LoadedConfig } from "../../config/load.js";
+import { deniedBy, denySet } from "../deny-list.js";
 
 export type AuthMethod = "certificate" | "dialback";
 type Partner = LoadedConfig["partners"][number];
@@ -33,7 +34,7 @@ export class PartnerPolicy {
     this.config = config;
     this.partners = new Map(config.partners.filter((p) => p.protocol === "xmpp").map((p) => [p.domain.toLowerCase(), p]));
     this.sipPartners = new Set(config.partners.filter((p) => p.protocol === "sip").map((p) => p.domain.toLowerCase()));
-    this.deny = new Set(config.federation.deny.map((d) => d.toLowerCase()));
+    this.deny = denySet(config.federation.deny);
   }
 
   hosted(domain: string): boolean {
@@ -45,15 +46,8 @@ export class PartnerPolicy {
     return this.config.domains.map((d) => d.toLowerCase());
   }
 
-  /** A deny entry matches the domain itself and its subdomains. */
   denied(domain: string): boolean {
-    for (let d = domain; d.length > 0; ) {
-      if (this.deny.has(d)) return true;
-      const dot = d.indexOf(".");
-      if (dot < 0) break;
-      d = d.slice(dot + 1);
-    }
-    return false;
+    return deniedBy(domain, this.deny);
   }
 
   settings(domain: string): PartnerSettings {

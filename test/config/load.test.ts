@@ -1,0 +1,74 @@
+/**
+ * The config file as an operator writes it: found through --config or
+ * DEMARC_CONFIG, secrets taken from the environment, and mistakes reported
+ * with the file, the line and the key path.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+import { ConfigError } from "../../src/errors.js";
+import { isDomainName } from "../../src/config/sections/domain.js";
+
+function file(text: string): string {
+  const p = join(mkdtempSync(join(tmpdir(), "demarc-config-")), "demarc.yaml");
+  writeFileSync(p, text);
+  return p;
+}
+
+function refusal(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error("the config was accepted");
+}
+
+describe("loadConfig", () => {
+  it("reads the file DEMARC_CONFIG names, and --config wins over it", () => {
+    const a = file("domains: [a.test]\n");
+    const b = file("domains: [b.test]\n");
+    expect(loadConfig({ env: { DEMARC_CONFIG: a } }).domains).toEqual(["a.test"]);
+    expect(loadConfig({ path: b, env: { DEMARC_CONFIG: a } }).domains).toEqual(["b.test"]);
+    const none = loadConfig({ env: {} });
+    expect(none.source).toBeUndefined();
+    expect(none.domains).toEqual(["localhost"]);
+  });
+
+  it("takes ${NAME} from the environment and refuses a name that is not set", () => {
+    const p = file("domains: [corp.test]\narchive:\n  url: postgres://demarc:${DB_PASSWORD}@127.0.0.1/archive\n");
+    expect(loadConfig({ path: p, env: { DB_PASSWORD: "s3cret" } }).archive.url).toBe("postgres://demarc:s3cret@127.0.0.1/archive");
+    expect(refusal(() => loadConfig({ path: p, env: {} }))).toBe(`${p}: environment variable DB_PASSWORD is referenced but not set`);
+  });
+
+  it("lets DEMARC_ARCHIVE_URL override archive.url, keeping the rest of the section", () => {
+    const p = file("archive:\n  url: sqlite:archive.db\n  retention: { default_days: 30 }\n");
+    const cfg = loadConfig({ path: p, env: { DEMARC_ARCHIVE_URL: "postgres://postgres@127.0.0.1:5432/test" } });
+    expect(cfg.archive.url).toBe("postgres://postgres@127.0.0.1:5432/test");
+    expect(cfg.archive.retention.default_days).toBe(30);
+  });
+
+  it("refuses a hosted domain that is not a domain name, naming its line", () => {
+    const p = file("domains:\n  - corp.test\n  - \"corp.test:5269\"\n");
+    expect(refusal(() => loadConfig({ path: p, env: {} }))).toMatch(new RegExp(`^${p.replace(/[.]/g, "\\.")}:3: domains\\.1: must be a domain name`));
+  });
+
+  it("refuses a partner or deny entry that is not a domain name", () => {
+    const partner = file("partners:\n  - { domain: \"bad partner.example\" }\n");
+    expect(refusal(() => loadConfig({ path: partner, env: {} }))).toMatch(/:2: partners\.0\.domain: must be a domain name/);
+    const deny = file("federation:\n  deny: [\"*.rival.example\"]\n");
+    expect(refusal(() => loadConfig({ path: deny, env: {} }))).toMatch(/:2: federation\.deny\.0: must be a domain name/);
+  });
+});
+
+describe("isDomainName", () => {
+  it("takes RFC 1035/1123 names and refuses ports, spaces, empty labels and edge hyphens", () => {
+    for (const ok of ["localhost", "corp.test", "xn--bcher-kva.example", "3com.example", "A.Example"]) expect(isDomainName(ok), ok).toBe(true);
+    for (const bad of ["corp.test:5269", "bad domain", "a..b", "example.", "-a.test", "a-.test", "x".repeat(64) + ".test", "*.test", "https://corp.test"]) {
+      expect(isDomainName(bad), bad).toBe(false);
+    }
+  });
+});
