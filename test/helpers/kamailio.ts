@@ -23,6 +23,11 @@ export interface KamailioOptions {
   domain: string;
   /** Where MESSAGEs for `relayDomain` are relayed (demarc's SIP TCP listener). */
   relay: { domain: string; host: string; port: number };
+  /**
+   * "serve": Kamailio is the presence server for its users' PUBLISH (the default).
+   * "relay": it proxies them to demarc, as a partner's edge proxy federating presence would.
+   */
+  publish?: "serve" | "relay";
 }
 
 export class Kamailio {
@@ -89,7 +94,16 @@ modparam("presence_xml", "integrated_xcap_server", 0)
 request_route {
   if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
   xlog("L_INFO", "request $rm $ru from $fu\\n");
-  if (is_method("PUBLISH|SUBSCRIBE")) {
+${
+    o.publish === "relay"
+      ? `  if (is_method("PUBLISH")) {
+    $du = "sip:${o.relay.host}:${o.relay.port};transport=tcp";
+    if (!t_relay()) { sl_reply_error(); }
+    exit;
+  }
+`
+      : ""
+  }  if (is_method("PUBLISH|SUBSCRIBE")) {
     if (!t_newtran()) { sl_reply_error(); exit; }
     if (is_method("PUBLISH")) { handle_publish(); } else { handle_subscribe(); }
     exit;

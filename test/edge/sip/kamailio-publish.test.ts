@@ -1,0 +1,206 @@
+/**
+ * Kamailio as a partner's edge proxy federating presence: its user carol
+ * PUBLISHes her state (RFC 3903) to Kamailio, which relays the request to
+ * demarc instead of keeping it as its own presence server. demarc runs the
+ * whole gateway in-process (compliance, archive, presence core, SIP edge,
+ * c2s); bob@corp.test, logged in over c2s, subscribes to carol as in the
+ * end-to-end test (his SUBSCRIBE goes to Kamailio through DNS SRV). What carol
+ * publishes through Kamailio reaches bob as mapped XMPP presence; demarc's
+ * answers (its entity-tags, 412 for a spent one) travel back through the proxy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+// @ts-ignore -- @xmpp/client ships no type declarations
+import { client, xml } from "@xmpp/client";
+// @ts-ignore -- the TLS socket class @xmpp/starttls uses
+import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import type { SipMessage } from "sip";
+import { configSchema } from "../../../src/config/schema.js";
+import type { LoadedConfig } from "../../../src/config/load.js";
+import { Gateway } from "../../../src/gateway/gateway.js";
+import { defaultModules } from "../../../src/gateway/modules.js";
+import { createLogger } from "../../../src/log.js";
+import type { PresenceCore } from "../../../src/core/core.js";
+import { makeCredentials } from "../../../src/access/c2s/credentials.js";
+import type { SipEdge } from "../../../src/edge/sip/edge.js";
+import type { PresencePublications } from "../../../src/edge/sip/publish.js";
+import { createTestCa } from "../../helpers/ca.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
+import { startKamailio, type Kamailio } from "../../helpers/kamailio.js";
+import { PartnerUa } from "./partner-ua.js";
+import { until } from "./harness.js";
+
+const ADDR = "127.0.12.1";
+const DNS_ADDR = "127.0.12.53";
+const KAM = { host: "127.0.12.20", port: 5060 };
+const CAROL_ADDR = "127.0.12.21";
+const C2S_PORT = 18322;
+
+const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
+<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:carol@partner.test">
+<tuple id="t1"><status><basic>open</basic></status></tuple>
+<dm:person id="p1"><rpid:activities><rpid:on-the-phone/></rpid:activities><dm:note>call with supplier</dm:note></dm:person>
+</presence>`;
+
+interface El {
+  name: string;
+  attrs: Record<string, string>;
+  getChildText(n: string): string | null;
+  toString(): string;
+}
+
+let gateway: Gateway;
+let dns: DnsServerHandle;
+let kam: Kamailio;
+let carol: PartnerUa;
+let edge: SipEdge;
+let publications: PresencePublications;
+let bob: any;
+const got: El[] = [];
+
+const fromCarol = (el: El) => el.name === "presence" && (el.attrs.from ?? "").split("/")[0] === "carol@partner.test";
+
+async function waitStanza(match: (el: El) => boolean, what: string, timeoutMs = 8_000): Promise<El> {
+  return until(() => got.find(match), timeoutMs, `${what}\n${kam.tail()}`);
+}
+
+/** carol's PUBLISH goes to Kamailio, never to demarc directly: what comes back is what the proxy forwarded. */
+async function publishViaKamailio(headers: Record<string, string>, body?: string): Promise<SipMessage> {
+  carol.responses.length = 0;
+  await carol.send(KAM, {
+    method: "PUBLISH",
+    to: "sip:carol@partner.test",
+    headers: { event: "presence", ...headers },
+    ...(body ? { body, contentType: "application/pidf+xml" } : {}),
+  });
+  // A final response: a proxy may send 100 Trying first.
+  return carol.waitFor("responses", (m) => m.headers.cseq?.method === "PUBLISH" && (m.status ?? 0) >= 200, 8_000);
+}
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "demarc-sip-kamailio-publish-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
+  const policies = join(dir, "policies");
+  mkdirSync(policies);
+  dns = await startDnsServer(DNS_ADDR, {
+    srv: { "_sip._tcp.partner.test": [{ priority: 0, weight: 0, port: KAM.port, target: "sip.partner.test" }] },
+    a: { "sip.partner.test": [KAM.host] },
+  });
+  const parsed = configSchema.parse({
+    domains: ["corp.test"],
+    data_dir: join(dir, "data"),
+    log: { level: process.env.DEMARC_TEST_LOG ?? "silent", format: "json" },
+    admin: { enabled: false },
+    policy: { dir: policies, watch: false },
+    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
+    dns: { servers: [dns.server], timeout_ms: 500 },
+    partners: [{ domain: "partner.test", protocol: "sip", profile: "aol" }],
+    // The relaying proxy reaches demarc over plain TCP: the partner is known only by the From domain.
+    sip: { tcp: { enabled: true, host: ADDR, port: 0 }, trust_plain_transports: true, timers: { t1_ms: 100, t2_ms: 400 } },
+    c2s: { starttls: { host: ADDR, port: C2S_PORT }, direct_tls: { enabled: false } },
+    s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
+  });
+  const config: LoadedConfig = { ...parsed, baseDir: dir };
+  const modules = defaultModules();
+  const sip = modules.find((m) => m.name === "sip") as unknown as { edge?: SipEdge; publications?: PresencePublications };
+  gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), modules);
+  await gateway.start();
+  edge = sip.edge!;
+  publications = sip.publications!;
+  const core = gateway.context.services.get("core") as PresenceCore;
+  await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
+
+  kam = await startKamailio({
+    address: KAM.host,
+    port: KAM.port,
+    domain: "partner.test",
+    relay: { domain: "corp.test", host: ADDR, port: edge.ports.TCP! },
+    publish: "relay",
+  });
+  carol = new PartnerUa(CAROL_ADDR, "carol", "partner.test");
+  await carol.start();
+
+  // @xmpp/tls calls tls.connect without CA options: give its sockets the test CA.
+  const proto = (TlsSocket as { prototype: { connect: (opts: Record<string, unknown>, ...a: unknown[]) => void } }).prototype;
+  const original = proto.connect;
+  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
+    return original.call(this, { servername: "corp.test", ...opts, ca: [ca.certPem] }, ...rest);
+  };
+  bob = client({ service: `xmpp://${ADDR}:${C2S_PORT}`, domain: "corp.test", username: "bob", password: "pw-bob", resource: "desk" });
+  bob.reconnect.stop();
+  bob.on("error", () => undefined);
+  bob.on("stanza", (el: El) => got.push(el));
+  await bob.start();
+  // RFC 6121 3.1.3: subscription requests go to resources that asked for the roster.
+  await bob.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5_000);
+  await bob.send(xml("presence", {}));
+});
+
+afterAll(async () => {
+  await bob?.stop().catch(() => undefined);
+  await carol?.close();
+  await kam?.stop();
+  await gateway?.close();
+  await dns?.close();
+});
+
+describe("a partner's PUBLISH relayed by Kamailio reaches a watching XMPP user", () => {
+  let etag = "";
+
+  it("bob subscribes to carol: Kamailio serves his SUBSCRIBE and its NOTIFY makes it subscribed, with no state yet", async () => {
+    await bob.send(xml("presence", { to: "carol@partner.test", type: "subscribe" }));
+    // demarc says subscribed on Kamailio's first (active) NOTIFY, so that NOTIFY has been handled by now.
+    await waitStanza((el) => fromCarol(el) && el.attrs.type === "subscribed", "subscribed from carol");
+    expect(kam.log).toMatch(/request SUBSCRIBE sip:carol@partner\.test from sip:bob@corp\.test/);
+    expect(kam.log).toMatch(/NOTIFY sip:bob@corp\.test .* on behalf of sip:carol@partner\.test/);
+    // Kamailio holds no state for carol (it relays PUBLISH), so its NOTIFY carried none: bob has no presence of hers yet.
+    expect(got.filter((el) => fromCarol(el) && el.attrs.type !== "subscribed")).toEqual([]);
+  });
+
+  it("carol's PUBLISH is relayed to demarc; demarc's 200 and SIP-ETag come back; bob sees dnd 'On the phone'", async () => {
+    got.length = 0;
+    const created = await publishViaKamailio({ expires: "600" }, PIDF_ON_THE_PHONE);
+    expect(created.status, kam.tail()).toBe(200);
+    etag = String(created.headers["sip-etag"] ?? "");
+    expect(etag).not.toBe("");
+    expect(String(created.headers.expires)).toBe("600");
+    // Kamailio matched demarc's answer to its client transaction and took its own Via off on the way back.
+    expect((created.headers.via ?? []).map((v) => v.host)).toEqual([CAROL_ADDR]);
+    // The state is held by demarc, not by Kamailio: the proxy relayed the request.
+    expect(publications.store.size).toBe(1);
+    expect(publications.store.current("carol@partner.test")).toEqual({ state: "on-the-phone", note: "call with supplier" });
+
+    const p = await waitStanza((el) => fromCarol(el) && !el.attrs.type, "carol's published presence at bob");
+    expect(p.attrs.to).toMatch(/^bob@corp\.test/);
+    expect(p.getChildText("show")).toBe("dnd");
+    expect(p.getChildText("status")).toBe("On the phone: call with supplier");
+  });
+
+  it("a refresh with SIP-If-Match through Kamailio gets a new entity-tag and keeps the state; the spent tag is 412", async () => {
+    got.length = 0;
+    const refreshed = await publishViaKamailio({ expires: "600", "sip-if-match": etag });
+    expect(refreshed.status, kam.tail()).toBe(200);
+    const next = String(refreshed.headers["sip-etag"] ?? "");
+    expect(next).not.toBe("");
+    expect(next).not.toBe(etag);
+    expect(publications.store.size).toBe(1);
+    expect(publications.store.current("carol@partner.test")).toEqual({ state: "on-the-phone", note: "call with supplier" });
+
+    const spent = await publishViaKamailio({ expires: "600", "sip-if-match": etag });
+    expect(spent.status, kam.tail()).toBe(412);
+    etag = next;
+  });
+
+  it("removal (Expires: 0) through Kamailio: demarc drops the state and bob sees carol unavailable", async () => {
+    const removed = await publishViaKamailio({ expires: "0", "sip-if-match": etag });
+    expect(removed.status, kam.tail()).toBe(200);
+    expect(publications.store.size).toBe(0);
+    expect(publications.store.current("carol@partner.test")).toBeUndefined();
+    await waitStanza((el) => fromCarol(el) && el.attrs.type === "unavailable", "carol unavailable after removal");
+    // The refresh and the refused PUBLISH were no new state: since then bob saw only the removal.
+    expect(got.filter(fromCarol).map((el) => el.attrs.type ?? "available")).toEqual(["unavailable"]);
+  });
+});
