@@ -112,7 +112,6 @@ export async function startBench(address: string, extra: Record<string, unknown>
 export class ScramSha256Client {
   name = "SCRAM-SHA-256";
   clientFirst = true;
-  static lastServerSignatureOk: boolean | undefined;
   private stage = "initial";
   private cnonce = randomBytes(12).toString("base64");
   private bare = "";
@@ -149,6 +148,10 @@ export interface User {
   waitFor(match: (el: Element) => boolean, timeoutMs?: number): Promise<Element>;
   /** Everything matching received so far. */
   all(match: (el: Element) => boolean): Element[];
+  /** The SASL mechanism the client chose, from its <auth/>. */
+  mechanism: string | undefined;
+  /** The decoded additional data of the server's SASL <success/> (SCRAM: its v= signature). */
+  saslSuccess: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -158,6 +161,8 @@ export interface LoginOptions {
   direct?: boolean;
   scram256?: boolean;
 }
+
+const SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl";
 
 export async function login(b: Pick<Bench, "address" | "caPem">, local: string, o: LoginOptions = {}): Promise<User> {
   trust(b.caPem);
@@ -173,6 +178,13 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
   const received: Element[] = [];
   const waiters = new Set<{ match: (el: Element) => boolean; resolve: (el: Element) => void }>();
   xmpp.on("error", () => undefined);
+  const sasl = { mechanism: undefined as string | undefined, success: undefined as string | undefined };
+  xmpp.on("send", (el: Element) => {
+    if (el.name === "auth" && el.attrs.xmlns === SASL_NS) sasl.mechanism = el.attrs.mechanism;
+  });
+  xmpp.on("nonza", (el: Element) => {
+    if (el.name === "success" && el.attrs.xmlns === SASL_NS) sasl.success = Buffer.from(el.text(), "base64").toString("utf8");
+  });
   xmpp.on("stanza", (el: Element) => {
     received.push(el);
     for (const w of waiters) if (w.match(el)) (waiters.delete(w), w.resolve(el));
@@ -185,6 +197,8 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
     send: (el) => xmpp.send(el),
     iq: (el) => xmpp.iqCaller.request(el, 5_000),
     all: (match) => received.filter(match),
+    mechanism: sasl.mechanism,
+    saslSuccess: sasl.success,
     waitFor(match, timeoutMs = 5_000) {
       const have = received.find(match);
       if (have) return Promise.resolve(have);

@@ -93,9 +93,11 @@ describe("s2s with ejabberd", () => {
   });
 
   it("answers ejabberd's presence with the mapped rich state", async () => {
-    await erin.send(xml("presence", { to: "bob@corp.test" }, xml("show", {}, "xa")));
-    const env = await gw.sink.waitFor((e) => e.kind === "presence" && e.from.startsWith("erin@"));
-    expect(env.presence?.state).toBeDefined();
+    await erin.send(xml("presence", { to: "bob@corp.test" }, xml("show", {}, "xa"), xml("status", {}, "Gone fishing")));
+    const env = await gw.sink.waitFor((e) => e.kind === "presence" && e.from.startsWith("erin@") && e.presence?.note === "Gone fishing");
+    // A partner's xa with free text is plain away (src/mapping/xmpp-presence.ts): only our own labels carry richer states.
+    expect(env.presence).toMatchObject({ state: "away", note: "Gone fishing" });
+    expect(env).toMatchObject({ direction: "inbound", partnerDomain: "partner-e.test" });
   });
 
   it("federates with dialback both ways for a dialback-only domain", async () => {
