@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: peers, build (type check included), then the suite.
+# The test command: peers, build, type check of src, test and bench, then the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-peers.sh
 npm run --silent build
+# Tests and benchmarks are type-checked too: vitest and tsx only strip types.
+npm run --silent typecheck
 mkdir -p .tmp
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest.json "$@" || status=$?

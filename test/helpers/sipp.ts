@@ -120,7 +120,9 @@ export async function tlsBridge(o: {
   let server: Server;
   if (o.mode === "to-tls") {
     server = createTcpServer((down) => {
-      const up = tlsConnect({ host: o.target.host, port: o.target.port, localAddress: o.host, cert: o.cert, key: o.key, ca: o.ca, servername: o.servername });
+      // TLS over a socket bound to the bridge's own loopback address, which demarc sees as the peer.
+      const tcp = tcpConnect({ host: o.target.host, port: o.target.port, localAddress: o.host });
+      const up = tlsConnect({ socket: tcp, host: o.target.host, cert: o.cert, key: o.key, ca: o.ca, servername: o.servername });
       pipe(down, up);
     });
   } else {

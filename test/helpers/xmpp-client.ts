@@ -4,24 +4,8 @@
  */
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-// @ts-ignore -- the TLS socket class @xmpp/starttls and @xmpp/tls use
-import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import { trustTestCa } from "./xmpp-tls.js";
 import type { Element } from "../../src/edge/xmpp/xml.js";
-
-let trustedCa: string[] = [];
-let patched = false;
-
-/** @xmpp/tls calls tls.connect without a CA option: add the test CA to its sockets only. */
-function trustTestCa(caPem: string): void {
-  trustedCa = [...new Set([...trustedCa, caPem])];
-  if (patched) return;
-  patched = true;
-  const proto = (TlsSocket as { prototype: { connect: (...a: unknown[]) => void } }).prototype;
-  const original = proto.connect;
-  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
-    return original.call(this, { ...opts, ca: trustedCa }, ...rest);
-  };
-}
 
 export interface PartnerUser {
   jid: string;

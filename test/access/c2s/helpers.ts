@@ -7,11 +7,8 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isIP } from "node:net";
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-// @ts-ignore -- the TLS socket class @xmpp/starttls and @xmpp/tls use
-import TlsSocket from "@xmpp/tls/lib/Socket.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -22,6 +19,7 @@ import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import type { Element } from "../../../src/edge/xmpp/xml.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
+import { trustTestCa } from "../../helpers/xmpp-tls.js";
 import type { GatewayModule } from "../../../src/gateway/context.js";
 
 export { xml };
@@ -32,22 +30,6 @@ export { xml };
  */
 export const C2S_PORT = 16222;
 export const C2S_TLS_PORT = 16223;
-
-let trusted: string[] = [];
-let patched = false;
-/** @xmpp/tls calls tls.connect without CA options: give its sockets (only) the test CA. */
-function trust(caPem: string): void {
-  trusted = [...new Set([...trusted, caPem])];
-  if (patched) return;
-  patched = true;
-  const proto = (TlsSocket as { prototype: { connect: (...a: unknown[]) => void } }).prototype;
-  const original = proto.connect;
-  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
-    // Direct TLS connects to an address: name the domain for SNI and the certificate check.
-    const named = typeof opts.host === "string" && isIP(opts.host) ? { servername: "corp.test" } : {};
-    return original.call(this, { ...named, ...opts, ca: trusted }, ...rest);
-  };
-}
 
 export interface Bench {
   address: string;
@@ -89,7 +71,7 @@ export async function startBench(address: string, extra: Record<string, unknown>
   ]);
   await gateway.start();
   const core = gateway.context.services.get("core") as PresenceCore;
-  trust(ca.certPem);
+  trustTestCa(ca.certPem);
   return {
     address,
     dir,
@@ -165,7 +147,7 @@ export interface LoginOptions {
 const SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl";
 
 export async function login(b: Pick<Bench, "address" | "caPem">, local: string, o: LoginOptions = {}): Promise<User> {
-  trust(b.caPem);
+  trustTestCa(b.caPem);
   const xmpp = client({
     service: o.direct ? `xmpps://${b.address}:${C2S_TLS_PORT}` : `xmpp://${b.address}:${C2S_PORT}`,
     domain: "corp.test",
@@ -183,7 +165,7 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
     if (el.name === "auth" && el.attrs.xmlns === SASL_NS) sasl.mechanism = el.attrs.mechanism;
   });
   xmpp.on("nonza", (el: Element) => {
-    if (el.name === "success" && el.attrs.xmlns === SASL_NS) sasl.success = Buffer.from(el.text(), "base64").toString("utf8");
+    if (el.name === "success" && el.attrs.xmlns === SASL_NS) sasl.success = Buffer.from(el.getText(), "base64").toString("utf8");
   });
   xmpp.on("stanza", (el: Element) => {
     received.push(el);

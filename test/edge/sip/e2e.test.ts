@@ -13,8 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-// @ts-ignore -- the TLS socket class @xmpp/starttls uses
-import TlsSocket from "@xmpp/tls/lib/Socket.js";
+import { trustTestCa } from "../../helpers/xmpp-tls.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -108,12 +107,7 @@ beforeAll(async () => {
   const core = gateway.context.services.get("core") as PresenceCore;
   await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
 
-  // @xmpp/tls calls tls.connect without CA options: give its sockets the test CA.
-  const proto = (TlsSocket as { prototype: { connect: (...a: unknown[]) => void } }).prototype;
-  const original = proto.connect;
-  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
-    return original.call(this, { servername: "corp.test", ...opts, ca: [ca.certPem] }, ...rest);
-  };
+  trustTestCa(ca.certPem);
   bob = client({ service: `xmpp://${ADDR}:${C2S_PORT}`, domain: "corp.test", username: "bob", password: "pw-bob", resource: "desk" });
   bob.reconnect.stop();
   bob.on("error", () => undefined);
@@ -138,7 +132,7 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
     expect(sub.headers.from?.uri).toBe("sip:bob@corp.test");
     expect(String(sub.headers.event)).toBe("presence");
     await waitStanza((el) => el.name === "presence" && el.attrs.from === "alice@partner.test" && el.attrs.type === "subscribed");
-    const p = await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && !el.attrs.type);
+    const p = await waitStanza((el) => el.name === "presence" && (el.attrs.from ?? "").startsWith("alice@partner.test") && !el.attrs.type);
     expect(p.getChildText("show")).toBe("dnd");
     expect(p.getChildText("status")).toBe("On the phone: with a customer");
   });
@@ -153,7 +147,7 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
     const created = await publish({ expires: "600" }, PIDF_AWAY);
     expect(created.status).toBe(200);
     const etag = String(created.headers["sip-etag"]);
-    const away = await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && el.getChildText("show") === "away");
+    const away = await waitStanza((el) => el.name === "presence" && (el.attrs.from ?? "").startsWith("alice@partner.test") && el.getChildText("show") === "away");
     expect(away.getChildText("status")).toBe("back at two");
 
     const refreshed = await publish({ expires: "600", "sip-if-match": etag });
@@ -161,7 +155,7 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
     expect(String(refreshed.headers["sip-etag"])).not.toBe(etag);
     const removed = await publish({ expires: "0", "sip-if-match": String(refreshed.headers["sip-etag"]) });
     expect(removed.status).toBe(200);
-    await waitStanza((el) => el.name === "presence" && el.attrs.from?.startsWith("alice@partner.test") && el.attrs.type === "unavailable");
+    await waitStanza((el) => el.name === "presence" && (el.attrs.from ?? "").startsWith("alice@partner.test") && el.attrs.type === "unavailable");
     expect((await publish({ expires: "600", "sip-if-match": etag })).status).toBe(412);
   });
 

@@ -14,9 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-// @ts-ignore -- the TLS socket class @xmpp/starttls uses
-import TlsSocket from "@xmpp/tls/lib/Socket.js";
 import type { SipMessage } from "sip";
+import { trustTestCa } from "../../helpers/xmpp-tls.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -123,12 +122,7 @@ beforeAll(async () => {
   carol = new PartnerUa(CAROL_ADDR, "carol", "partner.test");
   await carol.start();
 
-  // @xmpp/tls calls tls.connect without CA options: give its sockets the test CA.
-  const proto = (TlsSocket as { prototype: { connect: (opts: Record<string, unknown>, ...a: unknown[]) => void } }).prototype;
-  const original = proto.connect;
-  proto.connect = function (this: unknown, opts: Record<string, unknown>, ...rest: unknown[]) {
-    return original.call(this, { servername: "corp.test", ...opts, ca: [ca.certPem] }, ...rest);
-  };
+  trustTestCa(ca.certPem);
   bob = client({ service: `xmpp://${ADDR}:${C2S_PORT}`, domain: "corp.test", username: "bob", password: "pw-bob", resource: "desk" });
   bob.reconnect.stop();
   bob.on("error", () => undefined);
