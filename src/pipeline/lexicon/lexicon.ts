@@ -4,6 +4,8 @@
  * whether it matched (for conditions).
  */
 import { DETECTORS, type Span } from "./detectors.js";
+import { regexHazard } from "./regex-safety.js";
+import { scanSpans, scanTest } from "./scan.js";
 
 export type { Span };
 
@@ -29,11 +31,29 @@ export function wordsRegExp(words: string[]): RegExp | undefined {
   return new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alts.join("|")})(?![\\p{L}\\p{N}_])`, "giu");
 }
 
-/** Policy regexes are case-insensitive; throws SyntaxError for a bad one (callers report it at load). */
+/** What keeps a policy regex from being used, in words for its author; undefined when it can be. */
+export function patternProblem(pattern: string): string | undefined {
+  try {
+    new RegExp(pattern, "gi");
+  } catch (err) {
+    return `bad regular expression: ${(err as Error).message}`;
+  }
+  const hazard = regexHazard(pattern);
+  return hazard && `unsafe regular expression '${pattern}': ${hazard}`;
+}
+
+/** Policy regexes are case-insensitive; throws for one patternProblem refuses (callers report those at load). */
 export function policyRegExp(pattern: string): RegExp {
+  const problem = patternProblem(pattern);
+  if (problem) throw new Error(problem);
   return new RegExp(pattern, "gi");
 }
 
+/**
+ * Whole-text matching, for the regexes built here from word lists: escaped
+ * literals cannot backtrack badly, and unlike in windows a phrase padded with
+ * whitespace across a window edge is still found.
+ */
 function spansOf(re: RegExp, text: string): Span[] {
   const out: Span[] = [];
   re.lastIndex = 0;
@@ -48,10 +68,8 @@ function spansOf(re: RegExp, text: string): Span[] {
 }
 
 export function compileFinder(src: LexiconSource): Finder {
-  const regexes: RegExp[] = [];
   const words = wordsRegExp(src.words ?? []);
-  if (words) regexes.push(words);
-  for (const p of src.patterns ?? []) regexes.push(policyRegExp(p));
+  const patterns = (src.patterns ?? []).map(policyRegExp);
   const detectors = (src.detect ?? []).map((d) => {
     const det = DETECTORS[d];
     if (!det) throw new Error(`unknown detector "${d}" (known: ${Object.keys(DETECTORS).join(", ")})`);
@@ -59,15 +77,16 @@ export function compileFinder(src: LexiconSource): Finder {
   });
   return {
     test(text) {
-      for (const re of regexes) {
-        re.lastIndex = 0;
-        if (re.test(text)) return true;
+      if (words) {
+        words.lastIndex = 0;
+        if (words.test(text)) return true;
       }
+      if (patterns.some((re) => scanTest(re, text))) return true;
       return detectors.some((d) => d.find(text).length > 0);
     },
     find(text) {
-      const spans: Span[] = [];
-      for (const re of regexes) spans.push(...spansOf(re, text));
+      const spans: Span[] = words ? spansOf(words, text) : [];
+      for (const re of patterns) spans.push(...scanSpans(re, text));
       for (const d of detectors) spans.push(...d.find(text));
       return spans;
     },

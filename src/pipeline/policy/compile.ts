@@ -6,7 +6,7 @@
  */
 import type { Envelope, EnvelopeKind, Direction } from "../../model/envelope.js";
 import { chainGroups, PatternGroups, type GroupSource } from "../groups.js";
-import { anyFinder, compileFinder, type Finder } from "../lexicon/lexicon.js";
+import { anyFinder, compileFinder, patternProblem, type Finder } from "../lexicon/lexicon.js";
 import { checkZone, compileDomainPattern, compileMembers, compileTimeWindow, GROUP_PREFIX } from "../patterns.js";
 import type { ExternalDef, LexiconFile, LimitDef, ProfileDef, RuleDef, ThenDef, WallDef } from "./schema.js";
 import { PolicyError, type Origin, type ParsedFile, type ParsedPolicy } from "./load.js";
@@ -102,24 +102,36 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
     }
     return specs ? compileMembers(specs, groupSource) : undefined;
   };
-  const regexes = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, list: string[] | undefined): Finder | undefined => {
-    if (!list) return undefined;
-    try {
-      return compileFinder({ patterns: list });
-    } catch (err) {
-      at(f, path, owner, `bad regular expression: ${(err as Error).message}`);
-      return undefined;
-    }
+  /** Reports each bad or unsafe regex at its own line; true when all can be compiled. */
+  const patternsOk = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, list: string[] | undefined) => {
+    let ok = true;
+    (list ?? []).forEach((p, j) => {
+      const problem = patternProblem(p);
+      if (problem) {
+        at(f, [...path, j], owner, problem);
+        ok = false;
+      }
+    });
+    return ok;
   };
+  const regexes = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, list: string[] | undefined): Finder | undefined =>
+    list && patternsOk(f, path, owner, list) ? compileFinder({ patterns: list }) : undefined;
 
   const lexicons = new Map<string, Located<LexiconFile> & { finder: Finder }>();
+  // Lexicons already reported as broken: rules naming them get no second, misleading "unknown lexicon".
+  const broken = new Set<string>();
   for (const f of parsed.lexicons) {
     const origin = { file: f.file, line: f.lineAt(["id"]) };
     claim(f.data.id, origin, "lexicon");
+    if (!patternsOk(f, ["patterns"], `lexicon ${f.data.id}`, f.data.patterns)) {
+      broken.add(f.data.id);
+      continue;
+    }
     try {
       lexicons.set(f.data.id, { def: f.data, origin, finder: compileFinder(f.data) });
     } catch (err) {
       at(f, ["id"], `lexicon ${f.data.id}`, (err as Error).message);
+      broken.add(f.data.id);
     }
   }
   const lexiconFinder = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, names: string[] | undefined) => {
@@ -127,8 +139,9 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
     const found: Finder[] = [];
     for (const n of names) {
       const lex = lexicons.get(n);
-      if (!lex) at(f, path, owner, `unknown lexicon "${n}"`);
-      else if (lex.def.enabled) found.push(lex.finder);
+      if (lex) {
+        if (lex.def.enabled) found.push(lex.finder);
+      } else if (!broken.has(n)) at(f, path, owner, `unknown lexicon "${n}"`);
     }
     return anyFinder(found);
   };
@@ -158,7 +171,8 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
           regexes(f, ["rules", i, "then", "patterns"], owner, r.then.patterns),
           lexiconFinder(f, ["rules", i, "then", "lexicons"], owner, r.then.lexicons),
         ].filter((x): x is Finder => x !== undefined);
-        if (!content && !extra.length) at(f, ["rules", i, "then"], owner, "redact needs something to redact: body, words or lexicons under when, or patterns or lexicons under then");
+        const written = w.body || w.words || w.lexicons || r.then.patterns || r.then.lexicons;
+        if (!written) at(f, ["rules", i, "then"], owner, "redact needs something to redact: body, words or lexicons under when, or patterns or lexicons under then");
         redacts = anyFinder([...contentParts, ...extra]);
       }
       let zoneOk = true;
