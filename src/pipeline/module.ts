@@ -11,6 +11,8 @@ import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import type { GroupSource } from "./groups.js";
 import { CompliancePipeline } from "./pipeline.js";
 import { displayPath, loadPolicy, PolicyError, type PolicySet } from "./policy/index.js";
+import { loadStagePlugins } from "./plugins.js";
+import type { Stage } from "./stage.js";
 import { LimitState } from "./stages/limits.js";
 import { watchFolder } from "./watch.js";
 
@@ -21,10 +23,18 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
   let watcher: { close(): void } | undefined;
   let watchedDir: string | undefined;
   let ctxRef: GatewayContext | undefined;
+  let plugins: Stage[] = [];
+  let pluginPaths = "";
 
   const load = (ctx: GatewayContext) => {
     const dir = resolvePath(ctx.config, ctx.config.policy.dir);
-    return { dir, ...loadPolicy(dir, { groups: () => ctx.services.get(GROUPS_SERVICE) as GroupSource | undefined }) };
+    return {
+      dir,
+      ...loadPolicy(dir, {
+        groups: () => ctx.services.get(GROUPS_SERVICE) as GroupSource | undefined,
+        extraStages: plugins.map((p) => p.name),
+      }),
+    };
   };
   const summary = (set: PolicySet) => ({
     version: set.version,
@@ -41,6 +51,9 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
     const pipeline = mod.pipeline;
     if (!pipeline) return;
     const previous = pipeline.version;
+    if (ctx.config.policy.plugins.join("\n") !== pluginPaths) {
+      ctx.log.warn({ plugins: ctx.config.policy.plugins }, "policy.plugins changed; plug-in stages load at start, so this takes a restart");
+    }
     try {
       const next = load(ctx);
       pipeline.use(next.set);
@@ -70,6 +83,11 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
     name: "compliance",
     async start(ctx) {
       ctxRef = ctx;
+      pluginPaths = ctx.config.policy.plugins.join("\n");
+      plugins = await loadStagePlugins(
+        ctx.config.policy.plugins.map((p) => ({ path: resolvePath(ctx.config, p), shown: p })),
+        { log: ctx.log.child({ module: "compliance-plugin" }) },
+      );
       const { dir, set, missing } = load(ctx);
       const verdicts = new Counter({
         name: "demarc_compliance_verdicts_total",
@@ -98,10 +116,11 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
           for (const v of decision.verdicts) verdicts.inc({ stage: v.stage, action: v.action, shadow: v.shadow ? "yes" : "no" });
         },
       });
+      for (const p of plugins) mod.pipeline.registerStage(p);
       ctx.router.useCompliance(mod.pipeline);
       ctx.services.set("compliance", mod.pipeline);
       if (missing) ctx.log.warn({ dir: displayPath(dir) }, "policy folder not found; running with an empty policy");
-      ctx.log.info({ dir: displayPath(dir), ...summary(set) }, "policy loaded");
+      ctx.log.info({ dir: displayPath(dir), ...summary(set), plugins: plugins.map((p) => p.name) }, "policy loaded");
       rewatch(ctx);
     },
     async reload(ctx) {

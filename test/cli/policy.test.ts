@@ -28,6 +28,30 @@ describe("demarc policy", () => {
     ]);
   });
 
+  it("lint and test load the config's plug-in stages, so a profile naming one checks and runs as in the gateway", async () => {
+    const { dir, configPath } = workdir({ policy: { dir: "policies", plugins: ["./plugins/project-list.mjs"] } });
+    mkdirSync(join(dir, "policies"));
+    mkdirSync(join(dir, "plugins"));
+    writeFileSync(
+      join(dir, "plugins", "project-list.mjs"),
+      `export default { name: "project-list", evaluate: ({ envelope }) => /bluebird/i.test(envelope.body ?? "") ? [{ action: "block", ruleId: "project-list:bluebird", reason: "restricted project" }] : [] };\n`,
+    );
+    writeFileSync(join(dir, "policies", "00.yaml"), "kind: policy\nprofiles:\n  - id: messages\n    kinds: [message]\n    stages: [project-list]\n");
+    writeFileSync(join(dir, "sample.yaml"), "direction: outbound\nfrom: alice@corp.example\nto: bob@partner.example\nbody: Bluebird launch plan\n");
+
+    const lint = await demarcCommand(["--config", configPath, "policy", "lint"], { cwd: dir });
+    expect(lint.stderr).toBe("");
+    expect(lint.stdout).toMatch(/^policies: OK: 1 file, 0 rules/);
+    const without = await demarcCommand(["policy", "lint", join(dir, "policies")], { cwd: dir });
+    expect(without.code).toBe(78);
+    expect(without.stderr).toContain('profile messages: stages.0: unknown stage "project-list"');
+
+    const t = await demarcCommand(["--config", configPath, "policy", "test", "--message", join(dir, "sample.yaml")], { cwd: dir });
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toContain("Checked by: profile messages: project-list");
+    expect(t.stdout).toMatch(/project-list:bluebird: BLOCK/);
+  });
+
   it("test: which rules fire, the verdict and the text the recipient sees", async () => {
     const r = await demarcCommand(["policy", "test", "--message", join(shipped, "samples", "card-to-partner.yaml")], { cwd: ROOT });
     expect(r.code).toBe(0);

@@ -9,25 +9,37 @@ import { EXIT, UsageError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { explain } from "../../pipeline/explain.js";
 import { CompliancePipeline } from "../../pipeline/pipeline.js";
-import { displayPath, loadPolicy, PolicyError } from "../../pipeline/policy/index.js";
+import { displayPath, loadPolicy, PolicyError, type PolicySet } from "../../pipeline/policy/index.js";
+import { loadStagePlugins } from "../../pipeline/plugins.js";
+import type { Stage } from "../../pipeline/stage.js";
 import { formatTrace } from "../../pipeline/report.js";
 import { readSample } from "../../pipeline/sample.js";
 import { action } from "../run.js";
 
 export function registerPolicy(program: Command): void {
   const policy = program.command("policy").description("compliance policy: lint, test, explain");
-  /** DIR, else the config's policy.dir, else ./policies. */
-  const folder = (dir: string | undefined): string => {
-    if (dir) return resolve(dir);
+  const config = () => {
     const path = program.opts<{ config?: string }>().config ?? (process.env.DEMARC_CONFIG || undefined);
-    if (!path) return resolve("policies");
-    const cfg = loadConfig({ path });
-    return resolvePath(cfg, cfg.policy.dir);
+    return path ? loadConfig({ path }) : undefined;
   };
-  const load = (dir: string) => {
-    const { set, missing } = loadPolicy(dir);
-    if (missing) throw new UsageError(`${displayPath(dir)}: no such policy folder`);
-    return set;
+  /**
+   * The folder (DIR, else the config's policy.dir, else ./policies) and the
+   * config's plug-in stages, so profiles naming them check and run as in the gateway.
+   */
+  const load = async (dir: string | undefined) => {
+    const cfg = config();
+    const path = dir ? resolve(dir) : cfg ? resolvePath(cfg, cfg.policy.dir) : resolve("policies");
+    const stages = cfg
+      ? await loadStagePlugins(cfg.policy.plugins.map((p) => ({ path: resolvePath(cfg, p), shown: p })), { log: createLogger({ level: "error", format: "json" }) })
+      : [];
+    const { set, missing } = loadPolicy(path, { extraStages: stages.map((st) => st.name) });
+    if (missing) throw new UsageError(`${displayPath(path)}: no such policy folder`);
+    return { path, set, stages };
+  };
+  const pipelineFor = (set: PolicySet, stages: Stage[]) => {
+    const pipeline = new CompliancePipeline(set, { log: createLogger({ level: "error", format: "json" }) });
+    for (const st of stages) pipeline.registerStage(st);
+    return pipeline;
   };
 
   policy
@@ -36,9 +48,8 @@ export function registerPolicy(program: Command): void {
     .argument("[dir]", "policy folder (default: policy.dir of the config, else ./policies)")
     .action(
       action(async (dir?: string) => {
-        const path = folder(dir);
         try {
-          const set = load(path);
+          const { path, set } = await load(dir);
           const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
           process.stdout.write(
             `${displayPath(path)}: OK: ${count(set.files.length, "file")}, ${count(set.ruleDefs.length, "rule")}, ` +
@@ -62,10 +73,9 @@ export function registerPolicy(program: Command): void {
     .requiredOption("-m, --message <file>", "sample message (YAML: direction, from, to, body, ...)")
     .action(
       action(async (dir: string | undefined, opts: { message: string }) => {
-        const set = load(folder(dir));
+        const { set, stages } = await load(dir);
         const { envelope, at } = readSample(opts.message);
-        const pipeline = new CompliancePipeline(set, { log: createLogger({ level: "error", format: "json" }) });
-        const trace = await pipeline.trace(envelope, at);
+        const trace = await pipelineFor(set, stages).trace(envelope, at);
         process.stdout.write(formatTrace(set, envelope, trace));
         return EXIT.ok;
       }),
@@ -78,7 +88,7 @@ export function registerPolicy(program: Command): void {
     .option("-d, --dir <dir>", "policy folder (default: policy.dir of the config, else ./policies)")
     .action(
       action(async (id: string, opts: { dir?: string }) => {
-        const set = load(folder(opts.dir));
+        const { set } = await load(opts.dir);
         const lines = explain(set, id);
         if (!lines) throw new UsageError(`no rule, wall, limit, lexicon, external server or profile has the id "${id}"`);
         process.stdout.write(`${lines.join("\n")}\n`);
