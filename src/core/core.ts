@@ -111,6 +111,7 @@ export class PresenceCore implements DeliveryTarget {
     if (!this.isHosted(e.to)) throw new DeliveryFailure({ condition: "item-not-found", type: "cancel", text: "not a hosted domain" });
     switch (e.kind) {
       case "message":
+      case "file-transfer":
         return this.parts.messages.deliver(e);
       case "presence":
         return this.parts.presence.inbound(e);

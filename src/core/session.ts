@@ -23,6 +23,8 @@ export interface OutgoingMessage {
   /** XEP-0280 section 7: not copied to the user's other resources. */
   private?: boolean | undefined;
   protocol?: "xmpp" | "internal" | undefined;
+  /** A message carrying a file-transfer link goes to the profiles for file-transfer. */
+  kind?: "message" | "file-transfer" | undefined;
 }
 
 /** RFC 7622 validation; a bad address is jid-malformed (RFC 6120 8.3.3.8). */
@@ -95,7 +97,7 @@ export class CoreSession {
     const e: Envelope = s.envelope({
       ...s.directionTo(to),
       protocol: m.protocol ?? "xmpp",
-      kind: "message",
+      kind: m.kind ?? "message",
       from: this.device.full,
       to,
       type: m.type ?? "normal",

@@ -4,6 +4,7 @@
  * XEP-0280 section 7 <private/> and XEP-0334 <no-copy/> keep a message out of carbons.
  */
 import { StanzaError } from "../../edge/xmpp/errors.js";
+import { isFileTransfer } from "../../edge/xmpp/file-transfer.js";
 import type { Element } from "../../edge/xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
@@ -24,6 +25,7 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
     thread: el.getChildText("thread") ?? undefined,
     original: el.toString(),
     private: priv,
+    kind: isFileTransfer(el) ? "file-transfer" : "message",
   });
   if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
 }

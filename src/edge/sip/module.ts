@@ -66,6 +66,8 @@ export function sipModule(): SipModule {
         async deliver(e) {
           switch (e.kind) {
             case "message":
+            // The link travels in the body, which is all page-mode IM carries.
+            case "file-transfer":
               return sendMessage(edge, e);
             case "presence":
               if (e.type === "probe" && pubs.answerProbe(e)) return;

@@ -10,13 +10,15 @@ import { xml, type Element } from "./xml.js";
 import { NS_SERVER, NS_STREAMS } from "./ns.js";
 import { XmppStreamParser } from "./stream-parser.js";
 import { StanzaError } from "./errors.js";
+import { isFileTransfer } from "./file-transfer.js";
 
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
 function kindOf(el: Element): EnvelopeKind {
   if (el.name === "iq") return "iq";
   if (el.name === "presence") return SUBSCRIPTION_TYPES.has(el.attrs.type ?? "") ? "subscription" : "presence";
-  return el.attrs.type === "groupchat" ? "groupchat" : "message";
+  if (el.attrs.type === "groupchat") return "groupchat";
+  return isFileTransfer(el) ? "file-transfer" : "message";
 }
 
 export function stanzaToEnvelope(el: Element, partnerDomain: string, security: SecurityContext): Envelope {

@@ -24,6 +24,25 @@ describe("stanza <-> Envelope", () => {
     expect(stanzaToEnvelope(xml("message", { from: "r@muc.p.test/n", to: "b@corp.test", type: "groupchat" }), "p.test", sec).kind).toBe("groupchat");
   });
 
+  it("reads a message carrying an XEP-0066 or XEP-0447 link as a file transfer, and renders it with its link while the body is unchanged", () => {
+    const url = "https://upload.p.test/f/report.pdf";
+    const oob = xml("message", { from: "a@p.test/r", to: "b@corp.test", type: "chat" }, xml("body", {}, url), xml("x", { xmlns: "jabber:x:oob" }, xml("url", {}, url)));
+    const env = stanzaToEnvelope(oob, "p.test", sec);
+    expect(env).toMatchObject({ kind: "file-transfer", body: url, type: "chat" });
+    const sfs = xml("message", { from: "a@p.test/r", to: "b@corp.test" }, xml("file-sharing", { xmlns: "urn:xmpp:sfs:0" }, xml("sources", {})));
+    expect(stanzaToEnvelope(sfs, "p.test", sec).kind).toBe("file-transfer");
+    // An x element of another namespace is not a link.
+    expect(stanzaToEnvelope(xml("message", { from: "a@p.test", to: "b@corp.test" }, xml("x", { xmlns: "jabber:x:event" })), "p.test", sec).kind).toBe("message");
+
+    const out = envelopeToStanza({ ...env, direction: "outbound", from: "b@corp.test/d", to: "a@p.test" }, "xmpp-rich");
+    expect(out.name).toBe("message");
+    expect(out.getChild("x", "jabber:x:oob")?.getChildText("url")).toBe(url);
+    // A redacted body drops the extensions, link included.
+    const redacted = envelopeToStanza({ ...env, direction: "outbound", from: "b@corp.test/d", to: "a@p.test", body: "[link removed]" }, "xmpp-rich");
+    expect(redacted.getChild("x", "jabber:x:oob")).toBeUndefined();
+    expect(redacted.getChildText("body")).toBe("[link removed]");
+  });
+
   it("renders an outbound message keeping the original stanza id", () => {
     const env = stanzaToEnvelope(xml("message", { from: "b@corp.test/d", to: "a@p.test", id: "orig" }, xml("body", {}, "x")), "p.test", sec);
     const el = envelopeToStanza({ ...env, direction: "outbound", body: "x [disclaimer]" }, "xmpp-rich");
