@@ -24,6 +24,16 @@ export interface ArchiveServiceOptions {
   log: Logger;
 }
 
+/**
+ * Kinds outside archive.kinds (presence, by default) cross too often to keep
+ * every one, but a verdict that changed what crossed - an ethical wall hiding
+ * someone's presence, a redacted status note - is kept whatever its kind, so
+ * every enforced verdict is on record.
+ */
+function intervened(decision: Decision): boolean {
+  return !decision.deliver || decision.verdicts.some((v) => !v.shadow && v.action !== "allow");
+}
+
 export class ArchiveService implements Archiver {
   /** Refusals (fail closed) and unarchived deliveries (fail open), by reason. */
   readonly failures = { refused: new Map<string, number>(), deliveredUnarchived: new Map<string, number>() };
@@ -50,7 +60,7 @@ export class ArchiveService implements Archiver {
   }
 
   async record(original: Envelope, decision: Decision): Promise<void> {
-    if (!this.opts.kinds.includes(original.kind)) return;
+    if (!this.opts.kinds.includes(original.kind) && !intervened(decision)) return;
     const payload = Buffer.from(JSON.stringify(toRecord(original, decision)), "utf8");
     try {
       await this.journal.append(payload);

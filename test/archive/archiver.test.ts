@@ -90,13 +90,19 @@ describe("archiver: fail closed", () => {
     await t.close();
   });
 
-  it("does not archive kinds outside archive.kinds, and still delivers them", async () => {
+  it("keeps kinds outside archive.kinds only when compliance enforced a verdict on them", async () => {
     const t = await openSqlite();
-    const svc = await ArchiveService.open(new KnexArchiveStore(t.db), options(tempDir()));
-    const e = envelope({ kind: "presence" });
-    await svc.record(e, allow(e));
+    const store = new KnexArchiveStore(t.db);
+    const svc = await ArchiveService.open(store, options(tempDir()));
+    const seen = envelope({ kind: "presence", body: undefined, presence: { state: "available" } });
+    await svc.record(seen, allow(seen));
+    const shadowed = envelope({ kind: "presence", body: undefined, presence: { state: "busy" } });
+    await svc.record(shadowed, allow(shadowed, { verdicts: [{ stage: "walls", ruleId: "trial-wall", action: "block", shadow: true }] }));
+    const walled = envelope({ kind: "presence", body: undefined, presence: { state: "dnd" } });
+    await svc.record(walled, allow(walled, { deliver: false, verdicts: [{ stage: "walls", ruleId: "research-trading", action: "block" }] }));
     await svc.close(2000);
-    expect(Number((await t.db("archive_message").count({ n: "*" }))[0]!.n)).toBe(0);
+    const rows = (await t.db("archive_message").select("msg_id", "kind", "verdict")) as { msg_id: string; kind: string; verdict: string }[];
+    expect(rows.map((r) => [r.kind, r.verdict])).toEqual([["presence", "block"]]);
     await t.close();
   });
 });

@@ -25,7 +25,7 @@ export const archiveSection = z
     url: z.string().default("sqlite:archive.db"),
     /** Seconds to wait for the database at start. */
     connect_timeout_s: z.number().min(1).max(300).default(10),
-    /** Envelope kinds that are archived. */
+    /** Envelope kinds that are archived; others only when compliance enforced a verdict on them. */
     kinds: z
       .array(z.enum(["message", "presence", "subscription", "groupchat", "file-transfer", "iq"]))
       .default(["message", "groupchat", "subscription", "file-transfer"]),
