@@ -9,6 +9,7 @@ import type { CoreConfig } from "../config/sections/core.js";
 import { PresenceCore } from "./core.js";
 import { KnexStore } from "./knex-store.js";
 import { PresencePolicy } from "./policy.js";
+import { presenceSourceRoutes } from "../admin/presence-sources.js";
 
 export function policyFromConfig(cfg: CoreConfig): PresencePolicy {
   return new PresencePolicy({
@@ -50,6 +51,8 @@ export function coreModule(): GatewayModule & { core?: PresenceCore } {
       ctx.services.set("core", core);
       ctx.router.useInternal(core);
       registerMetrics(ctx, core);
+      // Phone, calendar and manual states come from other systems over the admin API.
+      ctx.adminRoutes.push((app) => void app.register(presenceSourceRoutes, { prefix: "/api/presence", core, log: ctx.log.child({ module: "presence-sources" }) }));
       ctx.log.info({ domains: ctx.config.domains }, "presence core ready");
     },
     async reload(ctx: GatewayContext) {
