@@ -15,6 +15,7 @@ import { authElement, offersExternal } from "./sasl-external.js";
 import { resultRequest, verifyRequest } from "./dialback.js";
 import { dialbackKey } from "./dialback-keys.js";
 import { clientTls } from "./tls.js";
+import { SetupTimeout, remaining } from "./timeout.js";
 import type { PartnerPolicy } from "./policy.js";
 import type { Element } from "./xml.js";
 import { NS_SASL, NS_SERVER, NS_TLS, NS_DIALBACK_FEATURE } from "./ns.js";
@@ -51,6 +52,10 @@ export class OutboundStream extends XmppStream {
   authenticatedVia: "certificate" | "dialback" | undefined;
   private saslDone = false;
   private settled = false;
+  /** Between <proceed/> and the end of the TLS handshake. */
+  private upgrading = false;
+  /** What the set-up waits for, so a timeout says where the peer stalled. */
+  private waitingFor = "the stream header";
   private resolveDone!: (v: boolean) => void;
   private rejectDone!: (e: Error) => void;
   /** Resolves when the stream can carry stanzas (or, for a verify stream, with the verdict). */
@@ -63,6 +68,8 @@ export class OutboundStream extends XmppStream {
     readonly remoteDomain: string,
     private readonly env: OutboundEnv,
     private readonly purpose: Purpose,
+    /** The target's whole set-up (TCP and TLS included, already begun by the caller) ends here. */
+    private readonly deadline = Date.now() + env.connectTimeoutMs,
   ) {
     super(socket, env);
     this.secure = directTls;
@@ -71,19 +78,28 @@ export class OutboundStream extends XmppStream {
       this.rejectDone = rej;
     });
     this.done.catch(() => undefined);
-    const timer = setTimeout(() => this.abort(new NegotiationError(`${remoteDomain}: negotiation timed out`, "remote-server-timeout")), env.connectTimeoutMs);
+    const timer = setTimeout(
+      () => this.abort(new NegotiationError(`set-up not done within ${env.connectTimeoutMs} ms (waiting for ${this.waitingFor})`, "remote-server-timeout")),
+      remaining(deadline),
+    );
     timer.unref();
     this.done.finally(() => clearTimeout(timer)).catch(() => undefined);
     this.parser.on("streamStart", (attrs) => this.onStreamStart(attrs));
     this.parser.on("stanza", (el) => this.onElement(el));
     this.parser.on("streamEnd", () => this.end());
-    this.on("streamError", (err: StreamError) => this.settle(new NegotiationError(`our stream error ${err.condition}`)));
-    this.on("closed", () => this.settle(new NegotiationError(`${remoteDomain} closed the stream during negotiation`)));
+    this.on("streamError", (err: StreamError) => this.settle(new NegotiationError(`we ended the stream: ${err.condition}${err.text ? ` (${err.text})` : ""}`)));
+    this.on("closed", () => this.settle(new NegotiationError(`connection closed while waiting for ${this.waitingFor}`)));
     this.open();
   }
 
   private open(): void {
+    this.waitingFor = "the stream header";
     this.sendHeader({ from: this.localDomain, to: this.remoteDomain });
+  }
+
+  private request(data: string | Element, waitingFor: string): void {
+    this.waitingFor = waitingFor;
+    this.write(data);
   }
 
   private settle(result: boolean | Error): void {
@@ -96,6 +112,8 @@ export class OutboundStream extends XmppStream {
   private abort(err: NegotiationError): void {
     if (this.settled) return;
     this.settle(err);
+    // Mid-handshake the connection carries TLS records: a stream error in plain XML would only be garbage there.
+    if (this.upgrading) return this.destroy();
     this.fail(new StreamError(err.condition === "remote-server-timeout" ? "connection-timeout" : "policy-violation", err.message));
   }
 
@@ -106,6 +124,7 @@ export class OutboundStream extends XmppStream {
   private onStreamStart(attrs: Record<string, string>): void {
     if (attrs.xmlns !== NS_SERVER) return this.abort(new NegotiationError("peer stream is not jabber:server"));
     this.remoteStreamId = attrs.id ?? "";
+    this.waitingFor = "stream features";
   }
 
   private onElement(el: Element): void {
@@ -136,6 +155,8 @@ export class OutboundStream extends XmppStream {
 
   private async startTls(): Promise<void> {
     const raw = this.detach();
+    this.upgrading = true;
+    this.waitingFor = "the TLS handshake";
     try {
       const tls = await clientTls({
         certs: this.env.certs,
@@ -143,17 +164,21 @@ export class OutboundStream extends XmppStream {
         localDomain: this.localDomain,
         remoteDomain: this.remoteDomain,
         minVersion: this.env.minVersion,
-        timeoutMs: this.env.connectTimeoutMs,
+        timeoutMs: remaining(this.deadline),
         socket: raw,
       });
+      this.upgrading = false;
+      if (this.closed) return void tls.destroy();
       this.secure = true;
       this.headerSent = false;
       this.parser.reset();
       this.attach(tls);
       this.open();
     } catch (err) {
+      this.upgrading = false;
       raw.destroy();
-      this.settle(new NegotiationError(`TLS with ${this.remoteDomain} failed: ${(err as Error).message}`));
+      const timedOut = err instanceof SetupTimeout;
+      this.settle(new NegotiationError(`TLS handshake failed: ${(err as Error).message}`, timedOut ? "remote-server-timeout" : "remote-server-not-found"));
       this.destroy();
     }
   }
@@ -171,7 +196,7 @@ export class OutboundStream extends XmppStream {
 
   private onFeatures(features: Element): void {
     if (!this.secure) {
-      if (features.getChild("starttls", NS_TLS)) return this.write(`<starttls xmlns='${NS_TLS}'/>`);
+      if (features.getChild("starttls", NS_TLS)) return this.request(`<starttls xmlns='${NS_TLS}'/>`, "the STARTTLS answer");
       if (this.env.requireTls) return this.abort(new NegotiationError(`${this.remoteDomain} does not offer TLS`));
     }
     if (this.saslDone) return this.settle(true);
@@ -184,10 +209,10 @@ export class OutboundStream extends XmppStream {
     if (!verdict.ok) this.log.info({ remote: this.remoteDomain, reason: verdict.reason }, "s2s peer certificate not verified; relying on dialback");
     if (this.purpose.kind === "verify") {
       const p = this.purpose;
-      return this.write(verifyRequest(this.localDomain, this.remoteDomain, p.streamId, p.key));
+      return this.request(verifyRequest(this.localDomain, this.remoteDomain, p.streamId, p.key), "the dialback verify answer");
     }
     if (partner.methods.includes("certificate") && this.secure && offersExternal(features)) {
-      return this.write(authElement(this.localDomain));
+      return this.request(authElement(this.localDomain), "the SASL EXTERNAL outcome");
     }
     if (partner.methods.includes("dialback") && (features.getChild("dialback", NS_DIALBACK_FEATURE) || this.remoteStreamId)) {
       return this.dialback();
@@ -199,7 +224,7 @@ export class OutboundStream extends XmppStream {
   private dialback(): void {
     if (!this.remoteStreamId) return this.abort(new NegotiationError(`${this.remoteDomain} gave no stream id for dialback`));
     const key = dialbackKey(this.env.dialbackSecret, this.remoteDomain, this.localDomain, this.remoteStreamId);
-    this.write(resultRequest(this.localDomain, this.remoteDomain, key));
+    this.request(resultRequest(this.localDomain, this.remoteDomain, key), "the dialback result");
   }
 
   private onDialbackResult(el: Element): void {

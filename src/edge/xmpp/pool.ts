@@ -1,15 +1,16 @@
 /**
  * Outbound streams, one per (local domain, remote domain) pair: stanzas queue
- * while the stream is set up, go out once it is authenticated, and when the
- * partner cannot be reached every queued stanza is rejected with a stanza
- * error for its sender (remote-server-not-found / remote-server-timeout), so
- * nothing is dropped silently. Idle streams close.
+ * while the stream is set up (on the partner's targets in turn, see
+ * outbound-failover.ts), go out once it is authenticated, and when no target
+ * works every queued stanza is rejected with a stanza error for its sender
+ * (remote-server-not-found / remote-server-timeout), so nothing is dropped
+ * silently. Idle streams close.
  */
 import type { Logger } from "../../log.js";
 import type { Resolver } from "../dns/resolver.js";
 import { DeliveryFailure } from "../../pipeline/types.js";
-import { connectToDomain, UnreachableError } from "./connect.js";
-import { NegotiationError, OutboundStream, type OutboundEnv, type Purpose } from "./outbound.js";
+import { establish, UnreachableError } from "./outbound-failover.js";
+import { NegotiationError, type OutboundStream, type OutboundEnv, type Purpose } from "./outbound.js";
 import type { Element } from "./xml.js";
 
 interface Queued {
@@ -35,8 +36,9 @@ export interface PoolEnv extends OutboundEnv {
 
 export class OutboundPool {
   private readonly entries = new Map<string, Entry>();
-  private readonly verifying = new Set<OutboundStream>();
   private closing = false;
+  /** Streams still being set up are invisible to close(); this reaches them. */
+  private readonly shutdown = new AbortController();
 
   constructor(private readonly env: PoolEnv) {}
 
@@ -67,22 +69,23 @@ export class OutboundPool {
     entry.opening = true;
     try {
       stream = await this.connect(local, remote, { kind: "stanzas" });
-      entry.stream = stream;
-      stream.on("closed", () => {
-        if (this.entries.get(key) === entry && entry.stream === stream) {
-          clearTimeout(entry.idle);
-          entry.stream = undefined;
-          if (entry.queue.length === 0) this.entries.delete(key);
-          else void this.open(key, entry, local, remote);
-        }
-      });
-      await stream.done;
     } catch (err) {
       entry.opening = false;
       this.bounce(key, entry, err as Error, remote);
       return;
     }
     entry.opening = false;
+    // Past the drain time close() has bounced what was queued; before it, the queue still goes out.
+    if (this.shutdown.signal.aborted) return stream.end();
+    entry.stream = stream;
+    stream.on("closed", () => {
+      if (this.entries.get(key) === entry && entry.stream === stream) {
+        clearTimeout(entry.idle);
+        entry.stream = undefined;
+        if (entry.queue.length === 0) this.entries.delete(key);
+        else void this.open(key, entry, local, remote);
+      }
+    });
     this.env.log.info({ local, remote, via: stream.authenticatedVia, tls: stream.tlsVersion(), target: stream.target }, "s2s outbound stream ready");
     const queued = entry.queue.splice(0);
     for (const q of queued) {
@@ -93,10 +96,7 @@ export class OutboundPool {
   }
 
   private bounce(key: string, entry: Entry, err: Error, remote: string): void {
-    const condition =
-      err instanceof NegotiationError ? err.condition
-      : err instanceof UnreachableError && err.timedOut ? "remote-server-timeout"
-      : "remote-server-not-found";
+    const condition = err instanceof UnreachableError || err instanceof NegotiationError ? err.condition : "remote-server-not-found";
     const stanzaCondition = condition === "not-authorized" ? "remote-server-not-found" : condition;
     const queued = entry.queue.splice(0);
     if (queued.length > 0) this.env.log.warn({ remote, err: err.message, bounced: queued.length }, "s2s partner unreachable; bouncing queued stanzas");
@@ -117,33 +117,16 @@ export class OutboundPool {
     entry.idle.unref();
   }
 
-  private async connect(local: string, remote: string, purpose: Purpose): Promise<OutboundStream> {
-    const connected = await connectToDomain({
-      resolver: this.env.resolver(),
-      log: this.env.log,
-      certs: this.env.certs,
-      trust: this.env.trust(),
-      localDomain: local,
-      remoteDomain: remote,
-      minVersion: this.env.minVersion,
-      timeoutMs: this.env.connectTimeoutMs,
-    });
-    const stream = new OutboundStream(connected.socket, connected.tls, local, remote, this.env, purpose);
-    const c = connected.candidate;
-    stream.target = `${c.service} ${c.host}[${c.address}]:${c.port}`;
-    return stream;
+  private connect(local: string, remote: string, purpose: Purpose): Promise<OutboundStream> {
+    return establish({ env: this.env, resolver: this.env.resolver(), local, remote, purpose, signal: this.shutdown.signal });
   }
 
   /** Receiving role of dialback: ask the authoritative server of `remote` over a stream of its own. */
   async verify(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean> {
+    // Resolves once the verdict is in; a target that failed before giving one was passed over.
     const stream = await this.connect(req.local, req.remote, { kind: "verify", streamId: req.streamId, key: req.key });
-    this.verifying.add(stream);
-    try {
-      return await stream.done;
-    } finally {
-      this.verifying.delete(stream);
-      stream.end();
-    }
+    stream.end();
+    return stream.done;
   }
 
   /** Streams currently open, for metrics and tests. */
@@ -160,6 +143,7 @@ export class OutboundPool {
     while (Date.now() < deadline && [...this.entries.values()].some((e) => e.queue.length > 0)) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    this.shutdown.abort();
     for (const [key, e] of [...this.entries]) {
       clearTimeout(e.idle);
       const stream = e.stream;
@@ -167,7 +151,6 @@ export class OutboundPool {
       this.bounce(key, e, new NegotiationError("gateway shutting down", "remote-server-timeout"), key.split("|")[1]!);
       stream?.end();
     }
-    for (const s of this.verifying) s.end();
     this.entries.clear();
   }
 }

@@ -12,6 +12,7 @@ import { connect as tlsConnect, createSecureContext, createServer, type SecureCo
 import type { Socket } from "node:net";
 import type { CertStore } from "../../tls/store.js";
 import type { TrustStore } from "../../tls/trust.js";
+import { SetupTimeout } from "./timeout.js";
 
 export const ALPN_S2S = "xmpp-server";
 
@@ -144,7 +145,7 @@ export function clientTls(o: ClientTlsOptions): Promise<TLSSocket> {
     });
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new Error("TLS handshake timed out"));
+      reject(new SetupTimeout("TLS handshake timed out"));
     }, o.timeoutMs);
     timer.unref();
     s.once("secureConnect", () => {
@@ -154,6 +155,8 @@ export function clientTls(o: ClientTlsOptions): Promise<TLSSocket> {
     });
     const onError = (err: Error) => {
       clearTimeout(timer);
+      // The caller moves on to the next target; nothing of this one may stay open.
+      s.destroy();
       reject(err);
     };
     s.once("error", onError);
