@@ -17,14 +17,17 @@ export interface Answer<T> {
 
 /** "IP" or "IP:PORT" or "[IPv6]:PORT". */
 export function parseServer(s: string): { host: string; port: number } {
-  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (bracket) return { host: bracket[1]!, port: Number(bracket[2] ?? 53) };
-  if (isIP(s) === 6) return { host: s, port: 53 };
-  const [host, port] = s.split(":");
-  if (!host || isIP(host) === 0 || (port !== undefined && !/^\d{1,5}$/.test(port))) {
-    throw new ConfigError(`DNS server "${s}" is not IP or IP:PORT`);
+  const bracket = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s);
+  let host: string | undefined;
+  let port: string | undefined;
+  if (bracket) [host, port] = [bracket[1], bracket[2]];
+  else if (isIP(s) === 6) host = s;
+  else [host, port] = s.split(":");
+  const n = port === undefined ? 53 : /^\d{1,5}$/.test(port) ? Number(port) : Number.NaN;
+  if (!host || isIP(host) === 0 || !(n >= 1 && n <= 65535)) {
+    throw new ConfigError(`DNS server "${s}" is not IP or IP:PORT (port 1-65535)`);
   }
-  return { host, port: port === undefined ? 53 : Number(port) };
+  return { host, port: n };
 }
 
 const NXDOMAIN = 3;

@@ -52,6 +52,10 @@ describe("parseServer", () => {
     expect(parseServer("127.0.7.1:5353")).toEqual({ host: "127.0.7.1", port: 5353 });
     expect(parseServer("[::1]:5353")).toEqual({ host: "::1", port: 5353 });
     expect(() => parseServer("dns.example:53")).toThrow(/not IP or IP:PORT/);
+    expect(parseServer("::1")).toEqual({ host: "::1", port: 53 });
+    for (const bad of ["127.0.0.1:99999", "127.0.0.1:0", "[::1]:70000", "127.0.0.1:", "127.0.0.1:53x"]) {
+      expect(() => parseServer(bad), bad).toThrow(`DNS server "${bad}" is not IP or IP:PORT (port 1-65535)`);
+    }
   });
 });
 
