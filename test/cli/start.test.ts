@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { baseConfig, demarcCommand, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
+import { baseConfig, demarcCommand, runDemarc, runDemarcIsolated, workdir, type DemarcProcess } from "../helpers/demarc.js";
 
 // This file's loopback addresses: 127.0.2.1-127.0.2.9.
 const running: DemarcProcess[] = [];
@@ -64,25 +64,22 @@ describe("demarc start (single-box)", () => {
     expect((await fetch("http://127.0.2.2:5280/healthz")).status).toBe(200);
   });
 
-  it("runs with no config file at all, for --domain, on defaults", async () => {
+  it("runs with no config file at all, for --domain, on the defaults, and exits 0 on SIGINT", async () => {
     const { dir } = workdir();
-    // No file: admin defaults to 127.0.0.1:5280, which other tests may hold, so
-    // the config comes from the environment-only path with a port override file-free.
-    const p = runDemarc(["start", "--domain", "example.test"], { cwd: dir, env: { DEMARC_CONFIG: "" } });
+    // Its own network namespace: the defaults bind 0.0.0.0 and the standard ports.
+    const p = runDemarcIsolated(["start", "--domain", "example.test"], { cwd: dir });
     running.push(p);
-    const line = await p.waitForLog((l) => l.msg === "demarc started" || l.msg === "admin HTTP listening" || l.level === 0, 15_000).catch(() => undefined);
-    // Either it started on the default port, or the default port was taken by
-    // another process and it said so in one line with exit 69.
-    if (line) {
-      await p.waitForLog((l) => l.msg === "demarc started");
-      const started = p.logs.find((l) => l.msg === "demarc started")!;
-      expect(started.domains).toEqual(["example.test"]);
-    } else {
-      const exit = await p.exit;
-      expect(exit.code).toBe(69);
-      // Any default port (admin, s2s, c2s) may be held by a parallel test file.
-      expect(p.stderr).toMatch(/^demarc: [^\n]+: [0-9.]+:\d+ is already in use\n$/);
-    }
+    const started = await p.waitForLog((l) => l.msg === "demarc started", 20_000);
+    expect(started).toMatchObject({ domains: ["example.test"], mode: "single-box" });
+    expect(p.logs.find((l) => l.msg === "s2s listening")).toMatchObject({ starttls: { address: "0.0.0.0", port: 5269 }, directTls: { address: "0.0.0.0", port: 5270 } });
+    expect(p.logs.find((l) => l.msg === "c2s listening (STARTTLS)")).toMatchObject({ host: "0.0.0.0", port: 5222 });
+    expect(p.logs.find((l) => l.msg === "admin HTTP listening")).toMatchObject({ host: "127.0.0.1", port: 5280 });
+    // The defaults keep state beside where it was started.
+    expect(statSync(join(dir, "data", "archive.db")).isFile()).toBe(true);
+    expect(statSync(join(dir, "certs", "selfsigned.key")).mode & 0o777).toBe(0o600);
+    p.signal("SIGINT");
+    expect(await p.exit).toEqual({ code: 0, signal: null });
+    expect(p.logs.find((l) => l.msg === "stopping: draining connections")).toMatchObject({ signal: "SIGINT" });
   });
 });
 

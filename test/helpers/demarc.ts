@@ -92,6 +92,21 @@ export function runDemarc(args: string[], opts: { cwd: string; env?: NodeJS.Proc
   return new DemarcProcess(child);
 }
 
+/**
+ * Runs demarc in a network namespace of its own with only a loopback
+ * interface, for tests of the defaults (0.0.0.0 and the standard ports),
+ * which would otherwise contend with parallel tests' listeners. unshare and
+ * sh exec in turn, so the child's PID is demarc's and signals reach it.
+ */
+export function runDemarcIsolated(args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): DemarcProcess {
+  const child = spawn("unshare", ["-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', process.execPath, BIN, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, DEMARC_CONFIG: "", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new DemarcProcess(child);
+}
+
 /** Runs a short-lived demarc command to completion. */
 export async function demarcCommand(
   args: string[],
