@@ -91,10 +91,14 @@ describe("PIDF both ways", () => {
   });
 
   it("round-trips every rich state through the aol and lync renderings", () => {
-    for (const s of RICH_STATES) {
-      const lync = fromPidf(toPidf("sip:a@b.test", { state: s }, "lync"), "lync").state;
-      expect(lync).toBe(map.receive("lync", map.send("lync", s)));
+    for (const profile of ["aol", "lync"] as const) {
+      for (const s of RICH_STATES) {
+        const back = fromPidf(toPidf("sip:a@b.test", { state: s }, profile), profile).state;
+        expect(back, `${profile} ${s}`).toBe(map.receive(profile, map.send(profile, s)));
+      }
     }
+    // The table's defaults, seen from the far side: dnd goes to AOL as away and comes back as away.
+    expect(fromPidf(toPidf("sip:a@b.test", { state: "dnd" }, "aol"), "aol").state).toBe("away");
   });
 
   it("refuses DTDs and broken XML with bad-request", () => {
