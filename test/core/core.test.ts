@@ -224,6 +224,18 @@ describe("presence core: limits and policy", () => {
     await expect(c.s.subscription(A, "subscribe")).rejects.toMatchObject({ condition: "resource-constraint", text: `${A} already has the maximum of 1 watchers` });
   });
 
+  it("refuses the approval that would take a user over the watcher limit, keeping the request pending", async () => {
+    const { core } = await makeCore([A, B, C], { limits: { maxWatchers: 1 } });
+    const c = await online(core, C, "desk");
+    // carol asks first, while alice has no watcher; bob then takes the one place.
+    await c.s.subscription(A, "subscribe");
+    await befriend(core, A, B);
+    const a = await online(core, A, "phone");
+    await expect(a.s.subscription(C, "subscribed")).rejects.toMatchObject({ condition: "resource-constraint", text: `${A} already has the maximum of 1 watchers` });
+    expect(a.s.roster().find((i) => i.jid === C)?.subscription ?? "none").toBe("none");
+    expect(c.s.roster().find((i) => i.jid === A)).toMatchObject({ subscription: "none", ask: true });
+  });
+
   it("presence groups: contractors may not watch executives, executives may watch contractors", async () => {
     const policy = new PresencePolicy({
       groups: { executives: { members: [A] }, contractors: { members: ["*@corp.test"] } },
