@@ -1,7 +1,8 @@
 /**
- * File-transfer links from a client (XEP-0066 out-of-band data, as HTTP
- * upload clients send them) reach the compliance profiles for file-transfer,
- * apart from plain messages, through the real compliance module.
+ * The real compliance module between c2s users: file-transfer links from a
+ * client (XEP-0066 out-of-band data, as HTTP upload clients send them) reach
+ * the profiles for file-transfer, apart from plain messages; a copy rule
+ * sends the supervision desk its own copy over its own session.
  * Loopback address: 127.0.14.2.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -20,8 +21,11 @@ profiles:
   - id: chat
     kinds: [message]
     priority: 10
-    stages: []
+    stages: [rules]
 rules:
+  - id: supervise-carol
+    when: { kind: message, from: [carol@corp.test] }
+    then: { action: copy, to: desk@corp.test }
   - id: no-file-links
     when: { kind: file-transfer }
     then: { action: block, reason: "Files may only be shared through the document system." }
@@ -30,26 +34,24 @@ rules:
 let b: Bench;
 let alice: User;
 let bob: User;
+let carol: User;
+let desk: User;
 
 beforeAll(async () => {
   const policies = join(mkdtempSync(join(tmpdir(), "demarc-ft-")), "policies");
   mkdirSync(policies);
   writeFileSync(join(policies, "10-links.yaml"), POLICY);
   b = await startBench("127.0.14.2", { policy: { dir: policies, watch: false } }, { modules: { before: [complianceModule()] } });
-  await b.addUser("alice");
-  await b.addUser("bob");
-  alice = await login(b, "alice", { resource: "desk" });
-  bob = await login(b, "bob", { resource: "desk" });
-  await bob.send(xml("presence"));
-  await alice.send(xml("presence"));
+  for (const u of ["alice", "bob", "carol", "desk"]) await b.addUser(u);
+  [alice, bob, carol, desk] = await Promise.all(["alice", "bob", "carol", "desk"].map((u) => login(b, u, { resource: "desk" })));
+  for (const u of [alice, bob, carol, desk]) await u.send(xml("presence"));
 });
 afterAll(async () => {
-  await alice?.stop();
-  await bob?.stop();
+  for (const u of [alice, bob, carol, desk]) await u?.stop();
   await b?.close();
 });
 
-describe("file-transfer links over c2s", () => {
+describe("compliance between c2s users", () => {
   it("a link goes through the file-transfer profile and is refused with its rule's text; a plain message passes", async () => {
     const url = "https://upload.corp.test/f/q3-forecast.xlsx";
     await alice.send(xml("message", { to: "bob@corp.test", type: "chat", id: "ft-1" }, xml("body", {}, url), xml("x", { xmlns: "jabber:x:oob" }, xml("url", {}, url))));
@@ -60,5 +62,18 @@ describe("file-transfer links over c2s", () => {
     await alice.send(xml("message", { to: "bob@corp.test", type: "chat", id: "m-1" }, xml("body", {}, "see you at 3")));
     await bob.waitFor(isMsg("see you at 3"));
     expect(bob.all((el) => el.name === "message" && el.getChildText("body") === url)).toEqual([]);
+  });
+
+  it("a copy rule delivers the message and gives the supervision desk a copy of its own", async () => {
+    await carol.send(xml("message", { to: "bob@corp.test", type: "chat", id: "c-1" }, xml("body", {}, "the numbers are in")));
+    const got = await bob.waitFor(isMsg("the numbers are in"));
+    expect(got.attrs.from).toBe("carol@corp.test/desk");
+    const copy = await desk.waitFor(isMsg("the numbers are in"));
+    expect(copy.attrs.from).toBe("carol@corp.test/desk");
+    // alice's messages are not supervised.
+    await alice.send(xml("message", { to: "bob@corp.test", type: "chat", id: "a-1" }, xml("body", {}, "lunch at noon")));
+    await bob.waitFor(isMsg("lunch at noon"));
+    expect(desk.all(isMsg("lunch at noon"))).toEqual([]);
+    expect(carol.all((el) => el.name === "message" && el.attrs.type === "error")).toEqual([]);
   });
 });
