@@ -43,7 +43,7 @@ beforeAll(async () => {
   writeFileSync(join(policies, "10-links.yaml"), POLICY);
   b = await startBench("127.0.14.2", { policy: { dir: policies, watch: false } }, { modules: { before: [complianceModule()] } });
   for (const u of ["alice", "bob", "carol", "desk"]) await b.addUser(u);
-  [alice, bob, carol, desk] = await Promise.all(["alice", "bob", "carol", "desk"].map((u) => login(b, u, { resource: "desk" })));
+  [alice, bob, carol, desk] = await Promise.all([login(b, "alice"), login(b, "bob"), login(b, "carol"), login(b, "desk")]);
   for (const u of [alice, bob, carol, desk]) await u.send(xml("presence"));
 });
 afterAll(async () => {
@@ -67,9 +67,9 @@ describe("compliance between c2s users", () => {
   it("a copy rule delivers the message and gives the supervision desk a copy of its own", async () => {
     await carol.send(xml("message", { to: "bob@corp.test", type: "chat", id: "c-1" }, xml("body", {}, "the numbers are in")));
     const got = await bob.waitFor(isMsg("the numbers are in"));
-    expect(got.attrs.from).toBe("carol@corp.test/desk");
+    expect(got.attrs.from).toBe("carol@corp.test/r1");
     const copy = await desk.waitFor(isMsg("the numbers are in"));
-    expect(copy.attrs.from).toBe("carol@corp.test/desk");
+    expect(copy.attrs.from).toBe("carol@corp.test/r1");
     // alice's messages are not supervised.
     await alice.send(xml("message", { to: "bob@corp.test", type: "chat", id: "a-1" }, xml("body", {}, "lunch at noon")));
     await bob.waitFor(isMsg("lunch at noon"));
