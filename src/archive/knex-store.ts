@@ -9,7 +9,7 @@ import { bareOf, domainOf } from "../model/envelope.js";
 import { isPostgres, type Db } from "./db.js";
 import { applyQuery } from "./query.js";
 import { chainHash, GENESIS, type ArchiveRecord, type StoredRecord } from "./record.js";
-import type { ArchiveQuery, ArchiveStore, AuditEntry, FindOptions, Hold, PurgeEntry } from "./store.js";
+import type { ArchiveQuery, ArchiveStore, AuditEntry, FindOptions, Hold, PurgeEntry, Review } from "./store.js";
 
 const CHUNK = 200;
 const num = (v: unknown): number => (typeof v === "string" ? Number(v) : (v as number));
@@ -239,6 +239,46 @@ export class KnexArchiveStore implements ArchiveStore {
       releasedAt: numOrNull(r.released_at),
       releasedBy: r.released_by ?? null,
     }));
+  }
+
+  async get(seq: number): Promise<StoredRecord | undefined> {
+    const row = (await this.select().where("m.seq", seq).first()) as Record<string, unknown> | undefined;
+    return row ? toStored(row) : undefined;
+  }
+
+  async pendingQuarantine(afterSeq: number, limit: number): Promise<StoredRecord[]> {
+    const rows = (await this.select()
+      .where("m.verdict", "quarantine")
+      .whereNull("m.purge_id")
+      .where("m.seq", ">", afterSeq)
+      .whereNotExists(this.db("archive_review as r").select("r.id").whereRaw("r.seq = m.seq"))
+      .orderBy("m.seq", "asc")
+      .limit(limit)) as Record<string, unknown>[];
+    return rows.map(toStored);
+  }
+
+  async addReview(r: Omit<Review, "id">): Promise<{ review: Review; created: boolean }> {
+    const existing = await this.reviewOf(r.seq);
+    if (existing) return { review: existing, created: false };
+    try {
+      const [row] = await this.db("archive_review")
+        .insert({ seq: r.seq, at: r.at, decision: r.decision, actor: r.actor, comment: r.comment })
+        .returning("id");
+      return { review: { ...r, id: num((row as { id: unknown }).id) }, created: true };
+    } catch (err) {
+      // Another officer (or gateway) reviewed it between the check and the insert: the unique key on seq refused ours.
+      const raced = await this.reviewOf(r.seq);
+      if (raced) return { review: raced, created: false };
+      throw err;
+    }
+  }
+  async reviewOf(seq: number): Promise<Review | undefined> {
+    const r = await this.db("archive_review").where({ seq }).first();
+    if (!r) return undefined;
+    return { id: num(r.id), seq: num(r.seq), at: num(r.at), decision: r.decision, actor: r.actor, comment: r.comment ?? null };
+  }
+  async removeReview(id: number): Promise<void> {
+    await this.db("archive_review").where({ id }).delete();
   }
 
   async audit(e: Omit<AuditEntry, "id">): Promise<void> {

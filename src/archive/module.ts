@@ -2,15 +2,18 @@
  * The archive as a gateway module: opens the journal (replaying what the
  * database does not have yet), starts the writer, becomes the router's
  * Archiver, publishes the "archive" service, reports readiness and Prometheus
- * metrics, runs the retention purge on a timer, and on stop drains the journal
- * into the database for as long as the drain allows.
+ * metrics, adds the quarantine review API to the admin server, runs the
+ * retention purge on a timer, and on stop drains the journal into the
+ * database for as long as the drain allows.
  */
 import { resolve } from "node:path";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import { quarantineRoutes } from "../admin/quarantine.js";
 import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
+import { QuarantineDesk } from "./quarantine.js";
 import { purge } from "./retention.js";
 
 const MB = 1 << 20;
@@ -79,6 +82,9 @@ export function archiveModule(): GatewayModule {
         return undefined;
       });
       registerMetrics(ctx.metrics, archive, budgetBytes);
+      // Releases go through the router: only the gateway holds the listeners that deliver them.
+      const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
+      ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, log: log.child({ part: "quarantine" }) }));
       const hours = cfg.retention.purge_interval_h;
       if (hours > 0) {
         timer = setInterval(() => {

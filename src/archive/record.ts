@@ -36,9 +36,12 @@ export interface ArchiveRecord {
   thread: string | null;
   subject: string | null;
   body: string | null;
-  /** The body as delivered, only when compliance changed it (redaction, disclaimer). */
+  /**
+   * The body as delivered (or, for a quarantined record, as a release would
+   * deliver it), only when compliance changed it (redaction, disclaimer).
+   */
   deliveredBody: string | null;
-  /** allow, block or quarantine: what review filters on. */
+  /** allow, block, quarantine, or released (an officer let a quarantined record through): what review filters on. */
   verdict: string;
   ruleId: string | null;
   policyVersion: string | null;
@@ -90,7 +93,8 @@ export function verdictOf(decision: Decision): { verdict: string; ruleId: string
   const deciding = quarantine ?? [...enforced].reverse().find((v) => v.ruleId) ?? enforced[enforced.length - 1];
   // Decision.quarantined is how the pipeline says "held for review"; an enforced quarantine verdict means the same.
   const held = (decision as { quarantined?: boolean }).quarantined === true || !!quarantine;
-  const verdict = held ? "quarantine" : decision.deliver ? "allow" : "block";
+  const released = enforced.some((v) => v.action === "release");
+  const verdict = held ? "quarantine" : released ? "released" : decision.deliver ? "allow" : "block";
   return { verdict, ruleId: deciding?.ruleId ?? null };
 }
 
@@ -110,6 +114,8 @@ function canonicalVerdicts(list: VerdictRecord[]): string {
 export function toRecord(original: Envelope, decision: Decision, rid = newRid()): ArchiveRecord {
   const { verdict, ruleId } = verdictOf(decision);
   const delivered = decision.envelope.body;
+  // A held record keeps the redactions made before the hold, so a release never sends what a redaction rule removed.
+  const deliverable = decision.deliver || verdict === "quarantine";
   const sec = original.security;
   return {
     rid,
@@ -125,7 +131,7 @@ export function toRecord(original: Envelope, decision: Decision, rid = newRid())
     thread: original.thread ?? null,
     subject: original.subject ?? null,
     body: original.body ?? null,
-    deliveredBody: decision.deliver && delivered !== undefined && delivered !== original.body ? delivered : null,
+    deliveredBody: deliverable && delivered !== undefined && delivered !== original.body ? delivered : null,
     verdict,
     ruleId,
     policyVersion: decision.policyVersion ?? null,

@@ -55,6 +55,16 @@ export function ruleFor(policy: RetentionPolicy, r: StoredRecord): { name: strin
   return { name: "default", days: policy.default_days };
 }
 
+async function awaitingReview(store: ArchiveStore): Promise<number[]> {
+  const seqs: number[] = [];
+  for (let after = 0; ; ) {
+    const page = await store.pendingQuarantine(after, 1000);
+    if (page.length === 0) return seqs;
+    for (const r of page) seqs.push(r.seq);
+    after = page[page.length - 1]!.seq;
+  }
+}
+
 async function heldBySearch(store: ArchiveStore, holds: Hold[], cutoff: number): Promise<Set<number>> {
   const seqs = new Set<number>();
   for (const h of holds.filter((x) => x.scope === "search")) {
@@ -83,6 +93,8 @@ export async function purge(
   const heldUsers = new Set(holds.filter((h) => h.scope === "user").map((h) => bareOf(h.value)));
   const heldDomains = new Set(holds.filter((h) => h.scope === "domain").map((h) => h.value.toLowerCase()));
   const heldSeqs = await heldBySearch(store, holds, cutoff);
+  // A message held for review is not the retention clock's to delete: an officer must release or reject it first.
+  for (const seq of await awaitingReview(store)) heldSeqs.add(seq);
   const doomed: number[] = [];
   for (let after = 0; ; ) {
     const page = await store.find({ until: cutoff }, { afterSeq: after, limit: 1000 });

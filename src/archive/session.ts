@@ -8,6 +8,7 @@ import { loadConfig, resolvePath, type LoadedConfig } from "../config/load.js";
 import { UsageError } from "../errors.js";
 import { migrate, openDatabase, type Db } from "./db.js";
 import { KnexArchiveStore } from "./knex-store.js";
+import { releasedBy } from "./quarantine.js";
 import type { StoredRecord } from "./record.js";
 import type { ArchiveQuery, ArchiveStore } from "./store.js";
 
@@ -30,7 +31,7 @@ export const FILTER_FLAGS: [string, string][] = [
   ["--since <time>", "from this time (ISO 8601, UTC unless an offset is given), inclusive"],
   ["--until <time>", "up to this time, exclusive"],
   ["--text <words>", 'words that must all occur in subject or body; "quoted phrases" too'],
-  ["--verdict <verdict>", "allow, block or quarantine"],
+  ["--verdict <verdict>", "allow, block, quarantine or released"],
   ["--rule <id>", "policy rule id"],
   ["--thread <id>", "conversation thread id"],
   ["--direction <dir>", "inbound, outbound or internal"],
@@ -105,12 +106,14 @@ const clip = (s: string | null, n: number) => {
 };
 
 export function searchLine(r: StoredRecord): string {
-  const marks = `${r.verdict}${r.ruleId ? `:${r.ruleId}` : ""}`;
+  const by = releasedBy(r);
+  const marks = `${r.verdict}${r.ruleId ? `:${r.ruleId}` : ""}${by ? ` by ${by}` : ""}`;
   const subj = r.subject ? `[${clip(r.subject, 40)}] ` : "";
   return `#${r.seq} ${new Date(r.ts).toISOString()} ${r.direction} ${r.kind} ${r.from} -> ${r.to} (${marks}) ${subj}${clip(r.body, 80)}`;
 }
 
 export function threadLine(r: StoredRecord): string {
-  const flag = r.verdict === "allow" ? "" : ` [${r.verdict}${r.ruleId ? ` ${r.ruleId}` : ""}]`;
+  const by = releasedBy(r);
+  const flag = r.verdict === "allow" ? "" : ` [${r.verdict}${r.ruleId ? ` ${r.ruleId}` : ""}${by ? ` by ${by}` : ""}]`;
   return `${new Date(r.ts).toISOString()} ${r.from}${flag}: ${r.body ?? ""}`;
 }

@@ -1,7 +1,8 @@
 /**
  * The archive store: the one interface every database back end implements and
  * one contract test suite checks (test/archive/store.contract.ts). The writer
- * appends; security tooling finds, counts, walks, purges, holds and audits.
+ * appends; security tooling finds, counts, walks, purges, holds, reviews
+ * quarantined records and audits.
  */
 import type { ArchiveRecord, StoredRecord } from "./record.js";
 
@@ -62,6 +63,17 @@ export interface PurgeEntry {
   held: number;
 }
 
+/** A compliance officer's decision on a quarantined record; one per record. */
+export interface Review {
+  id: number;
+  /** The quarantined record's seq. */
+  seq: number;
+  at: number;
+  decision: "released" | "rejected";
+  actor: string;
+  comment: string | null;
+}
+
 /** A chain link as verify needs it: the record, its stored hash, whether it was purged. */
 export type ChainLink = StoredRecord;
 
@@ -81,6 +93,18 @@ export interface ArchiveStore {
   addHold(h: Omit<Hold, "id" | "releasedAt" | "releasedBy">): Promise<number>;
   releaseHold(id: number, by: string, at: number): Promise<boolean>;
   holds(activeOnly: boolean): Promise<Hold[]>;
+  /** One record by seq, purged or not. */
+  get(seq: number): Promise<StoredRecord | undefined>;
+  /** Quarantined records with content and no review yet, in seq order after afterSeq. */
+  pendingQuarantine(afterSeq: number, limit: number): Promise<StoredRecord[]>;
+  /**
+   * Records a review unless the record has one: then nothing is written and
+   * the existing review comes back with created false.
+   */
+  addReview(r: Omit<Review, "id">): Promise<{ review: Review; created: boolean }>;
+  reviewOf(seq: number): Promise<Review | undefined>;
+  /** Takes back a release that could not be delivered, so the record is pending again. */
+  removeReview(id: number): Promise<void>;
   audit(entry: Omit<AuditEntry, "id">): Promise<void>;
   auditLog(limit: number): Promise<AuditEntry[]>;
   /** Whether the database answers. */

@@ -50,7 +50,15 @@ export class Router {
   }
 
   async route(envelope: Envelope): Promise<RouteResult> {
-    const decision = await this.compliance.evaluate(envelope);
+    return this.deliverDecided(envelope, await this.compliance.evaluate(envelope));
+  }
+
+  /**
+   * Archive and delivery for an envelope decided outside compliance: a
+   * compliance officer releasing a quarantined message has made the decision,
+   * and running the policy again would only hold it again.
+   */
+  async deliverDecided(envelope: Envelope, decision: Decision): Promise<RouteResult> {
     if (this.archiver) {
       try {
         await this.archiver.record(envelope, decision);

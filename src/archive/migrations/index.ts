@@ -7,6 +7,7 @@ import type { Knex } from "knex";
 import * as m001 from "./001_meta.js";
 import * as m010 from "./010_archive.js";
 import * as m020 from "./020_core.js";
+import * as m030 from "./030_quarantine.js";
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const migrations: [string, Migration][] = [
   ["001_meta", m001],
   ["010_archive", m010],
   ["020_core", m020],
+  ["030_quarantine", m030],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -1,7 +1,7 @@
 /**
- * `demarc archive`: search, thread, export, verify, purge, hold, audit. Every
- * search, export, verify, purge and hold is written to the archive's audit
- * table with the actor (--actor, else the OS user).
+ * `demarc archive`: search, thread, export, verify, purge, hold, quarantine,
+ * audit. Every search, export, verify, purge, hold and quarantine review is
+ * written to the archive's audit table with the actor (--actor, else the OS user).
  */
 import { createWriteStream } from "node:fs";
 import { finished } from "node:stream/promises";
@@ -13,6 +13,7 @@ import { purge } from "../../archive/retention.js";
 import { FILTER_FLAGS, openSession, queryFrom, searchLine, threadLine, type FilterOptions, type Session } from "../../archive/session.js";
 import { verifyChain } from "../../archive/verify.js";
 import { action } from "../run.js";
+import { registerQuarantine } from "./archive-quarantine.js";
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -28,7 +29,7 @@ function withFilters(cmd: Command): Command {
 }
 
 export function registerArchive(program: Command): void {
-  const archive = program.command("archive").description("the message archive: search, thread, export, verify, purge, hold, audit");
+  const archive = program.command("archive").description("the message archive: search, thread, export, verify, purge, hold, quarantine, audit");
   const session = (actor: string | undefined) => openSession(program.opts<{ config?: string }>().config, actor);
   const run = async <T>(actor: string | undefined, fn: (s: Session) => Promise<T>): Promise<T> => {
     const s = await session(actor);
@@ -188,9 +189,11 @@ export function registerArchive(program: Command): void {
       ),
     );
 
+  registerQuarantine(archive, program, run);
+
   archive
     .command("audit")
-    .description("who searched, exported, verified, purged and held what, newest first")
+    .description("who searched, exported, verified, purged, held and reviewed what, newest first")
     .option("--limit <n>", "entries", "50")
     .action(
       action(async (o: { limit: string }) =>

@@ -1,0 +1,269 @@
+/**
+ * Quarantine review through the admin API of a running gateway: corp.test
+ * (compliance, archive, core, s2s, c2s and admin in one process) federates
+ * with a second demarc for partner.test over real s2s. A policy holds any
+ * message about the merger; bob on c2s does not get it until an officer
+ * releases it, then gets it once; a rejected message never reaches the
+ * partner; a release that cannot be delivered says why and stays pending; the
+ * real `demarc archive verify` still passes afterwards.
+ * Loopback addresses: 127.0.21.1 (corp.test), 127.0.21.2 (partner.test), 127.0.21.3 (DNS).
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminModule } from "../../src/admin/server.js";
+import type { ArchiveService } from "../../src/archive/archiver.js";
+import { archiveModule } from "../../src/archive/module.js";
+import type { StoredRecord } from "../../src/archive/record.js";
+import { s2sModule } from "../../src/edge/xmpp/module.js";
+import { complianceModule } from "../../src/pipeline/module.js";
+import { tlsModule } from "../../src/tls/module.js";
+import type { Element } from "../../src/edge/xmpp/xml.js";
+import { delay, isMsg, login, startBench, xml, type Bench, type User } from "../access/c2s/helpers.js";
+import { createTestCa } from "../helpers/ca.js";
+import { demarcCommand } from "../helpers/demarc.js";
+import { startDnsServer, type DnsServerHandle } from "../helpers/dns-server.js";
+import { startTestGateway, type TestGateway } from "../helpers/xmpp-gateway.js";
+
+const CORP = "127.0.21.1";
+const PARTNER = "127.0.21.2";
+const DNS_ADDR = "127.0.21.3";
+// Off the standard ports: a system XMPP server on 0.0.0.0 would cover every loopback address.
+const S2S_PORT = 17269;
+
+const POLICY = `kind: policy
+rules:
+  - id: hold-merger
+    when:
+      kind: [message]
+      words: ["merger"]
+    then:
+      action: quarantine
+      reason: "Talk of the merger is reviewed before delivery."
+`;
+
+let dns: DnsServerHandle;
+let bench: Bench;
+let partner: TestGateway;
+let bob: User;
+let base = "";
+const admin = adminModule();
+
+async function api(method: "GET" | "POST", path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": contentType },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** The writer moves journaled records into the database a moment after they are routed. */
+async function pendingUntil(n: number): Promise<any[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const r = await api("GET", "/api/quarantine?actor=olga");
+    expect(r.status).toBe(200);
+    if (r.body.items.length >= n || Date.now() > deadline) return r.body.items;
+    await delay(25);
+  }
+}
+
+async function archived(match: (r: StoredRecord) => boolean): Promise<StoredRecord> {
+  const { store } = bench.gateway.context.services.get("archive") as ArchiveService;
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const hit = (await store.find({}, { limit: 1000 })).find(match);
+    if (hit || Date.now() > deadline) return hit!;
+    await delay(25);
+  }
+}
+
+const errorFor = (id: string) => (el: Element) => el.name === "message" && el.attrs.type === "error" && el.attrs.id === id;
+const conditionOf = (el: Element) => el.getChild("error")?.getChildElements()[0]?.name;
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "demarc-quarantine-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const partnerCert = ca.issue({ name: "partner", domains: ["partner.test"] });
+  const srv = (target: string) => [{ priority: 10, weight: 1, port: S2S_PORT, target }];
+  dns = await startDnsServer(DNS_ADDR, {
+    a: { "corp.test": [CORP], "partner.test": [PARTNER] },
+    srv: { "_xmpp-server._tcp.corp.test": srv("corp.test"), "_xmpp-server._tcp.partner.test": srv("partner.test") },
+  });
+  const policyDir = join(dir, "policies");
+  mkdirSync(policyDir);
+  writeFileSync(join(policyDir, "10-hold.yaml"), POLICY);
+  const federation = (host: string) => ({
+    dns: { servers: [dns.server], timeout_ms: 1_000 },
+    s2s: { starttls: { host, port: S2S_PORT }, direct_tls: { host, port: S2S_PORT + 1 }, connect_timeout_ms: 3_000 },
+  });
+  bench = await startBench(
+    CORP,
+    {
+      ...federation(CORP),
+      policy: { dir: policyDir, watch: false },
+      admin: { enabled: true, host: CORP, port: 0 },
+      archive: { url: "sqlite:core.db", journal: { commit_delay_ms: 1 } },
+      tls: { trust: { system: false, ca_files: [ca.certPath] } },
+      partners: [{ domain: "partner.test" }],
+    },
+    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule(), admin] } },
+  );
+  partner = await startTestGateway({
+    ...federation(PARTNER),
+    domains: ["partner.test"],
+    tls: { dir: join(dir, "partner-certs"), certificates: [{ cert: partnerCert.certPath, key: partnerCert.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
+    partners: [{ domain: "corp.test" }],
+  });
+  base = `http://${CORP}:${admin.address!.port}`;
+  await bench.addUser("bob");
+  bob = await login(bench, "bob");
+  // Available, so messages reach this device instead of offline storage.
+  await bob.send(xml("presence"));
+});
+
+afterAll(async () => {
+  await bob?.stop();
+  await partner?.close();
+  await bench?.close();
+  await dns?.close();
+});
+
+describe("quarantine review over the admin API", () => {
+  let heldId = 0;
+
+  it("holds a partner's message from bob until an officer releases it, then bob gets it exactly once", async () => {
+    const sent = await partner.route({ kind: "message", from: "carl@partner.test/desk", to: "bob@corp.test", type: "chat", body: "the merger is on", thread: "t-merger" });
+    expect(sent.delivered).toBe(true);
+    // The partner's sender is told, over s2s, that the message is held.
+    const bounce = await partner.sink.waitFor((e) => e.type === "error" && e.to === "carl@partner.test/desk");
+    expect(bounce.original).toContain("policy-violation");
+
+    const [item, ...rest] = await pendingUntil(1);
+    expect(rest).toEqual([]);
+    expect(item).toMatchObject({
+      direction: "inbound",
+      protocol: "xmpp",
+      kind: "message",
+      from: "carl@partner.test/desk",
+      to: "bob@corp.test",
+      partner: "partner.test",
+      thread: "t-merger",
+      body: "the merger is on",
+      rule: "hold-merger",
+      reason: "Talk of the merger is reviewed before delivery.",
+    });
+    heldId = item.id;
+    await delay(200);
+    expect(bob.all(isMsg("the merger is on"))).toEqual([]);
+
+    const r = await api("POST", `/api/quarantine/${heldId}/release`, { actor: "olga", comment: "cleared by legal" });
+    expect(r).toMatchObject({ status: 200, body: { status: "released", id: heldId, to: "bob@corp.test", delivered: true, review: { actor: "olga", decision: "released", comment: "cleared by legal" } } });
+    const got = await bob.waitFor(isMsg("the merger is on"));
+    expect(got.attrs.from).toBe("carl@partner.test/desk");
+    expect(got.getChildText("thread")).toBe("t-merger");
+
+    const again = await api("POST", `/api/quarantine/${heldId}/release`, { actor: "otto" });
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatch(new RegExp(`^record #${heldId} was already released by olga at \\S+Z \\("cleared by legal"\\)$`));
+    expect((await api("POST", `/api/quarantine/${heldId}/reject`, { actor: "otto" })).status).toBe(409);
+    await delay(300);
+    expect(bob.all(isMsg("the merger is on"))).toHaveLength(1);
+    expect(await pendingUntil(0)).toEqual([]);
+
+    // The archive holds both: the quarantined original and the release, linked and signed by the officer.
+    const release = await archived((x) => x.verdict === "released");
+    expect(release).toMatchObject({ direction: "inbound", from: "carl@partner.test/desk", to: "bob@corp.test", ruleId: "hold-merger", thread: "t-merger", body: "the merger is on" });
+    expect(JSON.parse(release.verdicts)).toEqual([
+      { stage: "review", ruleId: "hold-merger", action: "release", reason: "released by olga: cleared by legal", shadow: false, detail: `released-from:${heldId}` },
+    ]);
+    expect((await archived((x) => x.seq === heldId)).verdict).toBe("quarantine");
+  });
+
+  it("releases bob's held message to the partner over s2s, and a rejected one never leaves", async () => {
+    await bob.send(xml("message", { to: "carl@partner.test", type: "chat", id: "o1" }, xml("body", {}, "merger numbers attached")));
+    await bob.send(xml("message", { to: "carl@partner.test", type: "chat", id: "o2" }, xml("body", {}, "merger plan B")));
+    expect(conditionOf(await bob.waitFor(errorFor("o1")))).toBe("policy-violation");
+    expect(conditionOf(await bob.waitFor(errorFor("o2")))).toBe("policy-violation");
+    const items = await pendingUntil(2);
+    const [numbers, planB] = [items.find((i) => i.body === "merger numbers attached"), items.find((i) => i.body === "merger plan B")];
+    expect(numbers).toMatchObject({ direction: "outbound", from: "bob@corp.test/r1", to: "carl@partner.test", partner: "partner.test" });
+
+    const rel = await api("POST", `/api/quarantine/${numbers.id}/release`, { actor: "olga" });
+    expect(rel).toMatchObject({ status: 200, body: { status: "released", to: "carl@partner.test" } });
+    const out = await partner.sink.waitFor((e) => e.body === "merger numbers attached");
+    expect(out).toMatchObject({ from: "bob@corp.test/r1", to: "carl@partner.test", direction: "inbound" });
+
+    const rej = await api("POST", `/api/quarantine/${planB.id}/reject`, { actor: "otto", comment: "not for partners" });
+    expect(rej).toMatchObject({ status: 200, body: { status: "rejected", id: planB.id, review: { actor: "otto", decision: "rejected", comment: "not for partners" } } });
+    const late = await api("POST", `/api/quarantine/${planB.id}/release`, { actor: "olga" });
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatch(/was already rejected by otto at .*\("not for partners"\)$/);
+    await delay(500);
+    expect(partner.sink.delivered.filter((e) => e.body === "merger numbers attached")).toHaveLength(1);
+    expect(partner.sink.delivered.filter((e) => e.body === "merger plan B")).toEqual([]);
+    expect(await pendingUntil(0)).toEqual([]);
+  });
+
+  it("answers 502 with the condition when the release cannot be delivered, and the message stays pending", async () => {
+    await bob.send(xml("message", { to: "x@gone.test", type: "chat", id: "g1" }, xml("body", {}, "merger, far away")));
+    await bob.waitFor(errorFor("g1"));
+    const [item] = await pendingUntil(1);
+    const r = await api("POST", `/api/quarantine/${item.id}/release`, { actor: "olga" });
+    expect(r.status).toBe(502);
+    expect(r.body).toMatchObject({ condition: "remote-server-not-found", error: expect.stringMatching(new RegExp(`^record #${item.id} could not be delivered to x@gone\\.test: remote-server-not-found.*; it stays in quarantine$`)) });
+    expect((await pendingUntil(1)).map((i) => i.id)).toEqual([item.id]);
+    expect((await api("POST", `/api/quarantine/${item.id}/reject`, { actor: "olga", comment: "partner gone" })).status).toBe(200);
+    expect(await pendingUntil(0)).toEqual([]);
+  });
+
+  it("validates requests and answers unknown or unheld ids with 404, every error one JSON message", async () => {
+    expect(await api("POST", `/api/quarantine/1/release`, {})).toEqual({ status: 400, body: { error: "actor: actor is required: who decides, for the audit trail" } });
+    expect(await api("POST", `/api/quarantine/1/release`, { actor: "  " })).toEqual({ status: 400, body: { error: "actor: actor must not be empty" } });
+    expect(await api("POST", `/api/quarantine/1/release`, { actor: "olga", force: true })).toEqual({ status: 400, body: { error: "unknown field force" } });
+    expect(await api("POST", `/api/quarantine/1/release`, { actor: "olga", comment: "x".repeat(4001) })).toEqual({ status: 400, body: { error: "comment: comment is limited to 4000 characters" } });
+    expect(await api("POST", `/api/quarantine/abc/reject`, { actor: "olga" })).toEqual({ status: 400, body: { error: "id: the id is a record number (#N in demarc archive quarantine list)" } });
+    expect(await api("POST", `/api/quarantine/99999/release`, { actor: "olga" })).toEqual({ status: 404, body: { error: "no archived record #99999" } });
+    expect(await api("POST", `/api/quarantine/1/release`, "actor=olga", "text/plain")).toEqual({
+      status: 400,
+      body: { error: 'the body must be a JSON object: {"actor": "...", "comment": "..."}' },
+    });
+    const xmlBody = await api("POST", `/api/quarantine/1/release`, "<actor>olga</actor>", "application/xml");
+    expect(xmlBody.status).toBe(415);
+    expect(xmlBody.body).toEqual({ error: "the body must be application/json, not application/xml" });
+    const empty = await fetch(`${base}/api/quarantine/1/reject`, { method: "POST", headers: { "content-type": "application/json" } });
+    expect([empty.status, await empty.json()]).toEqual([400, { error: 'the body must be a JSON object: {"actor": "...", "comment": "..."}' }]);
+    expect((await api("GET", "/api/quarantine?limit=0")).body).toEqual({ error: "limit: limit must be from 1 to 1000" });
+    expect(await api("GET", "/api/quarantine/nothing/here")).toMatchObject({ status: 404, body: { error: expect.stringContaining("no such quarantine API route") } });
+
+    await partner.route({ kind: "message", from: "carl@partner.test", to: "bob@corp.test", type: "chat", body: "plain hello" });
+    await bob.waitFor(isMsg("plain hello"));
+    const allowed = await archived((x) => x.body === "plain hello");
+    expect(await api("POST", `/api/quarantine/${allowed.seq}/release`, { actor: "olga" })).toEqual({
+      status: 404,
+      body: { error: `record #${allowed.seq} was not quarantined (its verdict is allow)` },
+    });
+  });
+
+  it("leaves a chain `demarc archive verify` passes, and an audit trail naming each officer", async () => {
+    const cfg = join(bench.dir, "verify.yaml");
+    writeFileSync(cfg, stringify({ domains: ["corp.test"], data_dir: bench.dir, archive: { url: "sqlite:core.db" }, log: { level: "error", format: "json" } }));
+    const v = await demarcCommand(["--config", cfg, "archive", "verify", "--actor", "auditor"], { cwd: bench.dir });
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/^ok: \d+ record\(s\) verified/);
+    const audit = await demarcCommand(["--config", cfg, "archive", "audit", "--limit", "200"], { cwd: bench.dir });
+    const lines = audit.stdout.trim().split("\n").map((l) => l.split(" ").slice(1, 3).join(" "));
+    expect(lines).toEqual(expect.arrayContaining([
+      "olga quarantine-release",
+      "otto quarantine-release-refused",
+      "otto quarantine-reject",
+      "olga quarantine-release-failed",
+      "olga quarantine-reject",
+      "olga quarantine-list",
+    ]));
+    expect(audit.stdout).toMatch(/olga quarantine-release \{"id":\d+,"comment":"cleared by legal"\}/);
+  });
+});

@@ -1,0 +1,4 @@
+import { quarantineContract } from "./quarantine.contract.js";
+import { openSqlite } from "./helpers.js";
+
+quarantineContract("SQLite", openSqlite);
