@@ -4,7 +4,7 @@
  */
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-import { trustTestCa } from "./xmpp-tls.js";
+import { checkCertificateAs, trustTestCa } from "./xmpp-tls.js";
 import type { Element } from "../../src/edge/xmpp/xml.js";
 
 export interface PartnerUser {
@@ -17,8 +17,18 @@ export interface PartnerUser {
   stop(): Promise<void>;
 }
 
-export async function loginPartnerUser(o: { address: string; port?: number; domain: string; username: string; password: string; caPem: string }): Promise<PartnerUser> {
+export async function loginPartnerUser(o: {
+  address: string;
+  port?: number;
+  domain: string;
+  username: string;
+  password: string;
+  caPem: string;
+  /** The name the server's certificate carries when it deliberately does not name `domain`. */
+  certName?: string;
+}): Promise<PartnerUser> {
   trustTestCa(o.caPem);
+  if (o.certName) checkCertificateAs(o.domain, o.certName);
   const xmpp = client({ service: `xmpp://${o.address}:${o.port ?? 15222}`, domain: o.domain, username: o.username, password: o.password, resource: "test" });
   const received: Element[] = [];
   xmpp.on("error", () => undefined);

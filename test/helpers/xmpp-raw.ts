@@ -4,7 +4,7 @@
  * upgrade to TLS with a client certificate. Readable transcripts on failure.
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect, type SecureVersion, type TLSSocket } from "node:tls";
+import { connect as tlsConnect, TLSSocket, type ConnectionOptions, type SecureVersion } from "node:tls";
 
 export const NS_HEADER = "xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback'";
 
@@ -12,7 +12,18 @@ export function header(from: string | undefined, to: string): string {
   return `<?xml version='1.0'?><stream:stream ${NS_HEADER} version='1.0'${from ? ` from='${from}'` : ""} to='${to}'>`;
 }
 
-type TlsOpts = { ca: string; cert?: string; key?: string; servername: string; minVersion?: SecureVersion; maxVersion?: SecureVersion; ciphers?: string };
+type TlsOpts = {
+  ca: string;
+  cert?: string;
+  key?: string;
+  /** "" sends no SNI (the host is an address). */
+  servername: string;
+  minVersion?: SecureVersion;
+  maxVersion?: SecureVersion;
+  ciphers?: string;
+  /** Replaces Node's host name check, so a test can look at a certificate that does not name what it asked for. */
+  checkServerIdentity?: ConnectionOptions["checkServerIdentity"];
+};
 
 export class RawPeer {
   text = "";
@@ -85,6 +96,11 @@ export class RawPeer {
       s.once("error", reject);
     });
     this.listen(this.socket);
+  }
+
+  /** The TLS side once TLS is up (direct or after STARTTLS): the server's certificate, chain verdict, protocol. */
+  get tls(): TLSSocket | undefined {
+    return this.socket instanceof TLSSocket ? this.socket : undefined;
   }
 
   /** The stream error condition the server sent, if any. */
