@@ -55,6 +55,9 @@ describe.skipIf(!PG_URL)("archive storage on PostgreSQL", () => {
   });
 });
 
-describe.skipIf(!!PG_URL)("archive storage on PostgreSQL", () => {
-  it.skip(PG_SKIP_REASON, () => undefined);
-});
+// Only without a server: the skip says why, instead of counting as a skip when the tests above ran.
+if (!PG_URL) {
+  describe("archive storage on PostgreSQL", () => {
+    it.skip(PG_SKIP_REASON, () => undefined);
+  });
+}

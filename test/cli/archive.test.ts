@@ -188,6 +188,9 @@ describe.skipIf(!PG_URL)("demarc archive (PostgreSQL, schema from the URL)", () 
   });
 });
 
-describe.skipIf(!!PG_URL)("demarc archive (PostgreSQL, schema from the URL)", () => {
-  it.skip(PG_SKIP_REASON, () => undefined);
-});
+// Only without a server: the skip says why, instead of counting as a skip when the tests above ran.
+if (!PG_URL) {
+  describe("demarc archive (PostgreSQL, schema from the URL)", () => {
+    it.skip(PG_SKIP_REASON, () => undefined);
+  });
+}
