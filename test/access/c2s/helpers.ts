@@ -142,6 +142,8 @@ export interface LoginOptions {
   password?: string;
   direct?: boolean;
   scram256?: boolean;
+  /** When the gateway's c2s listener is not on the bench's ports. */
+  port?: number;
 }
 
 const SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -149,7 +151,7 @@ const SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl";
 export async function login(b: Pick<Bench, "address" | "caPem">, local: string, o: LoginOptions = {}): Promise<User> {
   trustTestCa(b.caPem);
   const xmpp = client({
-    service: o.direct ? `xmpps://${b.address}:${C2S_TLS_PORT}` : `xmpp://${b.address}:${C2S_PORT}`,
+    service: o.direct ? `xmpps://${b.address}:${o.port ?? C2S_TLS_PORT}` : `xmpp://${b.address}:${o.port ?? C2S_PORT}`,
     domain: "corp.test",
     username: local,
     password: o.password ?? "pw-" + local,

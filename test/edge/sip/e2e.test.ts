@@ -11,9 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// @ts-ignore -- @xmpp/client ships no type declarations
-import { client, xml } from "@xmpp/client";
-import { trustTestCa } from "../../helpers/xmpp-tls.js";
+import { login, xml, type User } from "../../access/c2s/helpers.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -51,8 +49,9 @@ interface El {
 let gateway: Gateway;
 let dns: DnsServerHandle;
 let alice: PartnerUa;
-let bob: any;
-const got: El[] = [];
+let bob: User;
+/** Everything bob received, in order; tests clear it to look only at what follows. */
+let got: El[] = [];
 const sipTarget = { host: ADDR, port: 15070 };
 
 async function waitStanza(match: (el: El) => boolean, timeoutMs = 5_000): Promise<El> {
@@ -107,19 +106,15 @@ beforeAll(async () => {
   const core = gateway.context.services.get("core") as PresenceCore;
   await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
 
-  trustTestCa(ca.certPem);
-  bob = client({ service: `xmpp://${ADDR}:${C2S_PORT}`, domain: "corp.test", username: "bob", password: "pw-bob", resource: "desk" });
-  bob.reconnect.stop();
-  bob.on("error", () => undefined);
-  bob.on("stanza", (el: El) => got.push(el));
-  await bob.start();
+  bob = await login({ address: ADDR, caPem: ca.certPem }, "bob", { password: "pw-bob", resource: "desk", port: C2S_PORT });
+  got = bob.received;
   // RFC 6121 3.1.3: subscription requests go to resources that asked for the roster.
-  await bob.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5_000);
+  await bob.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
   await bob.send(xml("presence", {}));
 });
 
 afterAll(async () => {
-  await bob?.stop().catch(() => undefined);
+  await bob?.stop();
   await gateway?.close();
   await alice?.close();
   await dns?.close();

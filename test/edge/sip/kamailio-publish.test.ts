@@ -12,10 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-// @ts-ignore -- @xmpp/client ships no type declarations
-import { client, xml } from "@xmpp/client";
 import type { SipMessage } from "sip";
-import { trustTestCa } from "../../helpers/xmpp-tls.js";
+import { login, xml, type User } from "../../access/c2s/helpers.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -56,8 +54,9 @@ let kam: Kamailio;
 let carol: PartnerUa;
 let edge: SipEdge;
 let publications: PresencePublications;
-let bob: any;
-const got: El[] = [];
+let bob: User;
+/** Everything bob received, in order; tests clear it to look only at what follows. */
+let got: El[] = [];
 
 const fromCarol = (el: El) => el.name === "presence" && (el.attrs.from ?? "").split("/")[0] === "carol@partner.test";
 
@@ -122,19 +121,15 @@ beforeAll(async () => {
   carol = new PartnerUa(CAROL_ADDR, "carol", "partner.test");
   await carol.start();
 
-  trustTestCa(ca.certPem);
-  bob = client({ service: `xmpp://${ADDR}:${C2S_PORT}`, domain: "corp.test", username: "bob", password: "pw-bob", resource: "desk" });
-  bob.reconnect.stop();
-  bob.on("error", () => undefined);
-  bob.on("stanza", (el: El) => got.push(el));
-  await bob.start();
+  bob = await login({ address: ADDR, caPem: ca.certPem }, "bob", { password: "pw-bob", resource: "desk", port: C2S_PORT });
+  got = bob.received;
   // RFC 6121 3.1.3: subscription requests go to resources that asked for the roster.
-  await bob.iqCaller.request(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })), 5_000);
+  await bob.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
   await bob.send(xml("presence", {}));
 });
 
 afterAll(async () => {
-  await bob?.stop().catch(() => undefined);
+  await bob?.stop();
   await carol?.close();
   await kam?.stop();
   await gateway?.close();
