@@ -12,6 +12,10 @@ import { CompliancePipeline } from "../../src/pipeline/pipeline.js";
 import { loadPolicy } from "../../src/pipeline/policy/index.js";
 import { Router } from "../../src/pipeline/router.js";
 import type { Decision } from "../../src/pipeline/types.js";
+import { Registry } from "prom-client";
+import { loadConfig } from "../../src/config/load.js";
+import type { GatewayContext } from "../../src/gateway/context.js";
+import { complianceModule } from "../../src/pipeline/module.js";
 
 export function policyDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "demarc-policy-"));
@@ -58,4 +62,22 @@ export function wiredRouter(pipeline: CompliancePipeline) {
   router.useInternal({ deliver: async (e) => void internal.push(e) });
   router.useRemote("xmpp", { deliver: async (e) => void remote.push(e) });
   return { router, archived, internal, remote };
+}
+
+/**
+ * The compliance module started as the gateway starts it, on the config file
+ * at `configPath`, in front of a router whose remote target records deliveries.
+ */
+export async function startComplianceModule(configPath: string) {
+  const { log, lines } = memoryLog();
+  const router = new Router({ log, protocolOf: () => "xmpp" });
+  const delivered: Envelope[] = [];
+  router.useRemote("xmpp", { deliver: async (e) => void delivered.push(e) });
+  const ctx = {
+    config: loadConfig({ path: configPath, env: {} }),
+    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], services: new Map(),
+  } as unknown as GatewayContext;
+  const mod = complianceModule();
+  await mod.start(ctx);
+  return { ctx, mod, lines, delivered, pipeline: ctx.services.get("compliance") as CompliancePipeline };
 }

@@ -1,13 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load.js";
-import type { GatewayContext } from "../../src/gateway/context.js";
-import { complianceModule } from "../../src/pipeline/module.js";
-import type { CompliancePipeline } from "../../src/pipeline/pipeline.js";
-import { Router } from "../../src/pipeline/router.js";
-import { envelope, memoryLog, policyDir } from "./fixtures.js";
+import { envelope, policyDir, startComplianceModule } from "./fixtures.js";
 
 const GOOD = "kind: policy\nrules:\n  - id: no-falcon\n    when: { words: [falcon] }\n    then: { action: block }\n";
 const BETTER = GOOD + "  - id: no-osprey\n    when: { words: [osprey] }\n    then: { action: block }\n";
@@ -26,17 +20,9 @@ async function started(opts: { watch: boolean; files?: Record<string, string>; d
     for (const [n, t] of Object.entries(opts.files)) writeFileSync(join(dir, n), t);
   }
   writeFileSync(join(base, "demarc.yaml"), `policy:\n  dir: ${opts.dirName ?? "policies"}\n  watch: ${opts.watch}\n  watch_debounce_ms: 50\n`);
-  const { log, lines } = memoryLog();
-  const router = new Router({ log, protocolOf: () => "xmpp" });
-  router.useRemote("xmpp", { deliver: async () => undefined });
-  const ctx = {
-    config: loadConfig({ path: join(base, "demarc.yaml"), env: {} }),
-    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], services: new Map(),
-  } as unknown as GatewayContext;
-  const mod = complianceModule();
-  await mod.start(ctx);
-  stops.push(() => mod.stop(0));
-  return { ctx, mod, dir, lines, pipeline: ctx.services.get("compliance") as CompliancePipeline };
+  const started = await startComplianceModule(join(base, "demarc.yaml"));
+  stops.push(() => started.mod.stop(0));
+  return { ...started, dir };
 }
 
 async function until(check: () => boolean, ms = 3000): Promise<void> {

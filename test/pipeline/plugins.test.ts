@@ -5,15 +5,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
-import type { GatewayContext } from "../../src/gateway/context.js";
-import { complianceModule } from "../../src/pipeline/module.js";
 import { loadStagePlugins } from "../../src/pipeline/plugins.js";
-import { Router } from "../../src/pipeline/router.js";
-import { envelope, memoryLog } from "./fixtures.js";
+import { envelope, memoryLog, startComplianceModule } from "./fixtures.js";
 
 /** A deployment's own stage: blocks messages naming a project its DLP list keeps outside policy files. */
 const KEYWORD_PLUGIN = `export default ({ log }) => ({
@@ -53,18 +48,9 @@ function deployment(policies: Record<string, string>, modules: Record<string, st
 }
 
 async function start(base: string) {
-  const { log, lines } = memoryLog();
-  const router = new Router({ log, protocolOf: () => "xmpp" });
-  const delivered: string[] = [];
-  router.useRemote("xmpp", { deliver: async (e) => void delivered.push(e.body ?? "") });
-  const ctx = {
-    config: loadConfig({ path: join(base, "demarc.yaml"), env: {} }),
-    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], services: new Map(),
-  } as unknown as GatewayContext;
-  const mod = complianceModule();
-  await mod.start(ctx);
-  stops.push(() => mod.stop(0));
-  return { ctx, lines, delivered };
+  const started = await startComplianceModule(join(base, "demarc.yaml"));
+  stops.push(() => started.mod.stop(0));
+  return started;
 }
 
 describe("plug-in stages", () => {
@@ -77,7 +63,7 @@ describe("plug-in stages", () => {
     expect(blocked).toMatchObject({ delivered: false, error: { condition: "policy-violation", text: "Project Bluebird is on the restricted list." } });
     const ok = await ctx.router.route(envelope({ body: "lunch?" }));
     expect(ok).toMatchObject({ delivered: true, envelope: { tags: ["seen"] } });
-    expect(delivered).toEqual(["lunch?"]);
+    expect(delivered.map((e) => e.body)).toEqual(["lunch?"]);
     expect(lines.some((l) => l.msg === "project-list matched" && l.module === "compliance-plugin")).toBe(true);
   });
 

@@ -12,6 +12,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { login, xml, type User } from "../../access/c2s/helpers.js";
+import type { Element } from "../../../src/edge/xmpp/xml.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -39,12 +40,7 @@ const PIDF_AWAY = `<?xml version="1.0" encoding="UTF-8"?>
 <dm:person id="p1"><rpid:activities><rpid:away/></rpid:activities><dm:note>back at two</dm:note></dm:person>
 </presence>`;
 
-interface El {
-  name: string;
-  attrs: Record<string, string>;
-  getChildText(n: string): string | null;
-  toString(): string;
-}
+type El = Element;
 
 let gateway: Gateway;
 let dns: DnsServerHandle;

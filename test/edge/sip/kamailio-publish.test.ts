@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SipMessage } from "sip";
 import { login, xml, type User } from "../../access/c2s/helpers.js";
+import type { Element } from "../../../src/edge/xmpp/xml.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -41,12 +42,7 @@ const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
 <dm:person id="p1"><rpid:activities><rpid:on-the-phone/></rpid:activities><dm:note>call with supplier</dm:note></dm:person>
 </presence>`;
 
-interface El {
-  name: string;
-  attrs: Record<string, string>;
-  getChildText(n: string): string | null;
-  toString(): string;
-}
+type El = Element;
 
 let gateway: Gateway;
 let dns: DnsServerHandle;
