@@ -149,12 +149,13 @@ export class InboundSession extends XmppStream {
     }
     if (el.name === "starttls" && el.attrs.xmlns === NS_TLS) return void this.startTls();
     if (el.name === "auth" && el.attrs.xmlns === NS_SASL) return this.saslExternal(el);
+    // require_tls covers the authoritative role too: our answers say which keys are ours, which is no business of a plaintext stream.
+    if (this.env.requireTls && !this.secure) {
+      return this.fail(new StreamError("policy-violation", "TLS is required before anything else"), this.headerAttrs());
+    }
     if (el.name === "db:verify") {
       // Authoritative role: allowed before authentication (XEP-0220 section 2.1.3).
       return this.write(answerVerify(el, this.env.dialbackSecret, (d) => this.env.policy.hosted(d)));
-    }
-    if (this.env.requireTls && !this.secure) {
-      return this.fail(new StreamError("policy-violation", "TLS is required before anything else"), this.headerAttrs());
     }
     if (el.name === "db:result") return void this.dialbackResult(el);
     if (STANZAS.has(el.name)) return this.stanza(el);

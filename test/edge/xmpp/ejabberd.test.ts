@@ -28,8 +28,9 @@ beforeAll(async () => {
     a: { "corp.test": [DEMARC], "partner-e.test": [PEER], "partner-f.test": [PEER] },
     srv: {
       "_xmpp-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15269, target: "corp.test" }],
-      // ejabberd reaches demarc with direct TLS (XEP-0368); Prosody's test covers STARTTLS.
-      "_xmpps-server._tcp.corp.test": [{ priority: 10, weight: 1, port: 15270, target: "corp.test" }],
+      // ejabberd reaches demarc with direct TLS (XEP-0368); Prosody's test covers STARTTLS. It merges both
+      // services' records by priority (XEP-0368 section 3), so direct TLS must rank first, not tie at random.
+      "_xmpps-server._tcp.corp.test": [{ priority: 5, weight: 1, port: 15270, target: "corp.test" }],
       "_xmpp-server._tcp.partner-e.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-e.test" }],
       "_xmpp-server._tcp.partner-f.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-f.test" }],
     },

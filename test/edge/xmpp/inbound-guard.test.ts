@@ -157,6 +157,14 @@ describe("s2s listener refuses bad input", () => {
     expect(p.text).toMatch(/TLS is required/);
   });
 
+  it("plaintext where TLS is required: a dialback verify request is not answered either", async () => {
+    const p = await opened();
+    await p.expect(/<required\/>/);
+    await p.write("<db:verify from='bank.test' to='corp.test' id='S1'>0123456789abcdef</db:verify>");
+    await expectStreamError(p, "policy-violation");
+    expect(p.text).not.toMatch(/<db:verify [^>]*type=/);
+  });
+
   it("a slowloris that never finishes the stream header: connection-timeout", async () => {
     const p = await RawPeer.connect(DEMARC, PORT);
     const h = header("bank.test", "corp.test");
