@@ -218,3 +218,26 @@ describe("s2s outbound set-up at shutdown", () => {
     await bad[STUCK]!.waitAllClosed(1_000);
   });
 });
+
+describe("s2s outbound queue limit", () => {
+  it("refuses stanzas beyond queue_max at once with resource-constraint, and bounces the queued ones when set-up fails", async () => {
+    const c = await startTestGateway({
+      domains: ["corp.test"],
+      tls: corpTls,
+      dns: { servers: [dnsServer], timeout_ms: 500 },
+      s2s: { starttls: { enabled: false }, direct_tls: { enabled: false }, connect_timeout_ms: CONNECT_TIMEOUT_MS, queue_max: 3 },
+    });
+    try {
+      const sends = Array.from({ length: 5 }, (_, i) => c.route({ kind: "message", from: "bob@corp.test", to: "x@stuck.test", body: `q${i}` }));
+      const results = await Promise.all(sends);
+      const conditions = results.map((r) => (r.delivered ? "delivered" : r.error.condition));
+      // The first three wait for the stream and are returned when the only target stalls; the rest never queue.
+      expect(conditions).toEqual(["remote-server-timeout", "remote-server-timeout", "remote-server-timeout", "resource-constraint", "resource-constraint"]);
+      const refused = results[3]!;
+      if (!refused.delivered) expect(refused.error).toMatchObject({ type: "wait", text: "too many stanzas waiting for stuck.test" });
+    } finally {
+      await c.close();
+    }
+    await bad[STUCK]!.waitAllClosed(2_000);
+  });
+});
