@@ -5,8 +5,9 @@
  * gets the last response again and never reaches the handler twice; the
  * transaction is remembered for Timer J (64*T1 on UDP, 17.2.2).
  * Client: on UDP the request is retransmitted on Timer E (T1 doubling up to
- * T2) until a response; Timer F (64*T1) ends it with a timeout, which the
- * caller treats as 408 (section 8.1.3.1).
+ * T2) until a response, and every T2 once a provisional response says the
+ * far end is working on it (Proceeding, 17.1.2.2); Timer F (64*T1) ends it
+ * with a timeout, which the caller treats as 408 (section 8.1.3.1).
  */
 import type { SipMessage } from "sip";
 import type { Flow } from "./flow.js";
@@ -83,6 +84,8 @@ interface ClientTx {
   resolve(rs: SipMessage): void;
   reject(err: Error): void;
   timers: NodeJS.Timeout[];
+  /** A 1xx arrived (17.1.2.2 Proceeding): retransmit at T2 from now on. */
+  proceeding: boolean;
 }
 
 export class ClientTransactions {
@@ -94,7 +97,7 @@ export class ClientTransactions {
     const branch = topBranch(rq);
     if (!branch) return Promise.reject(new Error("request has no Via branch"));
     return new Promise<SipMessage>((resolve, reject) => {
-      const tx: ClientTx = { flow, resolve, reject, timers: [] };
+      const tx: ClientTx = { flow, resolve, reject, timers: [], proceeding: false };
       this.txs.set(branch, tx);
       const done = () => {
         for (const t of tx.timers) clearTimeout(t);
@@ -114,7 +117,7 @@ export class ClientTransactions {
         const retransmit = () => {
           if (!this.txs.has(branch)) return;
           flow.send(rq);
-          interval = Math.min(interval * 2, this.timers.t2);
+          interval = tx.proceeding ? this.timers.t2 : Math.min(interval * 2, this.timers.t2);
           tx.timers.push(setTimeout(retransmit, interval));
         };
         tx.timers.push(setTimeout(retransmit, interval));
@@ -128,8 +131,8 @@ export class ClientTransactions {
     const branch = topBranch(rs);
     const tx = branch ? this.txs.get(branch) : undefined;
     if (!tx) return false;
-    // Provisional responses only stop Timer E on UDP; the final one completes.
     if ((rs.status ?? 0) >= 200) tx.resolve(rs);
+    else tx.proceeding = true;
     return true;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { SipMessage } from "sip";
 import { ClientTransactions, ServerTransactions, TransactionTimeout } from "../../../src/edge/sip/transactions.js";
 import type { Flow } from "../../../src/edge/sip/flow.js";
@@ -23,6 +23,31 @@ describe("client transactions (RFC 3261 17.1.2)", () => {
     // 20, 40, 80, 80, ... within 1280 ms: initial send + about 17 retransmissions.
     expect(flow.sent.length).toBeGreaterThan(10);
     expect(flow.sent.length).toBeLessThan(25);
+  });
+
+  it("after a 1xx on UDP, retransmits every T2 instead of doubling from where it was (Proceeding, 17.1.2.2)", () => {
+    vi.useFakeTimers();
+    try {
+      const c = new ClientTransactions({ t1: 20, t2: 400 });
+      const flow = fakeFlow("UDP");
+      const m = rq();
+      void c.send(m, flow).catch(() => undefined);
+      vi.advanceTimersByTime(30); // sent at 0, again at 20
+      expect(flow.sent).toHaveLength(2);
+      c.onResponse(response(m, 100, "Trying"));
+      // Already scheduled for 60; then T2 apart: 460, 860. Doubling would have sent at 140 and 300 too.
+      vi.advanceTimersByTime(429); // t = 459
+      expect(flow.sent).toHaveLength(3);
+      vi.advanceTimersByTime(2); // t = 461
+      expect(flow.sent).toHaveLength(4);
+      vi.advanceTimersByTime(400); // t = 861
+      expect(flow.sent).toHaveLength(5);
+      c.onResponse(response(m, 200, "OK"));
+      vi.advanceTimersByTime(1000);
+      expect(flow.sent).toHaveLength(5);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("does not retransmit on TCP, ignores 1xx and completes on the final response", async () => {
