@@ -188,10 +188,13 @@ describe("bad input", () => {
     const c = await RawSip.tcp(ADDR, tcpPort());
     let payload = "";
     for (let i = 0; i < 200; i++) payload += rawRequest({ method: "OPTIONS" });
+    const started = performance.now();
     c.write(payload);
-    await until(() => (c.received.length >= 60 || c.closed ? true : undefined), 5_000, "flood answers");
+    await until(() => (c.received.some((m) => m.status === 503) || c.closed || c.received.length >= 200 ? true : undefined), 5_000, "flood answers");
+    const elapsed = performance.now() - started;
     const statuses = c.received.map((m) => m.status);
-    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(70);
+    // The burst of 60, plus what the bucket refilled at 1,000/s while the flood was being read: a bound that holds on a loaded machine too.
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(60 + Math.ceil(elapsed));
     expect(statuses.some((s) => s === 503) || c.closed).toBe(true);
     const refused = c.received.find((m) => m.status === 503);
     if (refused) expect(String(refused.headers["retry-after"])).toBe("5");
