@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { Raw, HEADER } from "./raw.js";
-import { startBench, login, xml, isMsg, type Bench } from "./helpers.js";
+import { startBench, login, xml, isMsg, C2S_TLS_PORT, type Bench } from "./helpers.js";
 import { delay } from "./helpers.js";
 
 const ADDRESS = "127.0.4.2";
@@ -40,6 +41,21 @@ describe("c2s stream negotiation transcripts", () => {
     r.write(HEADER);
     const features = await r.waitFor((e) => e.name === "stream:features");
     expect(features.getChild("mechanisms")!.getChildren("mechanism").map((m) => m.getText())).toEqual(["SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"]);
+  });
+
+  it("refuses TLS older than 1.2 on both ports", async () => {
+    // The client is made able to speak TLS 1.1 (security level 0), so the refusal is the server's.
+    const old: ConnectionOptions = { ca: [b.caPem], servername: "corp.test", maxVersion: "TLSv1.1", minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0" };
+    const handshake = (socket: TLSSocket) =>
+      new Promise<void>((res, rej) => (socket.once("secureConnect", () => res()), socket.once("error", rej))).finally(() => socket.destroy());
+    await expect(handshake(tlsConnect({ host: ADDRESS, port: C2S_TLS_PORT, ...old }))).rejects.toThrow(/protocol version/);
+    const r = await Raw.plain(ADDRESS);
+    raws.push(r);
+    r.write(HEADER);
+    await r.waitFor((e) => e.name === "stream:features" || e.name === "features");
+    r.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    await r.waitFor((e) => e.name === "proceed");
+    await expect(handshake(tlsConnect({ socket: r.socket, ...old }))).rejects.toThrow(/protocol version/);
   });
 
   it("answers a stream to an unknown domain with host-unknown", async () => {
