@@ -158,8 +158,20 @@ describe("c2s messages", () => {
     await b2.waitFor(isMsg("third"));
     await delay(100);
     expect(b1.all(isMsg("second")).length + b1.all(isMsg("third")).length).toBe(0);
+    // bob answers from another device: the conversation moves there.
+    await b1.send(xml("message", { to: "alice@corp.test", type: "chat" }, xml("body", {}, "answer from one")));
+    await a.waitFor(isMsg("answer from one"));
+    await say("fourth");
+    await b1.waitFor(isMsg("fourth"));
+    // When the device the conversation is pinned to leaves, the next message goes to bob's devices with non-negative priority.
+    await b1.stop();
+    await delay(100);
+    await say("fifth");
+    await b2.waitFor(isMsg("fifth"));
+    await delay(100);
+    expect(b2.all(isMsg("fourth"))).toEqual([]);
     expect(b3.all((el) => el.name === "message")).toEqual([]);
-    for (const u of [a, b1, b2, b3]) await u.stop();
+    for (const u of [a, b2, b3]) await u.stop();
   });
 
   it("sends carbons to a resource that enabled them", async () => {
