@@ -92,6 +92,18 @@ describe("demarc archive (SQLite)", () => {
     expect(mbox).toContain("X-Demarc-Verdict: quarantine (no-deals)");
     const bad = await demarc("export", "--format", "xml");
     expect(bad.code).toBe(64);
+    // An output that cannot be written: one line, exit 1, and the attempt is in the audit log.
+    const nowhere = join(dir, "no-such-folder", "out.jsonl");
+    const failed = await demarc("export", "--format", "jsonl", "--output", nowhere, "--actor", "leaker");
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`demarc: --output ${nowhere}: cannot write (ENOENT); nothing was exported`);
+    expect(failed.stderr).not.toMatch(/\n\s+at /);
+    expect((await demarc("audit", "--limit", "1")).stdout).toMatch(/ leaker export-failed \{"format":"jsonl".*"error":"ENOENT[^"]*"\} -> 0$/m);
+    // A disk that fills up during the export (/dev/full answers every write with ENOSPC).
+    const full = await demarc("export", "--format", "csv", "--output", "/dev/full", "--actor", "leaker");
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/demarc: --output \/dev\/full: cannot write \(ENOSPC\) after \d record\(s\); the file is incomplete\n$/);
+    expect((await demarc("audit", "--limit", "1")).stdout).toMatch(/ leaker export-failed \{"format":"csv","output":"\/dev\/full".*ENOSPC/);
     const badTime = await demarc("search", "--since", "last tuesday");
     expect(badTime.code).toBe(64);
     expect(badTime.stderr).toMatch(/--since "last tuesday" is not a date/);

@@ -3,11 +3,12 @@
  * audit. Every search, export, verify, purge, hold and quarantine review is
  * written to the archive's audit table with the actor (--actor, else the OS user).
  */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { once } from "node:events";
 import { finished } from "node:stream/promises";
 import type { Command } from "commander";
 import { SingleBar } from "cli-progress";
-import { UsageError } from "../../errors.js";
+import { DemarcError, UsageError } from "../../errors.js";
 import { exportRecords, FORMATS, toJson, type ExportFormat } from "../../archive/export.js";
 import { purge } from "../../archive/retention.js";
 import { FILTER_FLAGS, openSession, queryFrom, searchLine, threadLine, type FilterOptions, type Session } from "../../archive/session.js";
@@ -21,6 +22,18 @@ function limitOf(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new UsageError("--limit must be a whole number from 1 to 1000000");
   return n;
+}
+
+/** Opens an export file before any record is read, so a bad path fails at once, audited, with nothing exported. */
+async function openOutput(path: string, audit: (err: Error) => Promise<void>): Promise<WriteStream> {
+  const dest = createWriteStream(path, { mode: 0o600 });
+  try {
+    await once(dest, "open");
+    return dest;
+  } catch (err) {
+    await audit(err as Error).catch(() => undefined);
+    throw new DemarcError("E_EXPORT_OUTPUT", `--output ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was exported`);
+  }
 }
 
 function withFilters(cmd: Command): Command {
@@ -87,16 +100,29 @@ export function registerArchive(program: Command): void {
         const q = queryFrom(o);
         await run(o.actor, async (s) => {
           const total = await s.store.count(q);
-          const dest = o.output ? createWriteStream(o.output, { mode: 0o600 }) : process.stdout;
+          const what = { format: o.format, output: o.output ?? "-", query: q };
+          const dest = o.output ? await openOutput(o.output, (err) => s.audit("export-failed", { ...what, error: err.message }, 0)) : process.stdout;
           const bar = new SingleBar({ stream: process.stderr, format: "exporting [{bar}] {value}/{total} records {percentage}%" });
+          let sent = 0;
           bar.start(total, 0);
-          const n = await exportRecords(s.store, q, o.format as ExportFormat, dest, (done) => bar.update(done));
-          bar.stop();
-          if (o.output) {
-            dest.end();
-            await finished(dest);
+          let n: number;
+          try {
+            n = await exportRecords(s.store, q, o.format as ExportFormat, dest, (done) => bar.update((sent = done)));
+            if (o.output) {
+              dest.end();
+              await finished(dest);
+            }
+          } catch (err) {
+            bar.stop();
+            // Records may have left before the failure: the audit trail says how many, and why it stopped.
+            await s.audit("export-failed", { ...what, error: (err as Error).message }, sent).catch(() => undefined);
+            const code = (err as NodeJS.ErrnoException).code;
+            // The output file is the operator's to fix (a missing folder, a full disk): say so in one line.
+            if (o.output && code && /^E[A-Z]+$/.test(code)) throw new DemarcError("E_EXPORT_OUTPUT", `--output ${o.output}: cannot write (${code}) after ${sent} record(s); the file is incomplete`);
+            throw err;
           }
-          await s.audit("export", { format: o.format, output: o.output ?? "-", query: q }, n);
+          bar.stop();
+          await s.audit("export", what, n);
           process.stderr.write(`exported ${n} record(s)${o.output ? ` to ${o.output}` : ""}\n`);
         });
       }),
