@@ -257,6 +257,15 @@ export class KnexArchiveStore implements ArchiveStore {
     return rows.map(toStored);
   }
 
+  async countPendingQuarantine(): Promise<number> {
+    const [row] = (await this.db("archive_message as m")
+      .where("m.verdict", "quarantine")
+      .whereNull("m.purge_id")
+      .whereNotExists(this.db("archive_review as r").select("r.id").whereRaw("r.seq = m.seq"))
+      .count({ n: "*" })) as { n: number | string }[];
+    return Number(row?.n ?? 0);
+  }
+
   async addReview(r: Omit<Review, "id">): Promise<{ review: Review; created: boolean }> {
     const existing = await this.reviewOf(r.seq);
     if (existing) return { review: existing, created: false };

@@ -18,7 +18,7 @@ import { purge } from "./retention.js";
 
 const MB = 1 << 20;
 
-function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: number): void {
+function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: number, store: KnexArchiveStore): void {
   const registers = [registry];
   const gauge = (name: string, help: string, value: () => number) =>
     new Gauge({ name, help, registers, collect() { this.set(value()); } });
@@ -28,6 +28,15 @@ function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: n
   gauge("demarc_archive_journal_budget_bytes", "Disk the archive journal may use (archive.journal.budget_mb)", () => budgetBytes);
   gauge("demarc_archive_writer_lag_seconds", "Age of the oldest record waiting for the archive database", () => svc.writer.lagSeconds);
   gauge("demarc_archive_db_up", "1 when the archive writer reaches its database, 0 while it is down", () => (svc.writer.dbUp ? 1 : 0));
+  // While the database is away the last count stays: /metrics must keep answering, and demarc_archive_db_up says why.
+  let pending = 0;
+  new Gauge({
+    name: "demarc_archive_quarantine_pending", help: "Quarantined messages waiting for a compliance officer's review", registers,
+    async collect() {
+      if (svc.writer.dbUp) pending = await store.countPendingQuarantine().catch(() => pending);
+      this.set(pending);
+    },
+  });
   const tally = (name: string, help: string, source: Map<string, number>) =>
     new Counter({
       name, help, registers, labelNames: ["reason"],
@@ -81,7 +90,7 @@ export function archiveModule(): GatewayModule {
         if (archive.journal.diskBytes > 0.9 * budgetBytes) return `archive journal at ${Math.round((100 * archive.journal.diskBytes) / budgetBytes)}% of its disk budget`;
         return undefined;
       });
-      registerMetrics(ctx.metrics, archive, budgetBytes);
+      registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
       const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
       ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, log: log.child({ part: "quarantine" }) }));

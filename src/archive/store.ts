@@ -97,6 +97,8 @@ export interface ArchiveStore {
   get(seq: number): Promise<StoredRecord | undefined>;
   /** Quarantined records with content and no review yet, in seq order after afterSeq. */
   pendingQuarantine(afterSeq: number, limit: number): Promise<StoredRecord[]>;
+  /** How many quarantined records wait for review. */
+  countPendingQuarantine(): Promise<number>;
   /**
    * Records a review unless the record has one: then nothing is written and
    * the existing review comes back with created false.

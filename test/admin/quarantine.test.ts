@@ -132,6 +132,14 @@ afterAll(async () => {
   await dns?.close();
 });
 
+/** demarc_archive_quarantine_pending as /metrics reports it. */
+async function pendingGauge(): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = /^demarc_archive_quarantine_pending(?:\{[^}]*\})? (\d+)$/m.exec(text);
+  if (!m) throw new Error(`demarc_archive_quarantine_pending not in /metrics:\n${text.split("\n").filter((l) => l.includes("archive")).join("\n")}`);
+  return Number(m[1]);
+}
+
 describe("quarantine review over the admin API", () => {
   let heldId = 0;
 
@@ -159,6 +167,7 @@ describe("quarantine review over the admin API", () => {
     heldId = item.id;
     await delay(200);
     expect(bob.all(isMsg("the merger is on"))).toEqual([]);
+    expect(await pendingGauge()).toBe(1);
 
     const r = await api("POST", `/api/quarantine/${heldId}/release`, { actor: "olga", comment: "cleared by legal" });
     expect(r).toMatchObject({ status: 200, body: { status: "released", id: heldId, to: "bob@corp.test", delivered: true, review: { actor: "olga", decision: "released", comment: "cleared by legal" } } });
@@ -168,6 +177,7 @@ describe("quarantine review over the admin API", () => {
 
     const again = await api("POST", `/api/quarantine/${heldId}/release`, { actor: "otto" });
     expect(again.status).toBe(409);
+    expect(await pendingGauge()).toBe(0);
     expect(again.body.error).toMatch(new RegExp(`^record #${heldId} was already released by olga at \\S+Z \\("cleared by legal"\\)$`));
     expect((await api("POST", `/api/quarantine/${heldId}/reject`, { actor: "otto" })).status).toBe(409);
     await delay(300);
