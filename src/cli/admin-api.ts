@@ -25,7 +25,10 @@ export async function adminCall(cfg: LoadedConfig, method: "GET" | "POST", path:
   try {
     res = await fetch(`${base}${path}`, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: {
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(cfg.admin.token ? { authorization: `Bearer ${cfg.admin.token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

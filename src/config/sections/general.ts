@@ -23,6 +23,11 @@ export const adminSection = z
     enabled: z.boolean().default(true),
     host: z.string().default("127.0.0.1"),
     port: z.number().int().min(0).max(65535).default(5280),
+    /**
+     * When set (e.g. "${DEMARC_ADMIN_TOKEN}"), every /api/ route needs
+     * "Authorization: Bearer TOKEN"; health and metrics stay open for probes.
+     */
+    token: z.string().default(""),
   })
   .strict();
 
