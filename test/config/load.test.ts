@@ -3,7 +3,7 @@
  * DEMARC_CONFIG, secrets taken from the environment, and mistakes reported
  * with the file, the line and the key path.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -61,6 +61,20 @@ describe("loadConfig", () => {
     expect(refusal(() => loadConfig({ path: partner, env: {} }))).toMatch(/:2: partners\.0\.domain: must be a domain name/);
     const deny = file("federation:\n  deny: [\"*.rival.example\"]\n");
     expect(refusal(() => loadConfig({ path: deny, env: {} }))).toMatch(/:2: federation\.deny\.0: must be a domain name/);
+  });
+});
+
+describe("the container's config (docker/demarc.yaml)", () => {
+  it("validates with the variables compose.yaml provides, and names the one missing", () => {
+    const path = join(process.cwd(), "docker", "demarc.yaml");
+    const env = { DEMARC_ADMIN_TOKEN: "t0ken", DEMARC_ARCHIVE_URL: "postgres://demarc:pw@postgres:5432/demarc" };
+    const cfg = loadConfig({ path, env });
+    expect(cfg.admin).toMatchObject({ host: "0.0.0.0", token: "t0ken" });
+    expect(cfg.archive.url).toBe(env.DEMARC_ARCHIVE_URL);
+    expect(cfg.data_dir).toBe("/var/lib/demarc");
+    const compose = readFileSync(join(process.cwd(), "docker", "compose.yaml"), "utf8");
+    for (const name of Object.keys(env)) expect(compose, name).toContain(`${name}:`);
+    expect(refusal(() => loadConfig({ path, env: {} }))).toBe(`${path}: environment variable DEMARC_ADMIN_TOKEN is referenced but not set`);
   });
 });
 
