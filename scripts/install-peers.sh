@@ -3,7 +3,7 @@
 # packages). Idempotent: installs only what is missing. Needs root, which the
 # project's machines and CI have.
 set -euo pipefail
-pkgs=(prosody lua-unbound ejabberd kamailio kamailio-presence-modules kamailio-tls-modules sip-tester python3-slixmpp openssl)
+pkgs=(prosody lua-unbound ejabberd kamailio kamailio-presence-modules kamailio-tls-modules sip-tester openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
