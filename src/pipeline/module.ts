@@ -11,7 +11,7 @@ import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import type { GroupSource } from "./groups.js";
 import { CompliancePipeline } from "./pipeline.js";
 import { displayPath, loadPolicy, PolicyError, type PolicySet } from "./policy/index.js";
-import { loadStagePlugins } from "./plugins.js";
+import { loadStagePlugins, pluginFiles } from "./plugins.js";
 import type { Stage } from "./stage.js";
 import { LimitState } from "./stages/limits.js";
 import { watchFolder } from "./watch.js";
@@ -84,10 +84,7 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
     async start(ctx) {
       ctxRef = ctx;
       pluginPaths = ctx.config.policy.plugins.join("\n");
-      plugins = await loadStagePlugins(
-        ctx.config.policy.plugins.map((p) => ({ path: resolvePath(ctx.config, p), shown: p })),
-        { log: ctx.log.child({ module: "compliance-plugin" }) },
-      );
+      plugins = await loadStagePlugins(pluginFiles(ctx.config), { log: ctx.log.child({ module: "compliance-plugin" }) });
       const { dir, set, missing } = load(ctx);
       const verdicts = new Counter({
         name: "demarc_compliance_verdicts_total",

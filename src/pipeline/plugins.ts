@@ -9,6 +9,7 @@
  * that stage, and the pipeline fails closed on stage errors.
  */
 import { pathToFileURL } from "node:url";
+import { resolvePath, type LoadedConfig } from "../config/load.js";
 import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { ACTIONS } from "./policy/schema.js";
@@ -41,6 +42,11 @@ function guarded(stage: Stage): Stage {
       return out as Verdict[];
     },
   };
+}
+
+/** The config's policy.plugins as files: relative to the config file, shown as written. */
+export function pluginFiles(cfg: LoadedConfig): { path: string; shown: string }[] {
+  return cfg.policy.plugins.map((p) => ({ path: resolvePath(cfg, p), shown: p }));
 }
 
 /**

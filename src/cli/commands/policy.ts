@@ -10,7 +10,7 @@ import { createLogger } from "../../log.js";
 import { explain } from "../../pipeline/explain.js";
 import { CompliancePipeline } from "../../pipeline/pipeline.js";
 import { displayPath, loadPolicy, PolicyError, type PolicySet } from "../../pipeline/policy/index.js";
-import { loadStagePlugins } from "../../pipeline/plugins.js";
+import { loadStagePlugins, pluginFiles } from "../../pipeline/plugins.js";
 import type { Stage } from "../../pipeline/stage.js";
 import { formatTrace } from "../../pipeline/report.js";
 import { readSample } from "../../pipeline/sample.js";
@@ -29,9 +29,7 @@ export function registerPolicy(program: Command): void {
   const load = async (dir: string | undefined) => {
     const cfg = config();
     const path = dir ? resolve(dir) : cfg ? resolvePath(cfg, cfg.policy.dir) : resolve("policies");
-    const stages = cfg
-      ? await loadStagePlugins(cfg.policy.plugins.map((p) => ({ path: resolvePath(cfg, p), shown: p })), { log: createLogger({ level: "error", format: "json" }) })
-      : [];
+    const stages = cfg ? await loadStagePlugins(pluginFiles(cfg), { log: createLogger({ level: "error", format: "json" }) }) : [];
     const { set, missing } = loadPolicy(path, { extraStages: stages.map((st) => st.name) });
     if (missing) throw new UsageError(`${displayPath(path)}: no such policy folder`);
     return { path, set, stages };
