@@ -59,14 +59,15 @@ export async function startEjabberd(o: EjabberdOptions): Promise<EjabberdHandle>
   writeFileSync(join(dir, "server.pem"), issued.cert + issued.key, { mode: 0o600 });
   copyFileSync(o.ca.certPath, join(dir, "ca.crt"));
   const [dnsHost, dnsPort] = o.dnsServer.split(":");
-  writeFileSync(join(dir, "resolv.conf"), "");
   // libc's view inside the namespace: only these names, and a "DNS server" on loopback where nothing answers.
   writeFileSync(join(dir, "libc-resolv.conf"), `nameserver ${dnsHost}\noptions timeout:1 attempts:1\n`);
   writeFileSync(join(dir, "hosts"), ["127.0.0.1 localhost", ...Object.entries(o.hosts).map(([n, a]) => `${a} ${n}`), ""].join("\n"));
   writeFileSync(
     join(dir, "inetrc"),
     [
-      `{resolv_conf, "${join(dir, "resolv.conf")}"}.`,
+      // No resolv.conf to monitor: inet_db re-reads a monitored one every few seconds and its (empty)
+      // nameserver list then replaces ours, so lookups a few seconds after start would find no server.
+      `{resolv_conf, ""}.`,
       `{hosts_file, "${join(dir, "hosts")}"}.`,
       `{nameserver, {${dnsHost!.split(".").join(",")}}, ${dnsPort}}.`,
       `{lookup, [file, dns]}.`,
