@@ -75,3 +75,14 @@ export function envelope(over: Partial<Envelope> = {}): Envelope {
 export function allow(env: Envelope, over: Partial<Decision> = {}): Decision {
   return { deliver: true, envelope: env, policyVersion: "pv1", verdicts: [], ...over };
 }
+
+/** Opens (and migrates) the SQLite archive a CLI test's gateway uses under dataDir, for `fn` only. */
+export async function withArchiveDb<T>(dataDir: string, fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDatabase("sqlite:archive.db", dataDir);
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.destroy();
+  }
+}

@@ -7,12 +7,12 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate, openDatabase, type Db } from "../../src/archive/db.js";
+import type { Db } from "../../src/archive/db.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { toRecord } from "../../src/archive/record.js";
 import type { Envelope } from "../../src/model/envelope.js";
 import type { Decision } from "../../src/pipeline/types.js";
-import { allow, envelope } from "../archive/helpers.js";
+import { allow, envelope, withArchiveDb } from "../archive/helpers.js";
 import { baseConfig, demarcCommand, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
 
 const ADDR = "127.0.21.20";
@@ -24,15 +24,7 @@ let gw: DemarcProcess | undefined;
 const demarc = (...args: string[]) => demarcCommand(["--config", cfg, ...args], { cwd: dir });
 const quarantine = (...args: string[]) => demarc("archive", "quarantine", ...args);
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase("sqlite:archive.db", join(dir, "data"));
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.destroy();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>) => withArchiveDb(join(dir, "data"), fn);
 
 const held = (e: Envelope): Decision => ({
   deliver: false,

@@ -7,25 +7,17 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate, openDatabase, type Db } from "../../src/archive/db.js";
+import { openDatabase, type Db } from "../../src/archive/db.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { toRecord } from "../../src/archive/record.js";
-import { allow, envelope, PG_SKIP_REASON, PG_URL, uniqueSchema } from "../archive/helpers.js";
+import { allow, envelope, PG_SKIP_REASON, PG_URL, uniqueSchema, withArchiveDb } from "../archive/helpers.js";
 import { baseConfig, demarcCommand, runDemarc, workdir } from "../helpers/demarc.js";
 
 const DAY = 86_400_000;
 let dir = "";
 let cfg = "";
 
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDatabase("sqlite:archive.db", join(dir, "data"));
-  try {
-    await migrate(db);
-    return await fn(db);
-  } finally {
-    await db.destroy();
-  }
-}
+const withDb = <T>(fn: (db: Db) => Promise<T>) => withArchiveDb(join(dir, "data"), fn);
 
 const demarc = (...args: string[]) => demarcCommand(["--config", cfg, "archive", ...args], { cwd: dir });
 

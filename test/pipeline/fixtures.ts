@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import type { Envelope } from "../../src/model/envelope.js";
 import { CompliancePipeline } from "../../src/pipeline/pipeline.js";
-import { loadPolicy } from "../../src/pipeline/policy/index.js";
+import { loadPolicy, PolicyError } from "../../src/pipeline/policy/index.js";
 import { Router } from "../../src/pipeline/router.js";
 import type { Decision } from "../../src/pipeline/types.js";
 import { Registry } from "prom-client";
@@ -21,6 +21,18 @@ export function policyDir(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "demarc-policy-"));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+/** The problems a policy folder made of `files` is refused with, paths relative to the folder; fails if it loads. */
+export function policyProblems(files: Record<string, string>): string[] {
+  const dir = policyDir(files);
+  try {
+    loadPolicy(dir);
+  } catch (err) {
+    if (!(err instanceof PolicyError)) throw err;
+    return err.problems.map((p) => p.replaceAll(`${dir}/`, ""));
+  }
+  throw new Error("expected the policy to be refused");
 }
 
 export function memoryLog(): { log: pino.Logger; lines: { level: number; msg: string; [k: string]: unknown }[] } {

@@ -1,19 +1,10 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadPolicy, PolicyError } from "../../src/pipeline/policy/index.js";
-import { policyDir } from "./fixtures.js";
+import { loadPolicy } from "../../src/pipeline/policy/index.js";
+import { policyDir, policyProblems } from "./fixtures.js";
 
-function problems(files: Record<string, string>): string[] {
-  const dir = policyDir(files);
-  try {
-    loadPolicy(dir);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PolicyError);
-    return (err as PolicyError).problems.map((p) => p.replaceAll(`${dir}/`, ""));
-  }
-  throw new Error("expected the policy to be refused");
-}
+const problems = policyProblems;
 
 describe("policy files", () => {
   it("the shipped policies/ examples load cleanly, skipping the state map", () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { regexHazard } from "../../../src/pipeline/lexicon/regex-safety.js";
-import { loadPolicy, PolicyError } from "../../../src/pipeline/policy/index.js";
-import { policyDir } from "../fixtures.js";
+import { loadPolicy } from "../../../src/pipeline/policy/index.js";
+import { policyDir, policyProblems } from "../fixtures.js";
 
-function problems(files: Record<string, string>): string[] {
-  const dir = policyDir(files);
-  try {
-    loadPolicy(dir);
-  } catch (err) {
-    expect(err).toBeInstanceOf(PolicyError);
-    return (err as PolicyError).problems.map((p) => p.replaceAll(`${dir}/`, ""));
-  }
-  throw new Error("expected the policy to be refused");
-}
+const problems = policyProblems;
 
 describe("regexHazard", () => {
   it.each([
