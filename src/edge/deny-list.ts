@@ -14,5 +14,5 @@ export function deniedBy(domain: string, deny: ReadonlySet<string>): boolean {
 }
 
 export function denySet(entries: readonly string[]): Set<string> {
-  return new Set(entries.map((d) => d.toLowerCase().replace(/\.$/, "")));
+  return new Set(entries.map((d) => d.toLowerCase()));
 }
