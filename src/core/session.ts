@@ -18,8 +18,10 @@ export interface OutgoingMessage {
   body?: string | undefined;
   subject?: string | undefined;
   thread?: string | undefined;
-  /** The stanza as received, kept for audit by the archive. */
-  original?: string | undefined;
+  /** The rest of its content (XHTML, links, files, invitations, nickname, extensions...). */
+  content?: Partial<Pick<Envelope, "xhtml" | "links" | "files" | "invites" | "nick" | "replaces" | "signals" | "extensions" | "error">> | undefined;
+  /** The stanza id the client gave, kept for receipts and corrections. */
+  stanzaId?: string | undefined;
   /** XEP-0280 section 7: not copied to the user's other resources. */
   private?: boolean | undefined;
   protocol?: "xmpp" | "internal" | undefined;
@@ -35,6 +37,11 @@ export function checkJid(input: string): string {
     if (err instanceof JidMalformedError) throw new CoreError("jid-malformed", "modify", err.message);
     throw err;
   }
+}
+
+function tagsOf(m: OutgoingMessage): string[] | undefined {
+  const tags = [...(m.private ? ["carbons:private"] : []), ...(m.stanzaId ? [`stanza-id:${m.stanzaId}`] : [])];
+  return tags.length ? tags : undefined;
 }
 
 export class CoreSession {
@@ -104,9 +111,9 @@ export class CoreSession {
       body: m.body,
       subject: m.subject,
       thread: m.thread,
-      original: m.original,
+      ...m.content,
       security: this.device.security,
-      tags: m.private ? ["carbons:private"] : undefined,
+      tags: tagsOf(m),
     });
     this.core.parts.messages.pin(this.device, to);
     const r = await s.send(e);

@@ -2,6 +2,7 @@
  * The canonical Envelope: every protocol the edge speaks is translated into this
  * one shape, so policy, archive and core never see a wire format.
  */
+import type { FileOffer, Invite, Link, StanzaErrorContent, XNode, Xhtml } from "./content.js";
 import type { RichPresence } from "./presence.js";
 
 export type Direction = "inbound" | "outbound" | "internal";
@@ -45,12 +46,30 @@ export interface Envelope {
   body?: string | undefined;
   subject?: string | undefined;
   thread?: string | undefined;
-  /** Present for kind "presence". */
+  /** Present for kind "presence"; its note is the status line. */
   presence?: RichPresence | undefined;
+  /** XEP-0071: the body as XHTML-IM markup. */
+  xhtml?: Xhtml | undefined;
+  /** XEP-0066 out-of-band links. */
+  links?: Link[] | undefined;
+  /** XEP-0447 file offers. */
+  files?: FileOffer[] | undefined;
+  /** XEP-0045 mediated and XEP-0249 direct MUC invitations. */
+  invites?: Invite[] | undefined;
+  /** XEP-0172 user nickname (messages and subscription requests). */
+  nick?: string | undefined;
+  /** XEP-0308: the id of the message this one corrects; the body is the correction. */
+  replaces?: string | undefined;
+  /** Known elements without text of their own (chat states, receipts, markers, caps, ...), re-rendered as they came. */
+  signals?: XNode[] | undefined;
+  /** Elements the edge does not model; policy's `extensions:` strips, passes or blocks them. */
+  extensions?: XNode[] | undefined;
+  /** An IQ's payload: for an IQ the payload is the request (RFC 6120 section 8.2.3). */
+  payload?: XNode[] | undefined;
+  /** For type "error": the condition it carries. */
+  error?: StanzaErrorContent | undefined;
   /** Security context of the stream it arrived on. */
   security?: SecurityContext | undefined;
-  /** The original stanza or SIP message as received, kept for audit only. */
-  original?: string | undefined;
   /** Free-form annotations that stages add (tags, disclaimers applied, ...). */
   tags?: string[] | undefined;
 }

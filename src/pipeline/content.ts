@@ -1,10 +1,187 @@
 /**
- * The user-written text of an envelope that content rules scan and redact:
- * the body of a message, or the note of a presence (a status line crosses the
- * edge as surely as a message does).
+ * The seam between the content model (src/model/content.ts) and compliance:
+ * every human-readable part of an envelope as a flat list that stages read,
+ * and one way to rewrite parts (redaction) that keeps the model consistent.
  */
 import type { Envelope } from "../model/envelope.js";
+import type { XNode, Xhtml } from "../model/content.js";
+import { mapTree, renderedText, treeParts, type TreePart } from "../model/xnode.js";
 
+export const NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im";
+export const NS_XHTML = "http://www.w3.org/1999/xhtml";
+
+export type PartKind =
+  | "body"
+  | "subject"
+  | "thread"
+  | "status"
+  | "nick"
+  | "xhtml"
+  | "xhtml-attr"
+  | "link-url"
+  | "link-desc"
+  | "file-name"
+  | "file-desc"
+  | "file-type"
+  | "file-url"
+  | "invite-reason"
+  | "invite-password"
+  | "error-text"
+  | "signal"
+  | "extension"
+  | "payload";
+
+export interface ContentPart {
+  kind: PartKind;
+  /** Where in the envelope: "body", "links.0.desc", "extensions.1/0@href", ... */
+  path: string;
+  text: string;
+}
+
+/** Returns new text for a part, or undefined to leave it as it is. */
+export type PartMapper = (text: string, part: ContentPart) => string | undefined;
+
+/** Tree parts inside known payloads (Jingle file offers, jabber:iq:oob) get the kind of what they say. */
+function treeKind(base: PartKind, p: TreePart): PartKind {
+  const el = p.elements[p.elements.length - 1]!;
+  if (p.at !== "text") return base;
+  if (p.elements.some((e) => e.ns?.startsWith("urn:xmpp:jingle:apps:file-transfer:"))) {
+    if (el.name === "name") return "file-name";
+    if (el.name === "desc") return "file-desc";
+  }
+  if (p.elements[0]?.ns === "jabber:iq:oob") {
+    if (el.name === "url") return "link-url";
+    if (el.name === "desc") return "link-desc";
+  }
+  return base;
+}
+
+const TREES = [
+  ["signals", "signal"],
+  ["extensions", "extension"],
+  ["payload", "payload"],
+] as const;
+
+/** Every human-readable part, in a stable order (the body first). */
+export function contentParts(env: Envelope): ContentPart[] {
+  const out: ContentPart[] = [];
+  const add = (kind: PartKind, path: string, text: string | undefined) => text !== undefined && out.push({ kind, path, text });
+  add("body", "body", env.body);
+  add("subject", "subject", env.subject);
+  add("thread", "thread", env.thread);
+  add("status", "status", env.presence?.note);
+  add("nick", "nick", env.nick);
+  if (env.xhtml) {
+    add("xhtml", "xhtml", renderedText(env.xhtml.markup));
+    for (const p of treeParts(env.xhtml.markup)) if (p.at === "attr") add("xhtml-attr", `xhtml${p.path}`, p.text);
+  }
+  env.links?.forEach((l, i) => {
+    add("link-url", `links.${i}.url`, l.url);
+    add("link-desc", `links.${i}.desc`, l.desc);
+  });
+  env.files?.forEach((f, i) => {
+    add("file-name", `files.${i}.name`, f.name);
+    add("file-desc", `files.${i}.desc`, f.desc);
+    add("file-type", `files.${i}.mediaType`, f.mediaType);
+    f.urls?.forEach((u, j) => add("file-url", `files.${i}.urls.${j}`, u));
+  });
+  env.invites?.forEach((v, i) => {
+    add("invite-reason", `invites.${i}.reason`, v.reason);
+    add("invite-password", `invites.${i}.password`, v.password);
+  });
+  add("error-text", "error.text", env.error?.text);
+  for (const [field, kind] of TREES) {
+    env[field]?.forEach((t, i) => {
+      for (const p of treeParts(t)) add(treeKind(kind, p), `${field}.${i}${p.path}`, p.text);
+    });
+  }
+  return out;
+}
+
+/** One part's path and kind to one mapper call; unchanged text counts as unchanged. */
+function call(fn: PartMapper, kind: PartKind, path: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const r = fn(text, { kind, path, text });
+  return r === text ? undefined : r;
+}
+
+/** XEP-0071 markup re-rendered from plain text: one paragraph, lines as <br/>. */
+export function xhtmlFromText(text: string): Xhtml {
+  const children: (XNode | string)[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (i > 0) children.push({ name: "br", attrs: {}, children: [] });
+    if (line) children.push(line);
+  });
+  return { markup: { name: "html", ns: NS_XHTML_IM, attrs: {}, children: [{ name: "body", ns: NS_XHTML, attrs: {}, children }] } };
+}
+
+function mapXhtml(x: Xhtml, fn: PartMapper): Xhtml | undefined {
+  const text = renderedText(x.markup);
+  const newText = call(fn, "xhtml", "xhtml", text);
+  let attrChanged = false;
+  for (const p of treeParts(x.markup)) if (p.at === "attr" && call(fn, "xhtml-attr", `xhtml${p.path}`, p.text) !== undefined) attrChanged = true;
+  // Redacted markup is not patched node by node (a word may span elements): it is rendered again from the text.
+  return newText === undefined && !attrChanged ? x : xhtmlFromText(newText ?? text);
+}
+
+function mapTrees(list: XNode[] | undefined, field: string, kind: PartKind, fn: PartMapper): XNode[] | undefined {
+  if (!list) return undefined;
+  const out = list
+    .map((t, i) => mapTree(t, (p) => call(fn, treeKind(kind, p), `${field}.${i}${p.path}`, p.text)))
+    .filter((t): t is XNode => t !== undefined);
+  return out.length ? out : undefined;
+}
+
+/** The envelope with every part `fn` rewrote replaced; untouched parts (and the envelope, if none) stay as they are. */
+export function mapContent(env: Envelope, fn: PartMapper): Envelope {
+  const out: Envelope = { ...env };
+  const set = <K extends "body" | "subject" | "thread" | "nick">(k: K, kind: PartKind) => {
+    const v = call(fn, kind, k, env[k]);
+    if (v !== undefined) out[k] = v;
+  };
+  set("body", "body");
+  set("subject", "subject");
+  set("thread", "thread");
+  set("nick", "nick");
+  const note = call(fn, "status", "status", env.presence?.note);
+  if (note !== undefined) out.presence = { ...env.presence!, note };
+  if (env.xhtml) out.xhtml = mapXhtml(env.xhtml, fn);
+  if (env.links) {
+    out.links = env.links.map((l, i) => ({ url: call(fn, "link-url", `links.${i}.url`, l.url) ?? l.url, desc: call(fn, "link-desc", `links.${i}.desc`, l.desc) ?? l.desc }));
+  }
+  if (env.files) {
+    out.files = env.files.map((f, i) => ({
+      ...f,
+      name: call(fn, "file-name", `files.${i}.name`, f.name) ?? f.name,
+      desc: call(fn, "file-desc", `files.${i}.desc`, f.desc) ?? f.desc,
+      mediaType: call(fn, "file-type", `files.${i}.mediaType`, f.mediaType) ?? f.mediaType,
+      urls: f.urls?.map((u, j) => call(fn, "file-url", `files.${i}.urls.${j}`, u) ?? u),
+    }));
+  }
+  if (env.invites) {
+    out.invites = env.invites.map((v, i) => ({
+      ...v,
+      reason: call(fn, "invite-reason", `invites.${i}.reason`, v.reason) ?? v.reason,
+      password: call(fn, "invite-password", `invites.${i}.password`, v.password) ?? v.password,
+    }));
+  }
+  const errText = call(fn, "error-text", "error.text", env.error?.text);
+  if (errText !== undefined) out.error = { ...env.error!, text: errText };
+  for (const [field, kind] of TREES) if (env[field]) out[field] = mapTrees(env[field], field, kind, fn);
+  return out;
+}
+
+/**
+ * The form of a part that rules match against: NFKC folds compatibility
+ * forms (full-width letters, ligatures, circled letters) to plain ones, and
+ * format characters that render as nothing (zero-width spaces and joiners,
+ * soft hyphens, bidi controls) are removed, so neither hides a word.
+ */
+export function matchable(text: string): string {
+  return text.normalize("NFKC").replace(/\p{Default_Ignorable_Code_Point}/gu, "");
+}
+
+/** The body of a message, or the status of a presence: what disclaimers and sample reports speak of. */
 export function contentOf(env: Envelope): string | undefined {
   return env.kind === "presence" ? env.presence?.note : env.body;
 }

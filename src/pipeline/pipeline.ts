@@ -6,7 +6,7 @@
  */
 import type { Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
-import { contentOf, withContent } from "./content.js";
+import { contentOf, mapContent, withContent } from "./content.js";
 import type { CompiledProfile, PolicySet } from "./policy/compile.js";
 import { EXTERNAL_PREFIX } from "./policy/compile.js";
 import type { Stage, Verdict } from "./stage.js";
@@ -122,7 +122,9 @@ export class CompliancePipeline implements Compliance {
         } else if (v.action === "quarantine") {
           stop = { error: { condition: "policy-violation", type: "cancel", text: QUARANTINE_TEXT }, quarantined: true };
         } else if (v.action === "redact") {
-          current = withContent(current, v.body);
+          const parts = v.parts;
+          if (parts) current = mapContent(current, (_text, p) => parts[p.path]);
+          else if (v.body !== undefined) current = withContent(current, v.body);
         } else if (v.action === "tag") {
           current = { ...current, tags: [...new Set([...(current.tags ?? []), ...v.tags])] };
         } else if (v.action === "disclaimer") {

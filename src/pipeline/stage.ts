@@ -21,8 +21,12 @@ export type Verdict = VerdictBase &
     | { action: "allow" }
     | { action: "block"; error?: Partial<DeliveryError> | undefined }
     | { action: "quarantine" }
-    /** The whole body as it should read after redaction, and how many spans were replaced. */
-    | { action: "redact"; body: string; count: number }
+    /**
+     * What the redaction rewrote: `parts` maps content paths (src/pipeline/content.ts)
+     * to their new text; `body` alone (plug-ins, external servers) is the whole body
+     * (or presence status) as it should read. `count` is how many spans were replaced.
+     */
+    | { action: "redact"; body?: string | undefined; parts?: Record<string, string> | undefined; count: number }
     | { action: "tag"; tags: string[] }
     | { action: "disclaimer"; text: string; position: "append" | "prepend" }
     | { action: "copy"; to: string }

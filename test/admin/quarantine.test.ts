@@ -148,7 +148,7 @@ describe("quarantine review over the admin API", () => {
     expect(sent.delivered).toBe(true);
     // The partner's sender is told, over s2s, that the message is held.
     const bounce = await partner.sink.waitFor((e) => e.type === "error" && e.to === "carl@partner.test/desk");
-    expect(bounce.original).toContain("policy-violation");
+    expect(bounce.error?.condition).toBe("policy-violation");
 
     const [item, ...rest] = await pendingUntil(1);
     expect(rest).toEqual([]);

@@ -6,7 +6,7 @@ import { envelope, pipelineFor, wiredRouter } from "./fixtures.js";
 // This file's loopback addresses: 127.0.5.1 (the compliance server), 127.0.5.2 (nothing listens).
 let server: Server;
 let base: string;
-const seen: { path: string; json: { envelope: Record<string, unknown>; policy_version: string } }[] = [];
+const seen: { path: string; json: { envelope: Record<string, unknown>; parts?: unknown[]; policy_version: string } }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -48,12 +48,14 @@ function withServer(url: string, mode: "fail-open" | "fail-closed", timeout = 30
 describe("external compliance server over HTTP", () => {
   it("answers: its block reaches the sender, its redaction and tags are applied, it sees the envelope and policy version", async () => {
     const w = withServer(`${base}/verdict`, "fail-closed");
-    const blocked = await w.router.route(envelope({ body: "the secret plan", original: "<message>raw</message>" }));
+    const blocked = await w.router.route(envelope({ body: "the secret plan", subject: "plans" }));
     expect(blocked).toEqual({ delivered: false, error: { condition: "policy-violation", type: "modify", text: "Vendor says no." } });
     expect(w.archived[0]!.decision.verdicts).toEqual([{ stage: "external:vendor", ruleId: "vendor/V-17", action: "block", reason: "Vendor says no." }]);
     const req = seen.at(-1)!;
     expect(req.json.envelope).toMatchObject({ from: "alice@corp.example/desk", to: "bob@partner.example", body: "the secret plan", direction: "outbound" });
     expect(req.json.envelope).not.toHaveProperty("original");
+    // Every part, flat, beside the envelope: a server that reads only text sees the subject too.
+    expect(req.json.parts).toEqual([{ kind: "body", path: "body", text: "the secret plan" }, { kind: "subject", path: "subject", text: "plans" }]);
     expect(req.json.policy_version).toBe(w.archived[0]!.decision.policyVersion);
 
     const ok = await w.router.route(envelope({ body: "pay acct 12345 today" }));

@@ -2,9 +2,11 @@
  * RFC 6121 section 5: messages from a client. Unknown types are treated as
  * normal (5.2.2); no 'to' means the user's own bare JID (RFC 6120 10.3.1);
  * XEP-0280 section 7 <private/> and XEP-0334 <no-copy/> keep a message out of carbons.
+ * Its children become typed content (src/edge/xmpp/content-read.ts), as on s2s.
  */
 import { StanzaError } from "../../edge/xmpp/errors.js";
 import { isFileTransfer } from "../../edge/xmpp/file-transfer.js";
+import { definedOnly, readContent } from "../../edge/xmpp/content-read.js";
 import type { Element } from "../../edge/xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
@@ -17,13 +19,15 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
   if (type === "groupchat") throw new StanzaError("service-unavailable", "group chat is not offered here");
   const to = el.attrs.to ?? s.bare;
   const priv = el.getChild("private", NS.carbons) !== undefined || el.getChild("no-copy", NS.hints) !== undefined;
+  const { body, subject, thread, payload: _none, ...content } = readContent(el);
   const r = await s.core.message({
     to,
     type,
-    body: el.getChildText("body") ?? undefined,
-    subject: el.getChildText("subject") ?? undefined,
-    thread: el.getChildText("thread") ?? undefined,
-    original: el.toString(),
+    body,
+    subject,
+    thread,
+    content: definedOnly(content),
+    stanzaId: el.attrs.id,
     private: priv,
     kind: isFileTransfer(el) ? "file-transfer" : "message",
   });

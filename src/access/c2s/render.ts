@@ -3,40 +3,19 @@
  * and XEP-0203 delay for stored ones), presence per RFC 6121 4.7 through the
  * rich-state mapping, subscription presence, roster and block-list pushes.
  */
-import { Parser, xml, type Element } from "../../edge/xmpp/xml.js";
+import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { messageChildren } from "../../edge/xmpp/content-render.js";
+import { stanzaIdOf } from "../../edge/xmpp/translate.js";
 import { toXmppPresence } from "../../mapping/xmpp-presence.js";
 import type { Envelope } from "../../model/envelope.js";
 import type { RichPresence } from "../../model/presence.js";
 import type { RosterItem } from "../../core/types.js";
 import { NS } from "./ns.js";
 
-/** Payload children copied from the original stanza (chat states, receipts...); the core owns body/subject/thread. */
-const OWNED = new Set(["body", "subject", "thread", "error"]);
-
-function parseOriginal(original: string | undefined): Element | undefined {
-  if (!original || original.length > 1_000_000) return undefined;
-  try {
-    const p = new Parser();
-    let out: Element | undefined;
-    p.on("element", (el) => (out = el));
-    p.on("start", (el) => (out = el));
-    p.write(`<x xmlns='${NS.client}'>${original}</x>`);
-    return out?.name === "x" ? out.getChildElements()[0] : out;
-  } catch {
-    return undefined;
-  }
-}
-
+/** Rendered from the content compliance decided (src/edge/xmpp/content-render.ts), as on s2s. */
 export function renderMessage(e: Envelope, to: string): Element {
-  const orig = parseOriginal(e.original);
-  const sameBody = !orig || (orig.getChildText("body") ?? undefined) === e.body;
-  const msg = xml("message", { xmlns: NS.client, from: e.from, to, type: e.type === "normal" ? undefined : e.type, id: orig?.attrs.id });
-  if (e.subject !== undefined) msg.append(xml("subject", {}, e.subject));
-  if (e.body !== undefined) msg.append(xml("body", {}, e.body));
-  if (e.thread !== undefined) msg.append(xml("thread", {}, e.thread));
-  // Extensions only ride along when compliance left the body as written.
-  if (orig && sameBody) for (const c of orig.getChildElements()) if (!OWNED.has(c.name) && c.attrs.xmlns !== NS.carbons) msg.append(c);
-  return msg;
+  const id = stanzaIdOf(e);
+  return xml("message", { xmlns: NS.client, from: e.from, to, type: e.type === "normal" ? undefined : e.type, id }, ...messageChildren(e));
 }
 
 export function withDelay(msg: Element, e: Envelope, domain: string): Element {

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import type { Envelope } from "../../model/envelope.js";
 import type { Logger } from "../../log.js";
-import { contentOf } from "../content.js";
+import { contentOf, contentParts } from "../content.js";
 import type { ExternalDef } from "../policy/schema.js";
 import type { Stage, Verdict } from "../stage.js";
 
@@ -29,10 +29,13 @@ type Answer = z.infer<typeof verdictSchema>;
 
 export const UNAVAILABLE_TEXT = "The compliance check is unavailable; try again later.";
 
-/** The JSON the server receives: the canonical envelope without the raw wire text. */
+/**
+ * The JSON the server receives: the canonical envelope (typed content, no
+ * wire text) and, flat, every human-readable part of it with its kind and
+ * path, so a server that only knows "text" still sees all of it.
+ */
 export function requestBody(env: Envelope, policyVersion: string): string {
-  const { original: _omit, ...envelope } = env;
-  return JSON.stringify({ envelope, policy_version: policyVersion });
+  return JSON.stringify({ envelope: env, parts: contentParts(env), policy_version: policyVersion });
 }
 
 export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersion: string }): Stage {

@@ -1,13 +1,34 @@
 /**
  * The rules engine: rules run in file order, each tested against the envelope
  * as earlier rules left it (so a second redaction sees the first one's text).
- * An enforced allow, block or quarantine ends this stage; shadow rules are
- * evaluated and recorded but change nothing.
+ * A content condition holds when any part of the envelope matches (body,
+ * subject, XHTML, link and file descriptions, invitation reasons, status,
+ * nickname, extensions' text: src/pipeline/content.ts); a redaction rewrites
+ * every part it matches. An enforced allow, block or quarantine ends this
+ * stage; shadow rules are evaluated and recorded but change nothing.
  */
-import { contentOf } from "../content.js";
+import { contentParts, contentOf, matchable } from "../content.js";
 import { redact } from "../lexicon/lexicon.js";
 import type { CompiledRule } from "../policy/compile.js";
 import type { Stage, StageInput, Verdict } from "../stage.js";
+
+interface Part {
+  path: string;
+  text: string;
+}
+
+/** Redacts every part; the changed texts by path and how many spans were replaced. */
+function redactParts(parts: Part[], rule: CompiledRule, replacement: string): { changes: Record<string, string>; count: number } {
+  const changes: Record<string, string> = {};
+  let count = 0;
+  for (const p of parts) {
+    const r = redact(p.text, rule.redacts!.find(p.text), replacement);
+    if (r.count === 0) continue;
+    changes[p.path] = r.text;
+    count += r.count;
+  }
+  return { changes, count };
+}
 
 export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): Stage {
   const mine = rules.filter((r) => r.stage === name);
@@ -15,10 +36,11 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
     name,
     evaluate({ envelope, now }: StageInput): Verdict[] {
       const out: Verdict[] = [];
-      let text = contentOf(envelope);
+      // Matching and redaction run on the matchable form; a part no rule touches is delivered as written.
+      let parts: Part[] = contentParts(envelope).map((p) => ({ path: p.path, text: matchable(p.text) }));
       for (const rule of mine) {
         if (!rule.applies(envelope, now)) continue;
-        if (rule.content && (text === undefined || !rule.content.test(text))) continue;
+        if (rule.content && !parts.some((p) => rule.content!.test(p.text))) continue;
         const base = { ruleId: rule.id, shadow: rule.shadow, reason: rule.then.reason };
         const t = rule.then;
         switch (t.action) {
@@ -29,11 +51,12 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
             if (!rule.shadow) return out;
             break;
           case "redact": {
-            if (text === undefined || !rule.redacts) break;
-            const r = redact(text, rule.redacts.find(text), t.replacement);
-            if (r.count === 0) break;
-            out.push({ ...base, action: "redact", body: r.text, count: r.count });
-            if (!rule.shadow) text = r.text;
+            if (!rule.redacts) break;
+            const { changes, count } = redactParts(parts, rule, t.replacement);
+            if (count === 0) break;
+            const body = contentOf(envelope) === undefined ? undefined : changes[envelope.kind === "presence" ? "status" : "body"];
+            out.push({ ...base, action: "redact", parts: changes, count, ...(body !== undefined ? { body } : {}) });
+            if (!rule.shadow) parts = parts.map((p) => (changes[p.path] !== undefined ? { ...p, text: changes[p.path]! } : p));
             break;
           }
           case "tag":

@@ -11,7 +11,8 @@ describe("stanza <-> Envelope", () => {
     const el = xml("message", { from: "a@p.test/r", to: "b@corp.test", type: "chat", id: "m1" }, xml("subject", {}, "s"), xml("body", {}, "hi"), xml("thread", {}, "t"));
     const env = stanzaToEnvelope(el, "p.test", sec);
     expect(env).toMatchObject({ direction: "inbound", protocol: "xmpp", kind: "message", from: "a@p.test/r", to: "b@corp.test", partnerDomain: "p.test", type: "chat", body: "hi", subject: "s", thread: "t" });
-    expect(env.original).toContain("<body>hi</body>");
+    // Nothing of the wire text rides on the envelope.
+    expect(env).not.toHaveProperty("original");
   });
 
   it("maps presence show/status to a rich state and subscriptions to their own kind", () => {
@@ -37,9 +38,9 @@ describe("stanza <-> Envelope", () => {
     const out = envelopeToStanza({ ...env, direction: "outbound", from: "b@corp.test/d", to: "a@p.test" }, "xmpp-rich");
     expect(out.name).toBe("message");
     expect(out.getChild("x", "jabber:x:oob")?.getChildText("url")).toBe(url);
-    // A redacted body drops the extensions, link included.
-    const redacted = envelopeToStanza({ ...env, direction: "outbound", from: "b@corp.test/d", to: "a@p.test", body: "[link removed]" }, "xmpp-rich");
-    expect(redacted.getChild("x", "jabber:x:oob")).toBeUndefined();
+    // A redacted link is rendered as redacted, not as it came.
+    const redacted = envelopeToStanza({ ...env, direction: "outbound", from: "b@corp.test/d", to: "a@p.test", body: "[link removed]", links: [{ url: "[link removed]" }] }, "xmpp-rich");
+    expect(redacted.getChild("x", "jabber:x:oob")?.getChildText("url")).toBe("[link removed]");
     expect(redacted.getChildText("body")).toBe("[link removed]");
   });
 
@@ -50,35 +51,38 @@ describe("stanza <-> Envelope", () => {
     expect(el.getChildText("body")).toBe("x [disclaimer]");
   });
 
-  it("keeps extensions of the original stanza, unless compliance changed the body, and never carbons", () => {
-    const orig = xml(
+  it("keeps known signals, never carbons, and an IQ's payload; unknown extensions are content like the rest", () => {
+    const el = xml(
       "message",
-      { xmlns: "jabber:client", from: "b@corp.test/d", to: "a@p.test", id: "o1", type: "chat" },
+      { xmlns: "jabber:server", from: "a@p.test/r", to: "b@corp.test", id: "o1", type: "chat" },
       xml("body", {}, "hi"),
       xml("active", { xmlns: "http://jabber.org/protocol/chatstates" }),
       xml("private", { xmlns: "urn:xmpp:carbons:2" }),
-    ).toString();
-    const base = { id: "e1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "message" as const, from: "b@corp.test/d", to: "a@p.test", type: "chat", original: orig };
-    const same = envelopeToStanza({ ...base, body: "hi" }, "xmpp-rich");
-    expect(same.attrs.id).toBe("o1");
-    expect(same.getChild("active", "http://jabber.org/protocol/chatstates")).toBeDefined();
-    expect(same.getChild("private")).toBeUndefined();
-    const redacted = envelopeToStanza({ ...base, body: "[redacted]" }, "xmpp-rich");
-    expect(redacted.getChild("active")).toBeUndefined();
-    const iq = envelopeToStanza(
-      { ...base, kind: "iq", type: "get", original: xml("iq", { type: "get", id: "q1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })).toString() },
-      "xmpp-rich",
+      xml("x", { xmlns: "urn:example:x" }, xml("note", { lang: "en" }, "text")),
     );
-    expect(iq.getChild("query", "http://jabber.org/protocol/disco#info")).toBeDefined();
-    expect(envelopeToStanza({ ...base, body: "hi", original: "<!DOCTYPE x><message/>" }, "xmpp-rich").getChild("active")).toBeUndefined();
+    const env = stanzaToEnvelope(el, "p.test", sec);
+    expect(env.signals).toEqual([{ name: "active", ns: "http://jabber.org/protocol/chatstates", attrs: {}, children: [] }]);
+    expect(env.extensions).toEqual([{ name: "x", ns: "urn:example:x", attrs: {}, children: [{ name: "note", ns: undefined, attrs: { lang: "en" }, children: ["text"] }] }]);
+    const out = envelopeToStanza({ ...env, direction: "outbound" }, "xmpp-rich");
+    expect(out.attrs.id).toBe("o1");
+    expect(out.getChild("active", "http://jabber.org/protocol/chatstates")).toBeDefined();
+    expect(out.getChild("private")).toBeUndefined();
+    expect(out.getChild("x", "urn:example:x")?.getChildText("note")).toBe("text");
+    expect(envelopeToStanza({ ...env, extensions: undefined }, "xmpp-rich").getChild("x", "urn:example:x")).toBeUndefined();
+    const iq = stanzaToEnvelope(xml("iq", { from: "a@p.test/r", to: "b@corp.test/d", type: "get", id: "q1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })), "p.test", sec);
+    expect(envelopeToStanza(iq, "xmpp-rich").getChild("query", "http://jabber.org/protocol/disco#info")).toBeDefined();
   });
 
-  it("gives an error stanza its <error/>: the original's, or undefined-condition", () => {
+  it("gives an error stanza its <error/>: the one it came with, or undefined-condition", () => {
     const base = { id: "e1", receivedAt: 0, direction: "outbound" as const, protocol: "internal" as const, kind: "message" as const, from: "b@corp.test", to: "a@p.test", type: "error" };
     const bare = envelopeToStanza(base, "xmpp-rich");
     expect(bare.getChild("error")?.getChild("undefined-condition")).toBeDefined();
-    const orig = StanzaError.from({ condition: "recipient-unavailable" }).toElement(xml("message", { from: "a@p.test", to: "b@corp.test", id: "x" })).toString();
-    expect(envelopeToStanza({ ...base, original: orig }, "xmpp-rich").getChild("error")?.getChild("recipient-unavailable")).toBeDefined();
+    const orig = StanzaError.from({ condition: "recipient-unavailable", text: "gone" }).toElement(xml("message", { from: "a@p.test", to: "b@corp.test", id: "x" }));
+    const env = stanzaToEnvelope(orig, "p.test", sec);
+    expect(env.error).toMatchObject({ condition: "recipient-unavailable", text: "gone" });
+    const back = envelopeToStanza({ ...env, direction: "outbound" }, "xmpp-rich").getChild("error");
+    expect(back?.getChild("recipient-unavailable")).toBeDefined();
+    expect(back?.getChildText("text", "urn:ietf:params:xml:ns:xmpp-stanzas")).toBe("gone");
   });
 
   it("renders rich presence per profile and offline as unavailable", () => {
