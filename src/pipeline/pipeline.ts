@@ -11,6 +11,7 @@ import type { CompiledProfile, PolicySet } from "./policy/compile.js";
 import { EXTERNAL_PREFIX } from "./policy/compile.js";
 import type { Stage, Verdict } from "./stage.js";
 import { externalStage } from "./stages/external.js";
+import { applyExtensions } from "./stages/extensions.js";
 import { LimitState, limitsStage } from "./stages/limits.js";
 import { rulesStage } from "./stages/rules.js";
 import { wallsStage } from "./stages/walls.js";
@@ -99,9 +100,11 @@ export class CompliancePipeline implements Compliance {
     const verdicts: VerdictRecord[] = [];
     const copies: CopyTarget[] = [];
     const disclaimers: Extract<Verdict, { action: "disclaimer" }>[] = [];
-    let current = envelope;
-    let stop: { error: DeliveryError; quarantined: boolean } | undefined;
-    for (const name of chain) {
+    const ext = applyExtensions(set.extensions, envelope);
+    let current = ext.envelope;
+    let stop: { error: DeliveryError; quarantined: boolean } | undefined = ext.error && { error: ext.error, quarantined: false };
+    if (ext.verdict) verdicts.push(ext.verdict);
+    for (const name of stop ? [] : chain) {
       const stage = stages.get(name);
       if (!stage) continue;
       let out: Verdict[];

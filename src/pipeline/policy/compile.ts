@@ -10,6 +10,7 @@ import { anyFinder, compileFinder, patternProblem, type Finder } from "../lexico
 import { checkZone, compileDomainPattern, compileMembers, compileTimeWindow, GROUP_PREFIX } from "../patterns.js";
 import type { ExternalDef, LexiconFile, LimitDef, ProfileDef, RuleDef, ThenDef, WallDef } from "./schema.js";
 import { PolicyError, type Origin, type ParsedFile, type ParsedPolicy } from "./load.js";
+import { compileExtensions, type ExtensionsPolicy } from "./extensions.js";
 
 export interface Located<T> {
   def: T;
@@ -61,6 +62,8 @@ export interface PolicySet {
   profiles: CompiledProfile[];
   /** The chain used when no profile matches. */
   defaultStages: string[];
+  /** What happens to elements the edge does not model, per direction and partner. */
+  extensions: ExtensionsPolicy;
 }
 
 export const BUILTIN_STAGES = ["limits", "walls", "rules", "lexicons"] as const;
@@ -258,10 +261,11 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
       if (!known.has(s)) problems.push(`${p.origin.file}:${p.origin.line}: profile ${p.def.id}: stages.${j}: unknown stage "${s}" (known: ${[...known].join(", ")})`);
     });
   }
+  const extensions = compileExtensions(parsed.policies, problems);
   if (problems.length) throw new PolicyError(problems);
   profiles.sort((x, y) => y.def.priority - x.def.priority || x.order - y.order);
   return {
-    version: parsed.version, dir: parsed.dir, files: parsed.files, groups, lexicons, rules, ruleDefs, walls, limits, externals, profiles,
+    version: parsed.version, dir: parsed.dir, files: parsed.files, groups, lexicons, rules, ruleDefs, walls, limits, externals, profiles, extensions,
     defaultStages: [...BUILTIN_STAGES, ...externals.filter((x) => x.def.enabled).map((x) => EXTERNAL_PREFIX + x.def.id)],
   };
 }

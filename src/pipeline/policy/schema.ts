@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { DAYS } from "../patterns.js";
+import { extensionsSchema } from "./extensions.js";
 
 const KINDS = ["message", "presence", "subscription", "groupchat", "file-transfer", "iq"] as const;
 const DIRECTIONS = ["inbound", "outbound", "internal"] as const;
@@ -131,6 +132,8 @@ export const policyFileSchema = z
     limits: z.array(limitSchema).default([]),
     external: z.array(externalSchema).default([]),
     profiles: z.array(profileSchema).default([]),
+    /** Elements the edge does not model: src/pipeline/policy/extensions.ts. */
+    extensions: extensionsSchema,
   })
   .strict();
 
