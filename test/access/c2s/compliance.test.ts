@@ -2,10 +2,12 @@
  * The real compliance module between c2s users: file-transfer links from a
  * client (XEP-0066 out-of-band data, as HTTP upload clients send them) reach
  * the profiles for file-transfer, apart from plain messages; a copy rule
- * sends the supervision desk its own copy over its own session.
+ * sends the supervision desk its own copy over its own session; a message
+ * redacted for an offline user is stored offline only as redacted.
  * Loopback address: 127.0.14.2.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +28,9 @@ rules:
   - id: supervise-carol
     when: { kind: message, from: [carol@corp.test] }
     then: { action: copy, to: desk@corp.test }
+  - id: redact-codeword
+    when: { kind: message, words: [bluebird] }
+    then: { action: redact, replacement: "[REDACTED]" }
   - id: no-file-links
     when: { kind: file-transfer }
     then: { action: block, reason: "Files may only be shared through the document system." }
@@ -75,5 +80,41 @@ describe("compliance between c2s users", () => {
     await bob.waitFor(isMsg("lunch at noon"));
     expect(desk.all(isMsg("lunch at noon"))).toEqual([]);
     expect(carol.all((el) => el.name === "message" && el.attrs.type === "error")).toEqual([]);
+  });
+
+  it("stores a message redacted for an offline user only as redacted: the offline table never holds the word, in any part", async () => {
+    await b.addUser("dave");
+    const xhtml = xml("html", { xmlns: "http://jabber.org/protocol/xhtml-im" }, xml("body", { xmlns: "http://www.w3.org/1999/xhtml" }, xml("p", {}, "the ", xml("b", {}, "blue"), "bird plan")));
+    await alice.send(
+      xml("message", { to: "dave@corp.test", type: "chat", id: "off-1" },
+        xml("subject", {}, "Bluebird"), xml("body", {}, "the bluebird plan"), xhtml, xml("nick", { xmlns: "http://jabber.org/protocol/nick" }, "bluebird fan")),
+    );
+    const dbFile = join(b.dir, "core.db");
+    expect(existsSync(dbFile)).toBe(true);
+    const db = new Database(dbFile, { readonly: true });
+    let rows: { envelope: string }[] = [];
+    try {
+      for (let i = 0; i < 200 && rows.length === 0; i++) {
+        rows = db.prepare("select envelope from core_offline where user_jid = ?").all("dave@corp.test") as { envelope: string }[];
+        if (!rows.length) await new Promise((r) => setTimeout(r, 25));
+      }
+    } finally {
+      db.close();
+    }
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.envelope).not.toMatch(/bluebird/i);
+    const stored = JSON.parse(rows[0]!.envelope) as Record<string, unknown>;
+    expect(stored).toMatchObject({ subject: "[REDACTED]", body: "the [REDACTED] plan", nick: "[REDACTED] fan" });
+    expect(stored).not.toHaveProperty("original");
+
+    const dave = await login(b, "dave");
+    try {
+      await dave.send(xml("presence"));
+      const got = await dave.waitFor((el) => el.name === "message" && el.attrs.id === "off-1");
+      expect(got.toString()).not.toMatch(/bluebird/i);
+      expect(got.getChild("html", "http://jabber.org/protocol/xhtml-im")?.toString()).toContain("the [REDACTED] plan");
+    } finally {
+      await dave.stop();
+    }
   });
 });
