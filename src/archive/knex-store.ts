@@ -75,6 +75,7 @@ export class KnexArchiveStore implements ArchiveStore {
           subject: r.subject,
           body: r.body,
           delivered_body: r.deliveredBody,
+          content: r.content ?? null,
           verdict: r.verdict,
           rule_id: r.ruleId,
           context_id: contextIds.get(contextKey(r)),
@@ -197,7 +198,7 @@ export class KnexArchiveStore implements ArchiveStore {
       for (const c of chunks(seqs, 500)) {
         n += await trx("archive_message").whereIn("seq", c).whereNull("purge_id").update({
           from_id: null, to_id: null, partner_id: null, thread: null, subject: null, body: null,
-          delivered_body: null, rule_id: null, context_id: null, purge_id: purgeId,
+          delivered_body: null, content: null, rule_id: null, context_id: null, purge_id: purgeId,
         });
       }
     });
@@ -324,6 +325,7 @@ function toStored(r: Record<string, unknown>): StoredRecord {
     auth: s("auth"),
     certFingerprint: s("cert_fingerprint"),
     verdicts: (r.verdicts as string | null) ?? "[]",
+    content: s("content"),
     hash: r.hash as Buffer,
     purgeId: numOrNull(r.purge_id),
   };

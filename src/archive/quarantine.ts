@@ -11,6 +11,7 @@ import type { Direction, Envelope, EnvelopeKind, Protocol, SecurityContext } fro
 import type { Decision, DeliveryError, RouteResult } from "../pipeline/types.js";
 import type { StoredRecord } from "./record.js";
 import type { ArchiveStore, Review } from "./store.js";
+import { parseArchivedContent, restoreContent } from "./content.js";
 
 /** Archives and delivers an envelope whose decision is made (Router.deliverDecided). */
 export type Redeliver = (original: Envelope, decision: Decision) => Promise<RouteResult>;
@@ -105,7 +106,7 @@ const opt = (v: string | null) => v ?? undefined;
 
 /**
  * The held envelope as it crossed the edge, rebuilt from its record: the
- * original text (the archive's copy) and, apart, the text to deliver.
+ * original text (the archive's copy) and, apart, the content to deliver.
  */
 export function releasedEnvelopes(r: StoredRecord, now: number): { original: Envelope; deliver: Envelope } {
   const security: SecurityContext | undefined = r.auth
@@ -127,7 +128,10 @@ export function releasedEnvelopes(r: StoredRecord, now: number): { original: Env
     security,
     tags: [`released-from:${r.seq}`],
   };
-  return { original, deliver: r.deliveredBody === null ? original : { ...original, body: r.deliveredBody } };
+  const c = parseArchivedContent(r.content);
+  const received = restoreContent(original, c?.received);
+  const decided = c?.delivered ? restoreContent({ ...original, subject: undefined, thread: undefined }, c.delivered) : received;
+  return { original: received, deliver: r.deliveredBody === null ? decided : { ...decided, body: r.deliveredBody } };
 }
 
 export class QuarantineDesk {

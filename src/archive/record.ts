@@ -7,7 +7,9 @@
  * order, of: seq, rid (hex), msgId, ts (ms since epoch, UTC), direction,
  * protocol, kind, type, from, to, partner, thread, subject, body, deliveredBody,
  * verdict, ruleId, policyVersion, tlsVersion, auth, certFingerprint, verdicts
- * (itself the canonical JSON text of the verdict list). Absent values are null;
+ * (itself the canonical JSON text of the verdict list), then content (the
+ * JSON text of the other parts, src/archive/content.ts) only when the record
+ * has one, so records from before it hash as they did. Absent values are null;
  * strings are exactly as stored (addresses are not case-folded). JSON.stringify
  * of an array of strings, numbers and nulls is deterministic, which is what
  * makes this canonical. The database's single writer assigns seq, so the
@@ -16,6 +18,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Envelope } from "../model/envelope.js";
 import type { Decision, VerdictRecord } from "../pipeline/types.js";
+import { archivedContent } from "./content.js";
 
 export const GENESIS = Buffer.alloc(32);
 
@@ -50,6 +53,8 @@ export interface ArchiveRecord {
   certFingerprint: string | null;
   /** Canonical JSON of the decision's verdict list. */
   verdicts: string;
+  /** The other parts as received and as delivered (src/archive/content.ts); null when there are none. Absent in journals from before it. */
+  content?: string | null | undefined;
 }
 
 /** A record as read back from the store. */
@@ -139,6 +144,7 @@ export function toRecord(original: Envelope, decision: Decision, rid = newRid())
     auth: sec?.auth ?? null,
     certFingerprint: sec?.certFingerprint ?? null,
     verdicts: canonicalVerdicts(decision.verdicts),
+    content: archivedContent(original, decision.envelope, deliverable),
   };
 }
 
@@ -147,6 +153,7 @@ export function canonical(seq: number, r: ArchiveRecord): string {
     seq, r.rid, r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type, r.from, r.to, r.partner,
     r.thread, r.subject, r.body, r.deliveredBody, r.verdict, r.ruleId, r.policyVersion,
     r.tlsVersion, r.auth, r.certFingerprint, r.verdicts,
+    ...(r.content != null ? [r.content] : []),
   ]);
 }
 

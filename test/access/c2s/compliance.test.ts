@@ -7,7 +7,7 @@
  * Loopback address: 127.0.14.2.
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import Database from "better-sqlite3";
+import knex from "knex";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -91,15 +91,15 @@ describe("compliance between c2s users", () => {
     );
     const dbFile = join(b.dir, "core.db");
     expect(existsSync(dbFile)).toBe(true);
-    const db = new Database(dbFile, { readonly: true });
+    const db = knex({ client: "better-sqlite3", connection: { filename: dbFile }, useNullAsDefault: true });
     let rows: { envelope: string }[] = [];
     try {
       for (let i = 0; i < 200 && rows.length === 0; i++) {
-        rows = db.prepare("select envelope from core_offline where user_jid = ?").all("dave@corp.test") as { envelope: string }[];
+        rows = (await db("core_offline").select("envelope").where({ user_jid: "dave@corp.test" })) as { envelope: string }[];
         if (!rows.length) await new Promise((r) => setTimeout(r, 25));
       }
     } finally {
-      db.close();
+      await db.destroy();
     }
     expect(rows).toHaveLength(1);
     expect(rows[0]!.envelope).not.toMatch(/bluebird/i);
