@@ -115,6 +115,23 @@ export function xhtmlFromText(text: string): Xhtml {
   return { markup: { name: "html", ns: NS_XHTML_IM, attrs: {}, children: [{ name: "body", ns: NS_XHTML, attrs: {}, children }] } };
 }
 
+/** A paragraph added to XHTML-IM markup (a disclaimer a client showing the XHTML form would otherwise not see). */
+export function withXhtmlParagraph(x: Xhtml, text: string, position: "append" | "prepend"): Xhtml {
+  const p: XNode = { name: "p", attrs: {}, children: [text] };
+  const bodies = x.markup.children.filter((c): c is XNode => typeof c !== "string" && c.name === "body");
+  const children = x.markup.children.map((c) =>
+    typeof c !== "string" && c === bodies[0] ? { ...c, children: position === "prepend" ? [p, ...c.children] : [...c.children, p] } : c,
+  );
+  return bodies.length ? { markup: { ...x.markup, children } } : x;
+}
+
+/** Total UTF-8 size of every part: what a size limit measures. */
+export function contentBytes(env: Envelope): number {
+  let n = 0;
+  for (const p of contentParts(env)) n += Buffer.byteLength(p.text);
+  return n;
+}
+
 function mapXhtml(x: Xhtml, fn: PartMapper): Xhtml | undefined {
   const text = renderedText(x.markup);
   const newText = call(fn, "xhtml", "xhtml", text);

@@ -6,7 +6,7 @@
  */
 import type { Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
-import { contentOf, mapContent, withContent } from "./content.js";
+import { contentOf, mapContent, withContent, withXhtmlParagraph } from "./content.js";
 import type { CompiledProfile, PolicySet } from "./policy/compile.js";
 import { EXTERNAL_PREFIX } from "./policy/compile.js";
 import type { Stage, Verdict } from "./stage.js";
@@ -165,13 +165,15 @@ function record(stage: string, v: Verdict): VerdictRecord {
   return r;
 }
 
-/** Each disclaimer once, on messages that have a body; never on presence. */
+/** Each disclaimer once, on messages that have a body (and in their XHTML form too); never on presence. */
 function applyDisclaimers(env: Envelope, list: Extract<Verdict, { action: "disclaimer" }>[]): Envelope {
   const text = contentOf(env);
   if (!list.length || env.kind === "presence" || text === undefined) return env;
   let body = text;
+  let xhtml = env.xhtml;
   for (const d of new Map(list.map((d) => [d.text, d])).values()) {
     body = d.position === "prepend" ? `${d.text}\n\n${body}` : `${body}\n\n${d.text}`;
+    if (xhtml) xhtml = withXhtmlParagraph(xhtml, d.text, d.position);
   }
-  return withContent(env, body);
+  return { ...withContent(env, body), ...(xhtml ? { xhtml } : {}) };
 }

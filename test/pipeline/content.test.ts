@@ -141,3 +141,22 @@ extensions:
     ]);
   });
 });
+
+describe("stages reading every part", () => {
+  const xhtmlMsg = M("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>" + "x".repeat(600) + "</p></body></html>");
+
+  it("a size limit counts every part, not only the body", async () => {
+    const p = pipelineFor({ "10.yaml": "kind: policy\nlimits:\n  - { id: small, per: partner, max_body_bytes: 500 }\n" });
+    const d = await p.evaluate(inbound(xhtmlMsg));
+    expect(d).toMatchObject({ deliver: false, verdicts: [{ ruleId: "small", action: "block" }] });
+    expect((await p.evaluate(inbound(M("<body>hi</body>")))).deliver).toBe(true);
+  });
+
+  it("a disclaimer reaches the XHTML form too", async () => {
+    const p = pipelineFor({ "10.yaml": "kind: policy\nrules:\n  - id: d\n    then: { action: disclaimer, text: Monitored. }\n" });
+    const d = await p.evaluate(inbound(M("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>")));
+    expect(d.envelope.body).toBe("hi\n\nMonitored.");
+    const html = envelopeToStanza(d.envelope, "xmpp-rich").getChild("html")!.toString();
+    expect(html).toBe('<html xmlns="http://jabber.org/protocol/xhtml-im"><body xmlns="http://www.w3.org/1999/xhtml"><p>hi</p><p>Monitored.</p></body></html>');
+  });
+});

@@ -5,7 +5,7 @@
  * allowance.
  */
 import { bareOf } from "../../model/envelope.js";
-import { contentOf } from "../content.js";
+import { contentBytes } from "../content.js";
 import type { CompiledLimit } from "../policy/compile.js";
 import type { Stage, Verdict } from "../stage.js";
 
@@ -50,8 +50,8 @@ export function limitsStage(limits: CompiledLimit[], state: LimitState): Stage {
         if (!l.def.enabled || !l.applies(envelope)) continue;
         const d = l.def;
         const base = { ruleId: d.id, shadow: d.shadow };
-        const text = contentOf(envelope);
-        if (d.max_body_bytes !== undefined && text !== undefined && Buffer.byteLength(text) > d.max_body_bytes) {
+        // Every part counts: a large XHTML body or extension is as large as a large body.
+        if (d.max_body_bytes !== undefined && contentBytes(envelope) > d.max_body_bytes) {
           out.push({ ...base, action: "block", reason: d.reason ?? `Message too large (limit ${d.max_body_bytes} bytes).`, error: { type: "modify" } });
           if (!d.shadow) return out;
           continue;
