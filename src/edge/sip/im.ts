@@ -1,9 +1,11 @@
 /**
  * Page-mode instant messages (RFC 3428) translated to and from XMPP messages
- * per RFC 7572. Inbound: MESSAGE -> Envelope -> router (compliance, archive,
+ * per RFC 7572. Inbound: a text/* MESSAGE body (text-body.ts) -> Envelope -> router (compliance, archive,
  * delivery) -> 200, or the mapped error; a compliance block is 403 with a
  * Warning (RFC 3261 20.43, code 399) carrying the rule's text. Outbound: an
  * Envelope for a SIP partner -> MESSAGE in its own transaction, with the
+ * body as compliance decided it (text/plain: SIMPLE has no place for the
+ * other parts, which stay behind), with the
  * partner's final response mapped back to an XMPP condition.
  */
 import type { SipMessage } from "sip";
@@ -12,17 +14,13 @@ import { DeliveryFailure } from "../../pipeline/types.js";
 import { AddressError, jidToSip, sipDomain, sipToJid } from "../../mapping/address.js";
 import { sipStatusToXmpp, xmppErrorToSip } from "../../mapping/sip-errors.js";
 import type { Flow } from "./flow.js";
-import { binaryToUtf8, contentType, request, response, token, warning } from "./message.js";
+import { contentType, header, request, response, token, warning } from "./message.js";
+import { readTextBody } from "./text-body.js";
 import type { Respond, SipEdge } from "./edge.js";
 import { TransactionTimeout } from "./transactions.js";
 
 /** RFC 3994 typing notifications: acknowledged, not carried (no XMPP chat-state mapping here). */
 const IS_COMPOSING = "application/im-iscomposing+xml";
-
-function validUtf8(binary: string): boolean {
-  const buf = Buffer.from(binary, "binary");
-  return Buffer.from(buf.toString("utf8"), "utf8").equals(buf);
-}
 
 /** Shared by MESSAGE and SUBSCRIBE: who from, who to, or the response that says why not. */
 export function addresses(edge: SipEdge, rq: SipMessage): { from: string; to: string; toDomain: string } | { status: number; reason: string } {
@@ -65,13 +63,10 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
     respond(response(rq, 200, "OK"));
     return;
   }
-  if (type !== "text/plain") {
+  const read = readTextBody(header(rq, "content-type"), rq.content);
+  if ("status" in read) {
     // RFC 3428 section 7: unsupported bodies get 415 with the types we take.
-    respond(response(rq, 415, "Unsupported Media Type", { headers: { accept: "text/plain" } }));
-    return;
-  }
-  if (!validUtf8(rq.content)) {
-    respond(response(rq, 400, "Body Is Not UTF-8"));
+    respond(response(rq, 415, read.reason, { headers: { accept: "text/*" } }));
     return;
   }
   const envelope: Envelope = {
@@ -85,7 +80,7 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
     partnerDomain: gate.domain,
     // RFC 7572 section 5: page-mode IM is a chat message.
     type: "chat",
-    body: binaryToUtf8(rq.content),
+    body: read.text,
     subject: typeof rq.headers.subject === "string" ? rq.headers.subject : undefined,
     security: gate.security,
   };

@@ -82,6 +82,23 @@ describe("inbound MESSAGE over TCP", () => {
     c.close();
   });
 
+  it("reads any text/* body: HTML as the text a reader sees (a word split by tags is one word), other charsets decoded", async () => {
+    const c = await RawSip.tcp(ADDR, tcpPort());
+    c.write(rawRequest({ body: "<p>the <b>project</b>-<i>x</i> &amp; more<!-- hidden --></p><script>x()</script>", contentType: "text/html; charset=UTF-8" }));
+    const rs = await c.next();
+    expect(rs.status).toBe(403);
+    c.write(rawRequest({ body: "<p>caf&eacute; &#x2713; <a href='https://x.test/project-x'>link</a></p>", contentType: "text/html" }));
+    expect((await c.next()).status).toBe(200);
+    await until(() => h.recorder.delivered.some((e) => e.body === "caf&eacute; \u2713 link"));
+    // Latin-1 bytes on the wire, not UTF-8.
+    c.write(Buffer.from(rawRequest({ body: "Gr\xfc\xdfe", contentType: "text/plain;charset=ISO-8859-1", contentLength: 5 }), "latin1"));
+    expect((await c.next()).status).toBe(200);
+    await until(() => h.recorder.delivered.some((e) => e.body === "Grüße"));
+    c.write(rawRequest({ body: "* project-x *", contentType: "text/enriched" }));
+    expect((await c.next()).status).toBe(403);
+    c.close();
+  });
+
   it("refuses non-hosted targets, bad addresses and unsupported bodies", async () => {
     const c = await RawSip.tcp(ADDR, tcpPort());
     c.write(rawRequest({ uri: "sip:bob@elsewhere.test", body: "x" }));
@@ -90,12 +107,14 @@ describe("inbound MESSAGE over TCP", () => {
     expect((await c.next()).status).toBe(403);
     c.write(rawRequest({ uri: "sip:b%3Cad@corp.test", body: "x" }));
     expect((await c.next()).status).toBe(484);
-    const html = await (async () => {
-      c.write(rawRequest({ body: "<b>x</b>", contentType: "text/html" }));
+    const binary = await (async () => {
+      c.write(rawRequest({ body: "x", contentType: "application/octet-stream" }));
       return c.next();
     })();
-    expect(html.status).toBe(415);
-    expect(html.headers.accept).toBe("text/plain");
+    expect(binary.status).toBe(415);
+    expect(binary.headers.accept).toBe("text/*");
+    c.write(rawRequest({ body: "x", contentType: "text/plain;charset=x-unknown-7" }));
+    expect((await c.next()).status).toBe(415);
     c.write(rawRequest({ body: "" }));
     expect((await c.next()).status).toBe(400);
     c.close();
