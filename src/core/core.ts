@@ -29,16 +29,25 @@ export interface CoreOptions {
   policy?: PresencePolicy | undefined;
   /** The router's route(); without one, hosted users reach each other directly and partners are unreachable. */
   route?: RouteFn | undefined;
+  /**
+   * Compliance for what the core fans out itself: a status line is screened
+   * once, as internal presence, before local contacts see it. Returns the
+   * envelope as decided, or undefined when it was refused.
+   */
+  screen?: ((e: Envelope) => Promise<Envelope | undefined>) | undefined;
   log?: Pick<Logger, "warn" | "debug" | "error"> | undefined;
 }
 
 export class PresenceCore implements DeliveryTarget {
   readonly users: UserDirectory;
+  /** @internal compliance for presence the core fans out, for CoreSession */
+  readonly screen: CoreOptions["screen"];
   /** @internal the parts, for CoreSession */
   readonly parts: { s: Shared; presence: PresenceService; roster: RosterService; messages: MessageService };
 
   constructor(opts: CoreOptions) {
     const store = opts.store ?? new MemoryStore();
+    this.screen = opts.screen;
     const policy = opts.policy ?? PresencePolicy.allowAll();
     this.users = new UserDirectory(store, policy);
     const limits: Limits = {

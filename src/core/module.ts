@@ -7,6 +7,8 @@ import { Gauge } from "prom-client";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import type { CoreConfig } from "../config/sections/core.js";
 import { PresenceCore } from "./core.js";
+import type { Envelope } from "../model/envelope.js";
+import type { Archiver, Compliance } from "../pipeline/types.js";
 import { KnexStore } from "./knex-store.js";
 import { PresencePolicy } from "./policy.js";
 import { presenceSourceRoutes } from "../admin/presence-sources.js";
@@ -33,6 +35,18 @@ function registerMetrics(ctx: GatewayContext, core: PresenceCore): void {
   gauge("demarc_core_offline_stored", "messages stored for offline users since start", () => core.stats.offlineStored);
 }
 
+/** Compliance (and, when it intervened, the archive) for a status the core fans out to local contacts. */
+async function screenPresence(ctx: GatewayContext, e: Envelope): Promise<Envelope | undefined> {
+  const compliance = ctx.services.get("compliance") as Compliance | undefined;
+  if (!compliance) return e;
+  const decision = await compliance.evaluate(e);
+  const archive = ctx.services.get("archive") as Archiver | undefined;
+  // Fail closed as the router does: a status whose decision cannot be archived is withheld.
+  let archived = true;
+  if (archive) await archive.record(e, decision).catch(() => (archived = false));
+  return decision.deliver && archived ? decision.envelope : undefined;
+}
+
 export function coreModule(): GatewayModule & { core?: PresenceCore } {
   const mod: GatewayModule & { core?: PresenceCore } = {
     name: "core",
@@ -45,6 +59,7 @@ export function coreModule(): GatewayModule & { core?: PresenceCore } {
         limits: { maxContacts: cfg.max_contacts, maxWatchers: cfg.max_watchers, maxOffline: cfg.max_offline },
         policy: policyFromConfig(cfg),
         route: (e) => ctx.router.route(e),
+        screen: (e) => screenPresence(ctx, e),
         log: ctx.log.child({ module: "core" }),
       });
       mod.core = core;

@@ -78,6 +78,7 @@ export class CoreSession {
 
   /** Broadcast presence (no 'to'); offline messages follow the first available presence. */
   async presence(p: RichPresence, priority: number): Promise<void> {
+    p = await this.screened(p, this.bare);
     const wasAvailable = this.device.available;
     this.core.parts.presence.update(this.device, p, Math.max(-128, Math.min(127, priority)));
     if (!wasAvailable && this.device.available) await this.core.parts.messages.flushOffline(this.device);
@@ -85,11 +86,25 @@ export class CoreSession {
 
   /** Directed presence (RFC 6121 4.6); undefined = unavailable. */
   async directed(to: string, p: RichPresence | undefined): Promise<void> {
-    await this.core.parts.presence.directed(this.device, checkJid(to), p);
+    const target = checkJid(to);
+    await this.core.parts.presence.directed(this.device, target, p && (await this.screened(p, target)));
   }
 
   async subscription(to: string, type: SubscriptionType): Promise<void> {
     await this.core.parts.roster.outbound(this.device, bareOf(checkJid(to)), type);
+  }
+
+  /**
+   * A status line goes to local contacts straight from the core, not through
+   * the router: compliance sees it here once, as internal presence. A refused
+   * status is withheld (the state still shows); a redacted one travels redacted.
+   */
+  private async screened(p: RichPresence, to: string): Promise<RichPresence> {
+    const screen = this.core.screen;
+    if (!screen || p.note === undefined) return p;
+    const s = this.core.parts.s;
+    const decided = await screen(s.envelope({ direction: "internal", protocol: "xmpp", kind: "presence", from: this.device.full, to: bareOf(to), presence: p, security: this.device.security }));
+    return { ...p, note: decided?.presence?.note };
   }
 
   /** Sends a message through the router; the result says whether it was delivered, or why not. */
