@@ -27,6 +27,7 @@ export type PartKind =
   | "invite-reason"
   | "invite-password"
   | "error-text"
+  | "id"
   | "signal"
   | "extension"
   | "payload";
@@ -71,6 +72,9 @@ export function contentParts(env: Envelope): ContentPart[] {
   add("thread", "thread", env.thread);
   add("status", "status", env.presence?.note);
   add("nick", "nick", env.nick);
+  // Ids travel to the recipient as written, so text hidden in one is read like any other.
+  add("id", "id", stanzaId(env));
+  add("id", "replaces", env.replaces);
   if (env.xhtml) {
     add("xhtml", "xhtml", renderedText(env.xhtml.markup));
     for (const p of treeParts(env.xhtml.markup)) if (p.at === "attr") add("xhtml-attr", `xhtml${p.path}`, p.text);
@@ -88,6 +92,7 @@ export function contentParts(env: Envelope): ContentPart[] {
   env.invites?.forEach((v, i) => {
     add("invite-reason", `invites.${i}.reason`, v.reason);
     add("invite-password", `invites.${i}.password`, v.password);
+    add("thread", `invites.${i}.thread`, v.thread);
   });
   add("error-text", "error.text", env.error?.text);
   for (const [field, kind] of TREES) {
@@ -96,6 +101,13 @@ export function contentParts(env: Envelope): ContentPart[] {
     });
   }
   return out;
+}
+
+const STANZA_ID = "stanza-id:";
+
+/** The id the sender gave the stanza, which the edges keep as a tag. */
+function stanzaId(env: Envelope): string | undefined {
+  return env.tags?.find((t) => t.startsWith(STANZA_ID))?.slice(STANZA_ID.length);
 }
 
 /** One part's path and kind to one mapper call; unchanged text counts as unchanged. */
@@ -160,6 +172,10 @@ export function mapContent(env: Envelope, fn: PartMapper): Envelope {
   set("subject", "subject");
   set("thread", "thread");
   set("nick", "nick");
+  const replaces = call(fn, "id", "replaces", env.replaces);
+  if (replaces !== undefined) out.replaces = replaces;
+  const id = call(fn, "id", "id", stanzaId(env));
+  if (id !== undefined) out.tags = env.tags!.map((t) => (t.startsWith(STANZA_ID) ? STANZA_ID + id : t));
   const note = call(fn, "status", "status", env.presence?.note);
   if (note !== undefined) out.presence = { ...env.presence!, note };
   if (env.xhtml) out.xhtml = mapXhtml(env.xhtml, fn);
@@ -180,6 +196,7 @@ export function mapContent(env: Envelope, fn: PartMapper): Envelope {
       ...v,
       reason: call(fn, "invite-reason", `invites.${i}.reason`, v.reason) ?? v.reason,
       password: call(fn, "invite-password", `invites.${i}.password`, v.password) ?? v.password,
+      thread: call(fn, "thread", `invites.${i}.thread`, v.thread) ?? v.thread,
     }));
   }
   const errText = call(fn, "error-text", "error.text", env.error?.text);

@@ -67,6 +67,10 @@ const HIDING: [string, string][] = [
   ["subscription nick", "<presence from='eve@partner.example' to='bob@corp.example' type='subscribe'><nick xmlns='http://jabber.org/protocol/nick'>secret</nick></presence>"],
   ["jingle file name (iq)", "<iq from='eve@partner.example/x' to='bob@corp.example/d' type='set' id='j1'><jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s1'><content creator='initiator' name='f'><description xmlns='urn:xmpp:jingle:apps:file-transfer:5'><file><name>secret.txt</name></file></description></content></jingle></iq>"],
   ["iq oob desc", "<iq from='eve@partner.example/x' to='bob@corp.example/d' type='set' id='o1'><query xmlns='jabber:iq:oob'><url>https://x.example/f</url><desc>secret</desc></query></iq>"],
+  ["stanza id", M("<body>hi</body>", "").replace("id='m1'", "id='the-secret-1'")],
+  ["correction target id", M("<body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='secret'/>")],
+  ["direct invitation thread", M("<x xmlns='jabber:x:conference' jid='room@muc.partner.example' continue='true' thread='secret'/>")],
+  ["receipt id (a signal)", M("<received xmlns='urn:xmpp:receipts' id='secret'/>")],
   ["error text", "<message from='eve@partner.example/x' to='bob@corp.example' type='error' id='e1'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>secret</text></error></message>"],
 ];
 
