@@ -38,9 +38,12 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
       const out: Verdict[] = [];
       // Matching and redaction run on the matchable form; a part no rule touches is delivered as written.
       let parts: Part[] = contentParts(envelope).map((p) => ({ path: p.path, text: matchable(p.text) }));
+      // One test per rule on all parts joined by a blank line, however many parts a stanza is cut into:
+      // a match that spans two parts still counts (a block errs on the side of blocking).
+      let joined = parts.map((p) => p.text).join("\n\n");
       for (const rule of mine) {
         if (!rule.applies(envelope, now)) continue;
-        if (rule.content && !parts.some((p) => rule.content!.test(p.text))) continue;
+        if (rule.content && !rule.content.test(joined)) continue;
         const base = { ruleId: rule.id, shadow: rule.shadow, reason: rule.then.reason };
         const t = rule.then;
         switch (t.action) {
@@ -56,7 +59,10 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
             if (count === 0) break;
             const body = contentOf(envelope) === undefined ? undefined : changes[envelope.kind === "presence" ? "status" : "body"];
             out.push({ ...base, action: "redact", parts: changes, count, ...(body !== undefined ? { body } : {}) });
-            if (!rule.shadow) parts = parts.map((p) => (changes[p.path] !== undefined ? { ...p, text: changes[p.path]! } : p));
+            if (!rule.shadow) {
+              parts = parts.map((p) => (changes[p.path] !== undefined ? { ...p, text: changes[p.path]! } : p));
+              joined = parts.map((p) => p.text).join("\n\n");
+            }
             break;
           }
           case "tag":
