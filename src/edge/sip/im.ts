@@ -15,7 +15,7 @@ import { AddressError, jidToSip, sipDomain, sipToJid } from "../../mapping/addre
 import { sipStatusToXmpp, xmppErrorToSip } from "../../mapping/sip-errors.js";
 import type { Flow } from "./flow.js";
 import { contentType, header, request, response, token, warning } from "./message.js";
-import { readTextBody } from "./text-body.js";
+import { readTextBody, TEXT_TYPES } from "./text-body.js";
 import type { Respond, SipEdge } from "./edge.js";
 import { TransactionTimeout } from "./transactions.js";
 
@@ -66,7 +66,7 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
   const read = readTextBody(header(rq, "content-type"), rq.content);
   if ("status" in read) {
     // RFC 3428 section 7: unsupported bodies get 415 with the types we take.
-    respond(response(rq, 415, read.reason, { headers: { accept: "text/*" } }));
+    respond(response(rq, 415, read.reason, { headers: { accept: TEXT_TYPES.join(", ") } }));
     return;
   }
   const envelope: Envelope = {

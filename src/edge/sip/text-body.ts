@@ -1,15 +1,20 @@
 /**
- * A MESSAGE body of any text/* media type (RFC 3428 section 9 leaves the type
+ * A MESSAGE body of a text/* media type (RFC 3428 section 9 leaves the type
  * open; RFC 2046 section 4.1.2 gives text/* its charset parameter) as the
- * plain text compliance reads and partners receive. text/html becomes the
- * text a reader would see; its markup is dropped, so what was matched is what
- * is delivered.
+ * plain text compliance reads and partners receive. text/html and
+ * text/enriched (RFC 1896) become the text a reader would see; their markup
+ * is dropped, so what was matched is what is delivered. Other text types
+ * (RTF, vendor types) can split a word with markup this edge cannot read, so
+ * they are refused with 415 rather than passed unchecked.
  *
  * The HTML reduction is written here rather than taken from an HTML parser
  * package: only visible text is wanted, and the result is never rendered as
  * markup, so a tag this reading misjudges can lose text but never smuggle
  * markup (or an unmatched word hidden in it) through.
  */
+
+/** The text types read here, for the 415's Accept header. */
+export const TEXT_TYPES = ["text/plain", "text/html", "text/enriched", "text/richtext"] as const;
 
 export type TextBody = { text: string } | { status: 415; reason: string };
 
@@ -36,11 +41,20 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
+/** RFC 1896 section 2: formatting commands in angle brackets, "<<" a literal "<". */
+export function enrichedToText(text: string): string {
+  return text
+    .replace(/<param>[\s\S]*?<\/param>/gi, "")
+    .split("<<")
+    .map((chunk) => chunk.replace(/<[^<>]*>/g, ""))
+    .join("<");
+}
+
 /** Decodes a text/* body by its charset (default UTF-8, RFC 3261 section 20.15); an unknown charset or bad bytes is 415. */
 export function readTextBody(contentTypeHeader: string | undefined, binary: string): TextBody {
   const [type = "text/plain", ...params] = (contentTypeHeader ?? "text/plain").split(";").map((p) => p.trim());
   const mediaType = type.toLowerCase();
-  if (!mediaType.startsWith("text/")) return { status: 415, reason: "Unsupported Media Type" };
+  if (!(TEXT_TYPES as readonly string[]).includes(mediaType)) return { status: 415, reason: "Unsupported Media Type" };
   const charset = params.map((p) => /^charset\s*=\s*"?([^";]+)"?$/i.exec(p)?.[1]).find(Boolean) ?? "utf-8";
   let text: string;
   try {
@@ -48,5 +62,6 @@ export function readTextBody(contentTypeHeader: string | undefined, binary: stri
   } catch {
     return { status: 415, reason: `Unsupported Charset ${charset}`.slice(0, 60) };
   }
-  return { text: mediaType === "text/html" ? htmlToText(text) : text };
+  if (mediaType === "text/html") return { text: htmlToText(text) };
+  return { text: mediaType === "text/plain" ? text : enrichedToText(text) };
 }

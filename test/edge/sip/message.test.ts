@@ -94,7 +94,7 @@ describe("inbound MESSAGE over TCP", () => {
     c.write(Buffer.from(rawRequest({ body: "Gr\xfc\xdfe", contentType: "text/plain;charset=ISO-8859-1", contentLength: 5 }), "latin1"));
     expect((await c.next()).status).toBe(200);
     await until(() => h.recorder.delivered.some((e) => e.body === "Grüße"));
-    c.write(rawRequest({ body: "* project-x *", contentType: "text/enriched" }));
+    c.write(rawRequest({ body: "<bold>project</bold>-x", contentType: "text/enriched" }));
     expect((await c.next()).status).toBe(403);
     c.close();
   });
@@ -112,7 +112,7 @@ describe("inbound MESSAGE over TCP", () => {
       return c.next();
     })();
     expect(binary.status).toBe(415);
-    expect(binary.headers.accept).toBe("text/*");
+    expect(binary.headers.accept).toBe("text/plain, text/html, text/enriched, text/richtext");
     c.write(rawRequest({ body: "x", contentType: "text/plain;charset=x-unknown-7" }));
     expect((await c.next()).status).toBe(415);
     c.write(rawRequest({ body: "" }));
