@@ -59,6 +59,30 @@ describe("presence core: subscriptions and presence", () => {
     expect(core.presenceOf(A).state).toBe("offline");
   });
 
+  it("screens a status line once before local watchers see it: refused is withheld, redacted travels redacted", async () => {
+    const screened: Envelope[] = [];
+    const { core } = await makeCore([A, B], {
+      async screen(e) {
+        screened.push(e);
+        if (e.presence?.note?.includes("merger")) return undefined;
+        return { ...e, presence: { ...e.presence!, note: e.presence!.note!.replace("4111", "####") } };
+      },
+    });
+    await befriend(core, A, B);
+    const b = await online(core, B, "desk");
+    const a = await online(core, A, "desk");
+    b.sink.take();
+    screened.length = 0;
+    await a.s.presence({ state: "busy", note: "the merger call" }, 0);
+    expect(b.sink.take()).toEqual([{ kind: "presence", from: `${A}/desk`, presence: { state: "busy" } }]);
+    expect(screened).toEqual([expect.objectContaining({ direction: "internal", kind: "presence", from: `${A}/desk`, to: A })]);
+    await a.s.presence({ state: "away", note: "card 4111" }, 0);
+    expect(b.sink.take()).toEqual([{ kind: "presence", from: `${A}/desk`, presence: { state: "away", note: "card ####" } }]);
+    // No status, nothing to screen.
+    await a.s.presence({ state: "available" }, 0);
+    expect(screened).toHaveLength(2);
+  });
+
   it("phone and calendar sources overlay what watchers see", async () => {
     const { core } = await makeCore([A, B]);
     await befriend(core, A, B);
