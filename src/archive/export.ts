@@ -8,6 +8,7 @@ import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type { StoredRecord } from "./record.js";
 import type { ArchiveQuery, ArchiveStore } from "./store.js";
+import { parseArchivedContent } from "./content.js";
 
 export const FORMATS = ["jsonl", "csv", "mbox"] as const;
 export type ExportFormat = (typeof FORMATS)[number];
@@ -29,6 +30,7 @@ export function toJson(r: StoredRecord): Record<string, unknown> {
     subject: r.subject,
     body: r.body,
     deliveredBody: r.deliveredBody,
+    content: parseArchivedContent(r.content) ?? null,
     verdict: r.verdict,
     ruleId: r.ruleId,
     policyVersion: r.policyVersion,

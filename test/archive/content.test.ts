@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { canonical, chainHash, GENESIS, toRecord } from "../../src/archive/record.js";
 import { parseArchivedContent } from "../../src/archive/content.js";
+import { toJson } from "../../src/archive/export.js";
 import { releasedEnvelopes } from "../../src/archive/quarantine.js";
 import type { StoredRecord } from "../../src/archive/record.js";
 import type { Envelope } from "../../src/model/envelope.js";
@@ -34,6 +35,8 @@ describe("archived content", () => {
     expect(c.delivered).toEqual({ subject: "***", nick: "*** Agent", links: decided.links });
     expect(JSON.stringify(c.delivered)).not.toMatch(/secret/i);
     expect(r.deliveredBody).toBe("the ***");
+    // Searches and exports in JSON show it.
+    expect(toJson({ ...r, seq: 1, hash: Buffer.alloc(32), purgeId: null }).content).toEqual(c);
   });
 
   it("has no delivered form for a blocked message, and no content at all for a message without other parts", () => {
