@@ -122,6 +122,15 @@ describe("extensions: strip | pass | block", () => {
     expect(internal.verdicts).toEqual([]);
   });
 
+  it("a known signal carrying more than its shape allows is an extension, not a side channel", async () => {
+    const env = inbound(M("<body>hi</body><active xmlns='http://jabber.org/protocol/chatstates' data='x'/><received xmlns='urn:xmpp:receipts' id='r1'><payload>x</payload></received><request xmlns='urn:xmpp:receipts'/>"));
+    expect(env.signals?.map((x) => x.name)).toEqual(["request"]);
+    expect(env.extensions?.map((x) => x.name)).toEqual(["active", "received"]);
+    const d = await pipelineFor({ "10.yaml": "kind: policy\n" }).evaluate(env);
+    expect(d.envelope.extensions).toBeUndefined();
+    expect(d.envelope.signals).toHaveLength(1);
+  });
+
   it("passes or blocks per direction and partner, first match wins", async () => {
     const p = pipelineFor({
       "10.yaml": `kind: policy

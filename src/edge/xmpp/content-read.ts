@@ -27,23 +27,35 @@ export const NS_CORRECT = "urn:xmpp:message-correct:0";
 export const NS_CARBONS = "urn:xmpp:carbons:2";
 
 /**
- * Elements known to carry no text of their own, re-rendered as they came:
- * XEP-0085 chat states, XEP-0184 receipts, XEP-0333 markers, XEP-0334 hints,
- * XEP-0359 ids, XEP-0203 delay, XEP-0115 caps, XEP-0153 avatar hash,
- * XEP-0319 idle, XEP-0045 join, XEP-0198 is stream-level and never here.
+ * Elements known to carry no text of their own, re-rendered as they came,
+ * with the attributes and children each may have: XEP-0085 chat states,
+ * XEP-0184 receipts, XEP-0333 markers, XEP-0334 hints, XEP-0359 ids, XEP-0203
+ * delay, XEP-0115 caps, XEP-0153 avatar hash, XEP-0319 idle, XEP-0045 join.
+ * One that carries more than its shape allows is an extension like any
+ * other (policy's `extensions:` decides), so a signal is no side channel.
  */
-const SIGNAL_NS = new Set([
-  "http://jabber.org/protocol/chatstates",
-  "urn:xmpp:receipts",
-  "urn:xmpp:chat-markers:0",
-  "urn:xmpp:hints",
-  "urn:xmpp:sid:0",
-  "urn:xmpp:delay",
-  "http://jabber.org/protocol/caps",
-  "vcard-temp:x:update",
-  "urn:xmpp:idle:1",
-  "http://jabber.org/protocol/muc",
-]);
+const SIGNALS: Record<string, { attrs: string[]; children?: string[]; text?: boolean }> = {
+  "http://jabber.org/protocol/chatstates": { attrs: [] },
+  "urn:xmpp:receipts": { attrs: ["id"] },
+  "urn:xmpp:chat-markers:0": { attrs: ["id", "sender"] },
+  "urn:xmpp:hints": { attrs: [] },
+  "urn:xmpp:sid:0": { attrs: ["id", "by"] },
+  "urn:xmpp:delay": { attrs: ["from", "stamp"], text: true },
+  "http://jabber.org/protocol/caps": { attrs: ["hash", "node", "ver", "ext"] },
+  "vcard-temp:x:update": { attrs: [], children: ["photo"] },
+  "urn:xmpp:idle:1": { attrs: ["since"] },
+  "http://jabber.org/protocol/muc": { attrs: [], children: ["history", "password"] },
+};
+
+function isSignal(c: Element): boolean {
+  const shape = SIGNALS[c.attrs.xmlns ?? ""];
+  if (!shape) return false;
+  if (Object.keys(c.attrs).some((a) => a !== "xmlns" && !shape.attrs.includes(a))) return false;
+  // Known children hold short values (a photo hash, a password, history limits) and nothing nested.
+  return c.children.every((n) =>
+    typeof n === "string" ? shape.text === true || n.trim() === "" : (shape.children ?? []).includes(n.name) && n.attrs.xmlns === undefined && n.getChildElements().length === 0,
+  );
+}
 
 /** An element as data; xmlns goes to `ns`, text children are kept as decoded. */
 export function toXNode(el: Element): XNode {
@@ -116,7 +128,7 @@ function readChild(c: Element, out: Content): boolean {
   if (c.name === "x" && ns === NS_CONFERENCE) return push(out, "invites", readDirect(c)), true;
   if (c.name === "nick" && ns === NS_NICK) return (out.nick ??= c.getText()), true;
   if (c.name === "replace" && ns === NS_CORRECT && c.attrs.id) return (out.replaces ??= c.attrs.id), true;
-  if (ns !== undefined && SIGNAL_NS.has(ns)) return push(out, "signals", toXNode(c)), true;
+  if (isSignal(c)) return push(out, "signals", toXNode(c)), true;
   return false;
 }
 
