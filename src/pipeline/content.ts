@@ -77,7 +77,8 @@ export function contentParts(env: Envelope): ContentPart[] {
   add("id", "replaces", env.replaces);
   if (env.xhtml) {
     add("xhtml", "xhtml", renderedText(env.xhtml.markup));
-    for (const p of treeParts(env.xhtml.markup)) if (p.at === "attr") add("xhtml-attr", `xhtml${p.path}`, p.text);
+    // Attribute values (link targets, alt text, styles) are read too, and the names of elements outside XEP-0071.
+    for (const p of treeParts(env.xhtml.markup)) if (p.at === "attr" || (p.at === "name" && !xhtmlProfile(p))) add("xhtml-attr", `xhtml${p.path}`, p.text);
   }
   env.links?.forEach((l, i) => {
     add("link-url", `links.${i}.url`, l.url);
@@ -97,7 +98,7 @@ export function contentParts(env: Envelope): ContentPart[] {
   add("error-text", "error.text", env.error?.text);
   for (const [field, kind] of TREES) {
     env[field]?.forEach((t, i) => {
-      for (const p of treeParts(t)) add(treeKind(kind, p), `${field}.${i}${p.path}`, p.text);
+      for (const p of treeParts(t)) if (p.at !== "name" || field === "extensions") add(treeKind(kind, p), `${field}.${i}${p.path}`, p.text);
     });
   }
   return out;
@@ -115,6 +116,15 @@ function call(fn: PartMapper, kind: PartKind, path: string, text: string | undef
   if (text === undefined) return undefined;
   const r = fn(text, { kind, path, text });
   return r === text ? undefined : r;
+}
+
+/** XEP-0071 section 7's recommended elements, in the XHTML-IM or XHTML namespace: their names are markup, not content. */
+const XHTML_ELEMENTS = new Set(["html", "body", "a", "blockquote", "br", "cite", "code", "em", "img", "li", "ol", "p", "span", "strong", "ul"]);
+
+function xhtmlProfile(p: TreePart): boolean {
+  const el = p.elements[p.elements.length - 1]!;
+  const ns = [...p.elements].reverse().find((e) => e.ns !== undefined)?.ns;
+  return XHTML_ELEMENTS.has(el.name) && (ns === NS_XHTML || ns === NS_XHTML_IM);
 }
 
 /** XEP-0071 markup re-rendered from plain text: one paragraph, lines as <br/>. */
@@ -148,15 +158,19 @@ function mapXhtml(x: Xhtml, fn: PartMapper): Xhtml | undefined {
   const text = renderedText(x.markup);
   const newText = call(fn, "xhtml", "xhtml", text);
   let attrChanged = false;
-  for (const p of treeParts(x.markup)) if (p.at === "attr" && call(fn, "xhtml-attr", `xhtml${p.path}`, p.text) !== undefined) attrChanged = true;
+  for (const p of treeParts(x.markup)) {
+    if ((p.at === "attr" || (p.at === "name" && !xhtmlProfile(p))) && call(fn, "xhtml-attr", `xhtml${p.path}`, p.text) !== undefined) attrChanged = true;
+  }
   // Redacted markup is not patched node by node (a word may span elements): it is rendered again from the text.
   return newText === undefined && !attrChanged ? x : xhtmlFromText(newText ?? text);
 }
 
 function mapTrees(list: XNode[] | undefined, field: string, kind: PartKind, fn: PartMapper): XNode[] | undefined {
   if (!list) return undefined;
+  // Only an extension's names are parts: a signal's or an IQ payload's are the protocol's own.
+  const names = field === "extensions";
   const out = list
-    .map((t, i) => mapTree(t, (p) => call(fn, treeKind(kind, p), `${field}.${i}${p.path}`, p.text)))
+    .map((t, i) => mapTree(t, (p) => (p.at === "name" && !names ? undefined : call(fn, treeKind(kind, p), `${field}.${i}${p.path}`, p.text))))
     .filter((t): t is XNode => t !== undefined);
   return out.length ? out : undefined;
 }

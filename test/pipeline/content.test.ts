@@ -48,6 +48,7 @@ const HIDING: [string, string][] = [
   ["subject", M("<subject>secret</subject><body>hi</body>")],
   ["xhtml split across elements", M("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>se<b>cret</b></p></body></html>")],
   ["xhtml attribute", M("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><a href='https://x.example/secret'>link</a></body></html>")],
+  ["xhtml element name", M("<body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><secret/>x</body></html>")],
   ["oob desc", M("<body>file</body><x xmlns='jabber:x:oob'><url>https://x.example/f</url><desc>the secret file</desc></x>")],
   ["sfs name", M("<file-sharing xmlns='urn:xmpp:sfs:0'><file xmlns='urn:xmpp:file:metadata:0'><name>secret.pdf</name></file><sources/></file-sharing>")],
   ["muc mediated reason", M("<x xmlns='http://jabber.org/protocol/muc#user'><invite from='eve@partner.example'><reason>a secret room</reason></invite></x>")],
@@ -92,6 +93,13 @@ describe("content parts", () => {
     const wire = envelopeToStanza({ ...d.envelope, direction: "outbound" }, "xmpp-rich").toString();
     // A redacted name or namespace drops its element; every other part reads "***" where the word was.
     expect(matchable(wire)).not.toMatch(/secret/i);
+  });
+
+  it("does not read a known element's name or namespace as text: a rule on 'request' or 'protocol' does not fire on receipts or XHTML", async () => {
+    const env = inbound(M("<body>hi</body><request xmlns='urn:xmpp:receipts'/><active xmlns='http://jabber.org/protocol/chatstates'/><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>"));
+    const d = await pipelineFor({ "10.yaml": "kind: policy\nrules:\n  - { id: w, when: { words: [request, protocol, active, body, www] }, then: { action: block } }\n" }).evaluate(env);
+    expect(d.deliver).toBe(true);
+    expect(contentParts(env).map((p) => p.text)).toEqual(["hi", "m1", "hi"]);
   });
 
   it("re-renders XHTML from the redacted text, and leaves untouched parts as written", () => {
