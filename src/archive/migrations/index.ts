@@ -9,6 +9,7 @@ import * as m010 from "./010_archive.js";
 import * as m020 from "./020_core.js";
 import * as m030 from "./030_quarantine.js";
 import * as m040 from "./040_content.js";
+import * as m041 from "./041_offline_original.js";
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -21,6 +22,7 @@ const migrations: [string, Migration][] = [
   ["020_core", m020],
   ["030_quarantine", m030],
   ["040_content", m040],
+  ["041_offline_original", m041],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
