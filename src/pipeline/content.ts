@@ -219,15 +219,7 @@ export function mapContent(env: Envelope, fn: PartMapper): Envelope {
   return out;
 }
 
-/**
- * The form of a part that rules match against: NFKC folds compatibility
- * forms (full-width letters, ligatures, circled letters) to plain ones, and
- * format characters that render as nothing (zero-width spaces and joiners,
- * soft hyphens, bidi controls) are removed, so neither hides a word.
- */
-export function matchable(text: string): string {
-  return text.normalize("NFKC").replace(/\p{Default_Ignorable_Code_Point}/gu, "");
-}
+export { matchable, toMatchable, toOriginalSpans, type Matchable } from "./matchable.js";
 
 /** The body of a message, or the status of a presence: what disclaimers and sample reports speak of. */
 export function contentOf(env: Envelope): string | undefined {

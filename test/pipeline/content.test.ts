@@ -60,6 +60,8 @@ const HIDING: [string, string][] = [
   ["full-width letters", M("<body>the ｓｅｃｒｅｔ</body>")],
   ["zero-width joiner inside", M("<body>the sec\u200Dret</body>")],
   ["upper case", M("<body>THE SECRET</body>")],
+  ["Cyrillic look-alike letters", M("<body>the sеcrеt</body>")],
+  ["strike-through combining marks", M("<body>the s\u0336e\u0336cret</body>")],
   ["unknown extension text", M("<body>hi</body><x xmlns='urn:example:notes'><note>secret</note></x>")],
   ["unknown extension attribute", M("<body>hi</body><x xmlns='urn:example:notes' label='secret'/>")],
   ["unknown extension namespace", M("<body>hi</body><x xmlns='urn:secret:0'/>")],

@@ -7,22 +7,29 @@
  * every part it matches. An enforced allow, block or quarantine ends this
  * stage; shadow rules are evaluated and recorded but change nothing.
  */
-import { contentParts, contentOf, matchable } from "../content.js";
+import { contentParts, contentOf, toMatchable, toOriginalSpans, type Matchable } from "../content.js";
 import { redact } from "../lexicon/lexicon.js";
 import type { CompiledRule } from "../policy/compile.js";
 import type { Stage, StageInput, Verdict } from "../stage.js";
 
 interface Part {
   path: string;
+  /** The text as written (or as an earlier redaction left it). */
   text: string;
+  m: Matchable;
 }
 
-/** Redacts every part; the changed texts by path and how many spans were replaced. */
+const part = (path: string, text: string): Part => ({ path, text, m: toMatchable(text) });
+
+/**
+ * Redacts every part: spans are found in the matchable form and replaced in
+ * the text as written, so the rest of a part is delivered as the sender wrote it.
+ */
 function redactParts(parts: Part[], rule: CompiledRule, replacement: string): { changes: Record<string, string>; count: number } {
   const changes: Record<string, string> = {};
   let count = 0;
   for (const p of parts) {
-    const r = redact(p.text, rule.redacts!.find(p.text), replacement);
+    const r = redact(p.text, toOriginalSpans(p.m, rule.redacts!.find(p.m.text)), replacement);
     if (r.count === 0) continue;
     changes[p.path] = r.text;
     count += r.count;
@@ -36,11 +43,11 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
     name,
     evaluate({ envelope, now }: StageInput): Verdict[] {
       const out: Verdict[] = [];
-      // Matching and redaction run on the matchable form; a part no rule touches is delivered as written.
-      let parts: Part[] = contentParts(envelope).map((p) => ({ path: p.path, text: matchable(p.text) }));
+      // Matching runs on the matchable form (src/pipeline/matchable.ts); a part no rule touches is delivered as written.
+      let parts: Part[] = contentParts(envelope).map((p) => part(p.path, p.text));
       // One test per rule on all parts joined by a blank line, however many parts a stanza is cut into:
       // a match that spans two parts still counts (a block errs on the side of blocking).
-      let joined = parts.map((p) => p.text).join("\n\n");
+      let joined = parts.map((p) => p.m.text).join("\n\n");
       for (const rule of mine) {
         if (!rule.applies(envelope, now)) continue;
         if (rule.content && !rule.content.test(joined)) continue;
@@ -60,8 +67,8 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
             const body = contentOf(envelope) === undefined ? undefined : changes[envelope.kind === "presence" ? "status" : "body"];
             out.push({ ...base, action: "redact", parts: changes, count, ...(body !== undefined ? { body } : {}) });
             if (!rule.shadow) {
-              parts = parts.map((p) => (changes[p.path] !== undefined ? { ...p, text: changes[p.path]! } : p));
-              joined = parts.map((p) => p.text).join("\n\n");
+              parts = parts.map((p) => (changes[p.path] !== undefined ? part(p.path, changes[p.path]!) : p));
+              joined = parts.map((p) => p.m.text).join("\n\n");
             }
             break;
           }
