@@ -1,6 +1,6 @@
 /**
  * The hiding-places corpus (test/fixtures/corpus/*.xml): one stanza per place
- * a word can hide (body and its encodings, subject, XHTML-IM text and
+ * a word can hide (body and its encodings and look-alikes, subject, XHTML-IM text and
  * attributes, out-of-band description, file-transfer name, MUC invitation
  * reasons, nickname, correction, an unknown extension's text and attribute,
  * presence status and nickname), sent over c2s (to a c2s user and, over s2s,
