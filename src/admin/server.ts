@@ -1,19 +1,13 @@
 /**
- * The admin HTTP server: liveness, readiness and Prometheus metrics. Later
- * parts (archive review, API) register routes on the same instance.
+ * The admin HTTP server: liveness, readiness and Prometheus metrics. Modules
+ * add their APIs to the /api scope (ctx.adminApiRoutes), which admin.token
+ * guards (src/admin/api-auth.ts); ctx.adminRoutes are mounted at the root,
+ * outside that guard, for parts with their own authentication.
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { listen } from "../gateway/listen.js";
-
-/** Compares digests, so the time taken says nothing about how much of the token was right. */
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/i.exec(header ?? "");
-  if (!m) return false;
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(m[1]!), digest(token));
-}
+import { registerApiScope } from "./api-auth.js";
 
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
@@ -27,14 +21,6 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
       const { host, port, enabled } = ctx.config.admin;
       if (!enabled) return;
       app = Fastify({ logger: false, bodyLimit: 1 << 20 });
-      // The APIs release held messages and set presence: with admin.token set, only its holder may call them.
-      app.addHook("onRequest", async (req, reply) => {
-        const token = ctx.config.admin.token;
-        if (!token || !req.url.startsWith("/api/")) return;
-        if (!bearerMatches(req.headers.authorization, token)) {
-          return reply.code(401).header("www-authenticate", 'Bearer realm="demarc admin"').send({ error: "admin API: missing or wrong bearer token (admin.token)" });
-        }
-      });
       app.get("/healthz", async () => ({ status: "ok" }));
       app.get("/readyz", async (_req, reply) => {
         const problems: Record<string, string> = {};
@@ -50,6 +36,8 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
         return ctx.metrics.metrics();
       });
       ctx.services.set("admin.http", app);
+      // The APIs release held messages and set presence: with admin.token set, only its holder may call them.
+      await registerApiScope(app, () => ctx.config.admin.token, ctx.adminApiRoutes);
       for (const register of ctx.adminRoutes) register(app);
       await app.ready();
       mod.address = await listen(app.server, host, port, "admin HTTP");

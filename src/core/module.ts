@@ -52,7 +52,7 @@ export function coreModule(): GatewayModule & { core?: PresenceCore } {
       ctx.router.useInternal(core);
       registerMetrics(ctx, core);
       // Phone, calendar and manual states come from other systems over the admin API.
-      ctx.adminRoutes.push((app) => void app.register(presenceSourceRoutes, { prefix: "/api/presence", core, log: ctx.log.child({ module: "presence-sources" }) }));
+      ctx.adminApiRoutes.push((api) => void api.register(presenceSourceRoutes, { prefix: "/presence", core, log: ctx.log.child({ module: "presence-sources" }) }));
       ctx.log.info({ domains: ctx.config.domains }, "presence core ready");
     },
     async reload(ctx: GatewayContext) {

@@ -83,6 +83,7 @@ export class Gateway {
       router: new Router({ log: this.log, protocolOf: (d) => partners.get(d)?.protocol ?? "xmpp" }),
       readiness: new Map(),
       adminRoutes: [],
+      adminApiRoutes: [],
       services: new Map(),
     };
     ctx.readiness.set("certificates", () => {
