@@ -3,11 +3,11 @@
  * SQLite through better-sqlite3 by default, PostgreSQL through pg when the URL
  * says so. Dialect differences are normalized in the data layers above.
  */
-import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { UnavailableError } from "../errors.js";
 import { migrationSource } from "./migrations/index.js";
+import { makePrivateDir, touchPrivateFile } from "./file-modes.js";
 
 export type Db = Knex;
 
@@ -72,9 +72,11 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
   const schema = opts.schema ?? target.schema;
   if (target.client === "better-sqlite3" && typeof target.connection === "object" && target.connection.filename !== ":memory:") {
     try {
-      mkdirSync(dirname(target.connection.filename), { recursive: true });
+      makePrivateDir(dirname(target.connection.filename));
+      // Created here 0600 so SQLite, which gives its -wal/-shm/-journal the database's mode, never makes them readable by others.
+      touchPrivateFile(target.connection.filename);
     } catch (err) {
-      throw new UnavailableError("E_DB_OPEN", `archive database ${target.display}: cannot create its folder (${(err as NodeJS.ErrnoException).code})`);
+      throw new UnavailableError("E_DB_OPEN", `archive database ${target.display}: cannot create it or its folder (${(err as NodeJS.ErrnoException).code})`);
     }
   }
   const db = knexFactory({

@@ -2,12 +2,12 @@
  * The gateway: opens what everything shares (database, certificates, router),
  * then starts the modules in the order data flows, and stops them in reverse.
  */
-import { mkdirSync } from "node:fs";
 import { loadConfig, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
 import { ConfigError, DemarcError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
-import { migrate, openDatabase, type Db } from "../archive/db.js";
+import { migrate, openDatabase, parseDbUrl, type Db } from "../archive/db.js";
+import { checkPrivateModes, makePrivateDir } from "../archive/file-modes.js";
 import { CertStore } from "../tls/store.js";
 import { Router } from "../pipeline/router.js";
 import type { GatewayContext, GatewayModule } from "./context.js";
@@ -38,8 +38,9 @@ export class Gateway {
       );
     }
     const dataDir = resolvePath(cfg, cfg.data_dir);
-    mkdirSync(dataDir, { recursive: true });
+    makePrivateDir(dataDir);
     const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s);
+    this.checkModes(dataDir);
     try {
       const applied = await migrate(db);
       if (applied.length) this.log.info({ migrations: applied }, "database migrated");
@@ -55,6 +56,13 @@ export class Gateway {
       throw err;
     }
     this.log.info({ domains: cfg.domains, mode: cfg.mode }, "demarc started");
+  }
+
+  /** The archive and core_users.credentials are in there: warn when other local users could read them. */
+  private checkModes(dataDir: string): void {
+    const target = parseDbUrl(this.config.archive.url, dataDir);
+    const file = typeof target.connection === "object" && target.connection.filename !== ":memory:" ? target.connection.filename : undefined;
+    for (const finding of checkPrivateModes(dataDir, file)) this.log.warn(finding);
   }
 
   private loadCertificates(): CertStore {
