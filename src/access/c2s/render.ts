@@ -9,6 +9,7 @@ import type { Envelope } from "../../model/envelope.js";
 import type { RichPresence } from "../../model/presence.js";
 import type { RosterItem } from "../../core/types.js";
 import { NS } from "./ns.js";
+import { StanzaError } from "../../edge/xmpp/errors.js";
 
 /** Payload children copied from the original stanza (chat states, receipts...); the core owns body/subject/thread. */
 const OWNED = new Set(["body", "subject", "thread", "error"]);
@@ -34,6 +35,8 @@ export function renderMessage(e: Envelope, to: string): Element {
   if (e.subject !== undefined) msg.append(xml("subject", {}, e.subject));
   if (e.body !== undefined) msg.append(xml("body", {}, e.body));
   if (e.thread !== undefined) msg.append(xml("thread", {}, e.thread));
+  // RFC 6120 8.3.1: an error stanza carries its <error/>; a partner's bounce keeps its condition and text.
+  if (e.type === "error") msg.append(orig?.getChild("error") ?? new StanzaError("undefined-condition").errorElement());
   // Extensions only ride along when compliance left the body as written.
   if (orig && sameBody) for (const c of orig.getChildElements()) if (!OWNED.has(c.name) && c.attrs.xmlns !== NS.carbons) msg.append(c);
   return msg;

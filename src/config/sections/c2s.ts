@@ -16,6 +16,8 @@ export const c2sSection = z
     max_auth_attempts: z.number().int().min(1).max(10).default(3),
     /** XEP-0198: how long a dropped session waits to be resumed. */
     resume_timeout_s: z.number().int().min(0).max(3600).default(300),
+    /** Open client streams from one IP address; more are refused with policy-violation (as s2s does). */
+    max_streams_per_ip: z.number().int().min(1).max(10_000).default(32),
     /** Streams that have not authenticated within this time are closed. */
     auth_timeout_s: z.number().int().min(1).max(600).default(30),
   })
