@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Raw, HEADER } from "./raw.js";
-import { startBench, type Bench } from "./helpers.js";
+import { ScramSha256Client, startBench, type Bench } from "./helpers.js";
 
 const ADDRESS = "127.0.14.7";
 const SASL = "urn:ietf:params:xml:ns:xmpp-sasl";
@@ -40,10 +40,34 @@ async function wrongScram(r: Raw): Promise<void> {
 beforeAll(async () => {
   b = await startBench(ADDRESS, { c2s: { max_auth_attempts: 3, max_streams_per_ip: 3 } });
   await b.addUser("alice", "right-password-12");
+  await b.addUser("zo\u00EB", "zoe-password-12");
 });
 afterAll(async () => {
   for (const r of raws) r.destroy();
   await b?.close();
+});
+
+describe("c2s login names", () => {
+  it("prepares the SASL username per PRECIS: NFD and upper-case spellings log in to the NFC account", async () => {
+    const b64 = (t: string) => Buffer.from(t, "utf8").toString("base64");
+    // PLAIN with the NFD, upper-case spelling.
+    const plain = await direct();
+    plain.write(`<auth xmlns='${SASL}' mechanism='PLAIN'>${b64("\0ZOE\u0308\0zoe-password-12")}</auth>`);
+    await plain.waitFor((e) => e.name === "success" || e.name === "failure", 10_000);
+    expect(plain.elements.map((e) => e.name)).toContain("success");
+    plain.destroy();
+    // SCRAM-SHA-256 with the NFD spelling: the server looks up the NFC account's credential.
+    const scram = await direct();
+    const client = new ScramSha256Client();
+    const cred = { username: "zoe\u0308", password: "zoe-password-12" };
+    scram.write(`<auth xmlns='${SASL}' mechanism='SCRAM-SHA-256'>${b64(client.response(cred))}</auth>`);
+    const chal = await scram.waitFor((e) => e.name === "challenge" || e.name === "failure", 10_000);
+    expect(chal.name).toBe("challenge");
+    scram.write(`<response xmlns='${SASL}'>${b64(client.challenge(Buffer.from(chal.getText(), "base64").toString()).response(cred))}</response>`);
+    const end = await scram.waitFor((e) => e.name === "success" || e.name === "failure", 10_000);
+    expect(end.name).toBe("success");
+    scram.destroy();
+  });
 });
 
 describe("c2s SASL attempts", () => {
