@@ -2,7 +2,7 @@
  * The gateway: opens what everything shares (database, certificates, router),
  * then starts the modules in the order data flows, and stops them in reverse.
  */
-import { loadConfig, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
+import { loadConfig, requireSettings, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
 import { ConfigError, DemarcError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
@@ -37,9 +37,13 @@ export class Gateway {
         EXIT.notBuilt,
       );
     }
+    // The gateway needs every setting: an admin API left open because a token variable is unset is not an option.
+    requireSettings(cfg);
     const dataDir = resolvePath(cfg, cfg.data_dir);
     makePrivateDir(dataDir);
-    const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s);
+    const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s, {
+      onRetry: (problem, attempt) => attempt === 1 && this.log.warn({ problem, timeoutS: cfg.archive.connect_timeout_s }, "archive database not answering yet; retrying until archive.connect_timeout_s"),
+    });
     this.checkModes(dataDir);
     try {
       const applied = await migrate(db);
@@ -107,7 +111,9 @@ export class Gateway {
     let next: LoadedConfig = this.config;
     let refused = false;
     try {
-      next = loadConfig(opts);
+      const loaded = loadConfig(opts);
+      requireSettings(loaded);
+      next = loaded;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // The modules still reload on the running config: a compliance officer's
