@@ -9,6 +9,31 @@ import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { listen } from "../gateway/listen.js";
 import { registerApiScope } from "./api-auth.js";
 
+const DB_PROBE_MS = 1_000;
+
+/** Whether the database answers now, and what the gateway does meanwhile when it does not. */
+async function databaseStatus(ctx: GatewayContext): Promise<Record<string, unknown>> {
+  const store = ctx.services.get("core.store") as { down?: string; queued?: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ctx.db.raw("select 1"),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${DB_PROBE_MS} ms`)), DB_PROBE_MS))),
+    ]);
+    return { status: "ok", ...(store?.queued ? { queuedAccountChanges: store.queued } : {}) };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return {
+      status: "unreachable",
+      error: e.code ?? e.message.split("\n")[0],
+      archive: "journal keeps every record until the database is back",
+      ...(store ? { accounts: "served from memory", queuedAccountChanges: store.queued ?? 0 } : {}),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
@@ -28,8 +53,11 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
           const problem = check();
           if (problem) problems[name] = problem;
         }
+        const database = await databaseStatus(ctx);
         const ready = Object.keys(problems).length === 0;
-        return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", problems });
+        // A database outage alone is "degraded", not "not ready": the journal keeps every message and accounts are served from memory.
+        const status = !ready ? "not-ready" : database.status === "ok" ? "ready" : "degraded";
+        return reply.code(ready ? 200 : 503).send({ status, problems, database });
       });
       app.get("/metrics", async (_req, reply) => {
         reply.header("content-type", ctx.metrics.contentType);
