@@ -91,14 +91,30 @@ function applyEnv(cfg: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** ${NAME} in any string value is replaced by the environment variable NAME. */
+/**
+ * NAME_FILE names a file holding NAME's value (a container secret such as
+ * /run/secrets/db_password), the convention official images use, so a
+ * password need not sit in the environment. One trailing newline is dropped.
+ */
+function secretFile(env: NodeJS.ProcessEnv, name: string, file: string): string | undefined {
+  const path = env[`${name}_FILE`];
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new ConfigError(`${file}: ${name}_FILE=${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+/** ${NAME} in any string value is replaced by the environment variable NAME (or the file NAME_FILE names). */
 function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, at: string[], unresolved: Record<string, string>): unknown {
   if (typeof value === "string") {
     const key = at.join(".");
     let missing: string | undefined;
-    const out = value.replace(/\$\{([A-Z0-9_]+)\}/gi, (_m, name: string) => {
-      const v = env[name];
-      if (v !== undefined) return v;
+    const out = value.replace(/\$\{([A-Z0-9_]+)\}/gi, (m: string, name: string) => {
+      const v = env[name] ?? secretFile(env, name, file);
+      // A password put into a URL must not end the userinfo early ('@', '/', ':' in it); a whole URL from a variable stays as it is.
+      if (v !== undefined) return key === "archive.url" && value !== m ? encodeURIComponent(v) : v;
       if (!DEFERRABLE.has(key)) throw new ConfigError(`${file}: environment variable ${name} is referenced but not set`);
       missing ??= name;
       return "";
