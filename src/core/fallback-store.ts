@@ -224,6 +224,8 @@ export class FallbackStore implements CoreStore {
     const e = err as { code?: string; message?: string };
     this.down = e.code ?? (e.message ?? "unavailable").split("\n")[0]!;
     this.opts.onStateChange?.(this.down);
+    // Probe (or replay) until the database answers again, so reads go back to it.
+    this.schedule();
   }
 
   private up(): void {

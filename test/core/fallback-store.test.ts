@@ -74,6 +74,15 @@ describe.skipIf(!PG_URL)(`FallbackStore (${PG_URL ? "PostgreSQL" : PG_SKIP_REASO
     expect((await seed.loadRoster("alice@corp.test")).map((i) => [i.jid, i.name])).toEqual([["carol@corp.test", "Carol"]]);
     expect(states[0]).toBeDefined();
     expect(states[states.length - 1]).toBeUndefined();
+
+    // An outage seen by reads alone also ends: the store probes until the database answers.
+    await proxy.cut();
+    expect(await store.getUser("alice@corp.test")).toBeDefined();
+    expect(store.down).toBeDefined();
+    await proxy.restore();
+    await until(() => store.down === undefined);
+    await seed.putUser({ jid: "dave@corp.test", credentials: {} });
+    expect(await store.getUser("dave@corp.test")).toEqual({ jid: "dave@corp.test", credentials: {} });
     store.close();
   });
 });
