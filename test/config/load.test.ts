@@ -47,6 +47,10 @@ describe("loadConfig", () => {
     writeFileSync(secret, "p@ss/w:rd\n");
     expect(loadConfig({ path: p, env: { DB_PASSWORD_FILE: secret } }).archive.url).toBe("postgres://demarc:p%40ss%2Fw%3Ard@127.0.0.1/archive");
     expect(refusal(() => loadConfig({ path: p, env: { DB_PASSWORD_FILE: "/nonexistent/secret" } }))).toBe(`${p}: DB_PASSWORD_FILE=/nonexistent/secret: cannot read (ENOENT)`);
+    // Group members are addresses: a localpart no account can have (PRECIS) is refused with its line.
+    const lig = file("core:\n  groups:\n    execs:\n      members: [\"ceo@corp.test\", \"\uFB00@corp.test\", \"*@corp.test\"]\n");
+    expect(refusal(() => loadConfig({ path: lig, env: {} }))).toMatch(/:4: core\.groups\.execs\.members\.1: \uFB00@corp\.test: the localpart may not contain U\+FB00/);
+    expect(loadConfig({ path: file("core:\n  groups:\n    g:\n      members: [\"Zo\u00EB@corp.test\"]\n"), env: {} }).core.groups.g!.members).toEqual(["Zo\u00EB@corp.test"]);
     const whole = file("archive:\n  url: ${DB_URL}\n");
     expect(loadConfig({ path: whole, env: { DB_URL: "postgres://u:p@db/x" } }).archive.url).toBe("postgres://u:p@db/x");
   });
