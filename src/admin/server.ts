@@ -1,18 +1,37 @@
 /**
- * The admin HTTP server: liveness, readiness and Prometheus metrics. Later
- * parts (archive review, API) register routes on the same instance.
+ * The admin HTTP server: liveness, readiness and Prometheus metrics. Modules
+ * add their APIs to the /api scope (ctx.adminApiRoutes), which admin.token
+ * guards (src/admin/api-auth.ts); ctx.adminRoutes are mounted at the root,
+ * outside that guard, for parts with their own authentication.
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { listen } from "../gateway/listen.js";
+import { registerApiScope } from "./api-auth.js";
 
-/** Compares digests, so the time taken says nothing about how much of the token was right. */
-function bearerMatches(header: string | undefined, token: string): boolean {
-  const m = /^Bearer (.+)$/i.exec(header ?? "");
-  if (!m) return false;
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(m[1]!), digest(token));
+const DB_PROBE_MS = 1_000;
+
+/** Whether the database answers now, and what the gateway does meanwhile when it does not. */
+async function databaseStatus(ctx: GatewayContext): Promise<Record<string, unknown>> {
+  const store = ctx.services.get("core.store") as { down?: string; queued?: number } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ctx.db.raw("select 1"),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${DB_PROBE_MS} ms`)), DB_PROBE_MS))),
+    ]);
+    return { status: "ok", ...(store?.queued ? { queuedAccountChanges: store.queued } : {}) };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return {
+      status: "unreachable",
+      error: e.code ?? e.message.split("\n")[0],
+      archive: "journal keeps every record until the database is back",
+      ...(store ? { accounts: "served from memory", queuedAccountChanges: store.queued ?? 0 } : {}),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function isLoopback(host: string): boolean {
@@ -27,14 +46,6 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
       const { host, port, enabled } = ctx.config.admin;
       if (!enabled) return;
       app = Fastify({ logger: false, bodyLimit: 1 << 20 });
-      // The APIs release held messages and set presence: with admin.token set, only its holder may call them.
-      app.addHook("onRequest", async (req, reply) => {
-        const token = ctx.config.admin.token;
-        if (!token || !req.url.startsWith("/api/")) return;
-        if (!bearerMatches(req.headers.authorization, token)) {
-          return reply.code(401).header("www-authenticate", 'Bearer realm="demarc admin"').send({ error: "admin API: missing or wrong bearer token (admin.token)" });
-        }
-      });
       app.get("/healthz", async () => ({ status: "ok" }));
       app.get("/readyz", async (_req, reply) => {
         const problems: Record<string, string> = {};
@@ -42,14 +53,19 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
           const problem = check();
           if (problem) problems[name] = problem;
         }
+        const database = await databaseStatus(ctx);
         const ready = Object.keys(problems).length === 0;
-        return reply.code(ready ? 200 : 503).send({ status: ready ? "ready" : "not-ready", problems });
+        // A database outage alone is "degraded", not "not ready": the journal keeps every message and accounts are served from memory.
+        const status = !ready ? "not-ready" : database.status === "ok" ? "ready" : "degraded";
+        return reply.code(ready ? 200 : 503).send({ status, problems, database });
       });
       app.get("/metrics", async (_req, reply) => {
         reply.header("content-type", ctx.metrics.contentType);
         return ctx.metrics.metrics();
       });
       ctx.services.set("admin.http", app);
+      // The APIs release held messages and set presence: with admin.token set, only its holder may call them.
+      await registerApiScope(app, () => ctx.config.admin.token, ctx.adminApiRoutes);
       for (const register of ctx.adminRoutes) register(app);
       await app.ready();
       mod.address = await listen(app.server, host, port, "admin HTTP");

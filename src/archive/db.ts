@@ -3,11 +3,11 @@
  * SQLite through better-sqlite3 by default, PostgreSQL through pg when the URL
  * says so. Dialect differences are normalized in the data layers above.
  */
-import { mkdirSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { UnavailableError } from "../errors.js";
 import { migrationSource } from "./migrations/index.js";
+import { makePrivateDir, touchPrivateFile } from "./file-modes.js";
 
 export type Db = Knex;
 
@@ -41,6 +41,24 @@ function splitSchema(url: string): { url: string; schema: string | undefined } {
 }
 
 /**
+ * A URL for messages and logs, its whole password replaced by ***. The
+ * password may hold '@', ':' or '/' unencoded (pg accepts that), so the host
+ * starts after the last '@' before the query, not the first.
+ */
+export function maskUrl(url: string): string {
+  const scheme = url.indexOf("://");
+  if (scheme < 0) return url;
+  const rest = url.slice(scheme + 3);
+  const q = rest.indexOf("?");
+  const at = (q >= 0 ? rest.slice(0, q) : rest).lastIndexOf("@");
+  if (at < 0) return url;
+  const userinfo = rest.slice(0, at);
+  const colon = userinfo.indexOf(":");
+  const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+  return `${url.slice(0, scheme + 3)}${colon >= 0 ? `${user}:***` : user}@${rest.slice(at + 1)}`;
+}
+
+/**
  * sqlite:PATH (relative to dataDir), sqlite::memory:, or
  * postgres(ql)://...[?schema=NAME]. The schema lets several deployments, or
  * test runs, share one database; the gateway and every CLI command that reads
@@ -49,14 +67,14 @@ function splitSchema(url: string): { url: string; schema: string | undefined } {
 export function parseDbUrl(url: string, dataDir: string): DbTarget {
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
     const { url: conn, schema } = splitSchema(url);
-    return { client: "pg", connection: conn, display: url.replace(/\/\/([^@/]*)@/, "//***@"), schema };
+    return { client: "pg", connection: conn, display: maskUrl(url), schema };
   }
   if (url.startsWith("sqlite:")) {
     const p = url.slice("sqlite:".length);
     const filename = p === ":memory:" ? p : isAbsolute(p) ? p : resolve(dataDir, p);
     return { client: "better-sqlite3", connection: { filename }, display: `sqlite:${filename}` };
   }
-  throw new UnavailableError("E_DB_URL", `archive.url "${url}" is neither sqlite:PATH nor postgres://...`);
+  throw new UnavailableError("E_DB_URL", `archive.url "${maskUrl(url)}" is neither sqlite:PATH nor postgres://...`);
 }
 
 export interface OpenOptions {
@@ -65,6 +83,33 @@ export interface OpenOptions {
    * missing. Overrides the URL's ?schema=.
    */
   schema?: string | undefined;
+  /**
+   * Called before each new attempt while the database does not answer; the
+   * attempts go on until timeoutS has passed (a database that starts beside
+   * the gateway, as in a container, needs a few seconds).
+   */
+  onRetry?: (problem: string, attempt: number) => void;
+}
+
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 2_000;
+
+/** `select 1` until it answers or the deadline passes, backing off between tries. */
+async function firstContact(db: Db, deadline: number, onRetry?: OpenOptions["onRetry"]): Promise<void> {
+  let wait = RETRY_FIRST_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.raw("select 1");
+      return;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const left = deadline - Date.now();
+      if (left <= 0) throw err;
+      onRetry?.(e.code ?? e.message.split("\n")[0]!, attempt);
+      await new Promise((r) => setTimeout(r, Math.min(wait, left)));
+      wait = Math.min(wait * 2, RETRY_MAX_MS);
+    }
+  }
 }
 
 export async function openDatabase(url: string, dataDir: string, timeoutS = 10, opts: OpenOptions = {}): Promise<Db> {
@@ -72,9 +117,11 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
   const schema = opts.schema ?? target.schema;
   if (target.client === "better-sqlite3" && typeof target.connection === "object" && target.connection.filename !== ":memory:") {
     try {
-      mkdirSync(dirname(target.connection.filename), { recursive: true });
+      makePrivateDir(dirname(target.connection.filename));
+      // Created here 0600 so SQLite, which gives its -wal/-shm/-journal the database's mode, never makes them readable by others.
+      touchPrivateFile(target.connection.filename);
     } catch (err) {
-      throw new UnavailableError("E_DB_OPEN", `archive database ${target.display}: cannot create its folder (${(err as NodeJS.ErrnoException).code})`);
+      throw new UnavailableError("E_DB_OPEN", `archive database ${target.display}: cannot create it or its folder (${(err as NodeJS.ErrnoException).code})`);
     }
   }
   const db = knexFactory({
@@ -103,12 +150,12 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
     ...(target.client === "pg" && schema ? { searchPath: [schema] } : {}),
   });
   try {
-    await db.raw("select 1");
+    await firstContact(db, Date.now() + timeoutS * 1000, opts.onRetry);
     if (target.client === "pg" && schema) await db.raw("create schema if not exists ??", [schema]);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
-    throw new UnavailableError("E_DB_UNREACHABLE", `archive database ${target.display} is unreachable: ${e.code ?? e.message.split("\n")[0]}`);
+    throw new UnavailableError("E_DB_UNREACHABLE", `archive database ${target.display} is unreachable after ${timeoutS} s (archive.connect_timeout_s): ${e.code ?? e.message.split("\n")[0]}`);
   }
   return db;
 }

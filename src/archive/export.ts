@@ -1,6 +1,9 @@
 /**
- * Streams a search out as JSON lines, CSV (RFC 4180) or mbox (mboxrd quoting,
- * RFC 5322 headers, RFC 2047 for non-ASCII header text). Pages through the
+ * Streams a search out as JSON lines, CSV (RFC 4180, formula cells
+ * neutralised) or mbox (mboxrd quoting, RFC 5322 headers with bare addresses,
+ * RFC 2047 for non-ASCII header text and display names). Every format carries
+ * the record's whole verdict list (enforced and shadow), not only the final
+ * verdict. Pages through the
  * store by seq and honours the output's backpressure, so an export of any
  * size runs in constant memory.
  */
@@ -9,6 +12,7 @@ import type { Writable } from "node:stream";
 import type { StoredRecord } from "./record.js";
 import type { ArchiveQuery, ArchiveStore } from "./store.js";
 import { parseArchivedContent } from "./content.js";
+import { bareAddress, csvCell, headerText, mailbox, verdictLabel, verdictList } from "./export-text.js";
 
 export const FORMATS = ["jsonl", "csv", "mbox"] as const;
 export type ExportFormat = (typeof FORMATS)[number];
@@ -37,40 +41,31 @@ export function toJson(r: StoredRecord): Record<string, unknown> {
     tlsVersion: r.tlsVersion,
     auth: r.auth,
     certFingerprint: r.certFingerprint,
-    verdicts: JSON.parse(r.verdicts) as unknown,
+    verdicts: verdictList(r.verdicts),
     hash: r.hash.toString("hex"),
   };
 }
 
 const CSV_COLUMNS = [
   "seq", "time", "direction", "protocol", "kind", "type", "from", "to", "partner", "thread", "subject", "body",
-  "deliveredBody", "verdict", "ruleId", "policyVersion", "tlsVersion", "auth", "certFingerprint", "msgId", "rid", "hash",
+  "deliveredBody", "verdict", "ruleId", "verdicts", "policyVersion", "tlsVersion", "auth", "certFingerprint", "msgId", "rid", "hash",
 ] as const;
-
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? "" : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function header(v: string): string {
-  const flat = v.replace(/[\r\n]+/g, " ");
-  return /^[\x20-\x7e]*$/.test(flat) ? flat : `=?UTF-8?B?${Buffer.from(flat, "utf8").toString("base64")}?=`;
-}
 
 function mbox(r: StoredRecord): string {
   const d = new Date(r.ts);
-  const sender = (r.from || "unknown").replace(/\s/g, "");
+  const sender = bareAddress(r.from ?? "") || "unknown";
   const lines = [
     `From ${sender} ${d.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) (\S+) GMT$/, "$1 $3 $2 $5 $4")}`,
-    `From: <${header(r.from)}>`,
-    `To: <${header(r.to)}>`,
+    `From: ${mailbox(r.from ?? "")}`,
+    `To: ${mailbox(r.to ?? "")}`,
     `Date: ${d.toUTCString().replace("GMT", "+0000")}`,
-    `Subject: ${header(r.subject ?? "")}`,
+    `Subject: ${headerText(r.subject ?? "")}`,
     `Message-ID: <${r.rid}@archive.demarc>`,
-    `X-Demarc-Message-Id: ${header(r.msgId)}`,
+    `X-Demarc-Message-Id: ${headerText(r.msgId)}`,
     `X-Demarc-Direction: ${r.direction}`,
-    `X-Demarc-Verdict: ${r.verdict}${r.ruleId ? ` (${header(r.ruleId)})` : ""}`,
-    ...(r.thread ? [`X-Demarc-Thread: ${header(r.thread)}`] : []),
+    `X-Demarc-Verdict: ${r.verdict}${r.ruleId ? ` (${headerText(r.ruleId)})` : ""}`,
+    ...verdictList(r.verdicts).map((v) => `X-Demarc-Rule: ${headerText(`${verdictLabel(v)}${v.reason ? `; ${v.reason}` : ""}`)}`),
+    ...(r.thread ? [`X-Demarc-Thread: ${headerText(r.thread)}`] : []),
     `X-Demarc-Hash: ${r.hash.toString("hex")}`,
     "MIME-Version: 1.0",
     "Content-Type: text/plain; charset=utf-8",
@@ -86,7 +81,8 @@ export function formatRecord(format: ExportFormat, r: StoredRecord): string {
   if (format === "jsonl") return JSON.stringify(toJson(r)) + "\n";
   if (format === "csv") {
     const j = toJson(r);
-    return CSV_COLUMNS.map((c) => csvField(j[c])).join(",") + "\r\n";
+    const cells: Record<string, unknown> = { ...j, verdicts: verdictList(r.verdicts).map(verdictLabel).join("; ") };
+    return CSV_COLUMNS.map((c) => csvCell(cells[c])).join(",") + "\r\n";
   }
   return mbox(r);
 }

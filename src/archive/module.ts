@@ -93,7 +93,7 @@ export function archiveModule(): GatewayModule {
       registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
       const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
-      ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, log: log.child({ part: "quarantine" }) }));
+      ctx.adminApiRoutes.push((api) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, log: log.child({ part: "quarantine" }) }));
       const hours = cfg.retention.purge_interval_h;
       if (hours > 0) {
         timer = setInterval(() => {

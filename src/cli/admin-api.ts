@@ -3,7 +3,7 @@
  * the gateway can do (a quarantine release is a delivery over its listeners).
  * The address comes from the config's admin section.
  */
-import type { LoadedConfig } from "../config/load.js";
+import { requireSettings, type LoadedConfig } from "../config/load.js";
 import { DemarcError, UnavailableError, UsageError } from "../errors.js";
 
 export interface ApiAnswer {
@@ -21,6 +21,8 @@ export function adminBase(cfg: LoadedConfig): string {
 
 export async function adminCall(cfg: LoadedConfig, method: "GET" | "POST", path: string, body?: unknown, timeoutMs = 60_000): Promise<ApiAnswer> {
   const base = adminBase(cfg);
+  // Only now is the admin token's variable needed: other commands run without it.
+  requireSettings(cfg, "admin.token");
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {

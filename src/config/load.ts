@@ -15,6 +15,23 @@ export interface LoadedConfig extends Config {
   source?: string | undefined;
   /** Relative paths in the config are resolved against this folder. */
   baseDir: string;
+  /**
+   * Settings whose ${VARIABLE} is not set, left empty until something uses
+   * them (only DEFERRABLE keys): the CLI's database commands do not need the
+   * admin token, the gateway and the admin API calls do (requireSettings).
+   */
+  unresolved?: Record<string, string> | undefined;
+}
+
+/** Settings that may stay unresolved until used: only what some commands never touch. */
+const DEFERRABLE = new Set(["admin.token"]);
+
+/** Throws the config error an unset variable behind one of these settings (all when none named) would have raised at load. */
+export function requireSettings(cfg: LoadedConfig, ...keys: string[]): void {
+  for (const [key, variable] of Object.entries(cfg.unresolved ?? {})) {
+    if (keys.length && !keys.includes(key)) continue;
+    throw new ConfigError(`${cfg.source ?? "config"}: environment variable ${variable} is referenced but not set (${key})`);
+  }
 }
 
 export interface LoadOptions {
@@ -33,6 +50,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const path = configPath(opts.path, env);
   let raw: unknown = {};
+  const unresolved: Record<string, string> = {};
   let doc: Document | undefined;
   let lines: LineCounter | undefined;
   if (path) {
@@ -53,7 +71,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     if (typeof raw !== "object" || Array.isArray(raw)) {
       throw new ConfigError(`${path}:1: the config file must be a mapping of settings`);
     }
-    raw = interpolate(raw, env, path);
+    raw = interpolate(raw, env, path, [], unresolved);
   }
   const merged = { ...(raw as object), ...(opts.overrides ?? {}) } as Record<string, unknown>;
   applyEnv(merged, env);
@@ -63,7 +81,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     throw new ConfigError(describeIssue(issue, path, doc, lines));
   }
   const baseDir = path ? dirname(resolve(path)) : process.cwd();
-  return { ...parsed.data, source: path, baseDir };
+  return { ...parsed.data, source: path, baseDir, ...(Object.keys(unresolved).length ? { unresolved } : {}) };
 }
 
 /** Secrets stay out of the file: these variables win over it. */
@@ -73,18 +91,41 @@ function applyEnv(cfg: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
   }
 }
 
-/** ${NAME} in any string value is replaced by the environment variable NAME. */
-function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string): unknown {
-  if (typeof value === "string") {
-    return value.replace(/\$\{([A-Z0-9_]+)\}/gi, (_m, name: string) => {
-      const v = env[name];
-      if (v === undefined) throw new ConfigError(`${file}: environment variable ${name} is referenced but not set`);
-      return v;
-    });
+/**
+ * NAME_FILE names a file holding NAME's value (a container secret such as
+ * /run/secrets/db_password), the convention official images use, so a
+ * password need not sit in the environment. One trailing newline is dropped.
+ */
+function secretFile(env: NodeJS.ProcessEnv, name: string, file: string): string | undefined {
+  const path = env[`${name}_FILE`];
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new ConfigError(`${file}: ${name}_FILE=${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
   }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, env, file));
+}
+
+/** ${NAME} in any string value is replaced by the environment variable NAME (or the file NAME_FILE names). */
+function interpolate(value: unknown, env: NodeJS.ProcessEnv, file: string, at: string[], unresolved: Record<string, string>): unknown {
+  if (typeof value === "string") {
+    const key = at.join(".");
+    let missing: string | undefined;
+    const out = value.replace(/\$\{([A-Z0-9_]+)\}/gi, (m: string, name: string) => {
+      const v = env[name] ?? secretFile(env, name, file);
+      // A password put into a URL must not end the userinfo early ('@', '/', ':' in it); a whole URL from a variable stays as it is.
+      if (v !== undefined) return key === "archive.url" && value !== m ? encodeURIComponent(v) : v;
+      if (!DEFERRABLE.has(key)) throw new ConfigError(`${file}: environment variable ${name} is referenced but not set`);
+      missing ??= name;
+      return "";
+    });
+    if (missing === undefined) return out;
+    unresolved[key] = missing;
+    return "";
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, file, [...at, String(i)], unresolved));
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, file)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, env, file, [...at, k], unresolved)]));
   }
   return value;
 }

@@ -10,6 +10,7 @@ import { PresenceCore } from "./core.js";
 import type { Envelope } from "../model/envelope.js";
 import type { Archiver, Compliance } from "../pipeline/types.js";
 import { KnexStore } from "./knex-store.js";
+import { FallbackStore } from "./fallback-store.js";
 import { PresencePolicy } from "./policy.js";
 import { presenceSourceRoutes } from "../admin/presence-sources.js";
 
@@ -48,33 +49,51 @@ async function screenPresence(ctx: GatewayContext, e: Envelope): Promise<Envelop
 }
 
 export function coreModule(): GatewayModule & { core?: PresenceCore } {
+  let fallback: FallbackStore | undefined;
+  let stopping = false;
+  let ctx0: GatewayContext | undefined;
   const mod: GatewayModule & { core?: PresenceCore } = {
     name: "core",
     async start(ctx: GatewayContext) {
       if (ctx.config.mode !== "single-box") return;
+      ctx0 = ctx;
       const cfg = ctx.config.core;
+      const log = ctx.log.child({ module: "core" });
+      // Accounts and rosters stay usable while the database is away (src/core/fallback-store.ts).
+      const store = new FallbackStore(new KnexStore(ctx.db), {
+        onStateChange: (down) => (down ? log.warn({ err: down }, "database away: accounts and rosters served from memory, changes queued") : log.info("database back: queued account and roster changes written")),
+        onDropped: (what, err) => log.error({ what, err: err.message }, "database refused a change queued during its outage; dropped"),
+      });
+      const accounts = await store.warm();
+      fallback = store;
+      stopping = false;
+      void store.warmLists(() => stopping).catch((err: Error) => log.warn({ err: err.message }, "copying rosters into memory stopped"));
+      ctx.services.set("core.store", store);
       const core = new PresenceCore({
         domains: ctx.config.domains,
-        store: new KnexStore(ctx.db),
+        store,
         limits: { maxContacts: cfg.max_contacts, maxWatchers: cfg.max_watchers, maxOffline: cfg.max_offline },
         policy: policyFromConfig(cfg),
         route: (e) => ctx.router.route(e),
         screen: (e) => screenPresence(ctx, e),
-        log: ctx.log.child({ module: "core" }),
+        log,
       });
       mod.core = core;
       ctx.services.set("core", core);
       ctx.router.useInternal(core);
       registerMetrics(ctx, core);
       // Phone, calendar and manual states come from other systems over the admin API.
-      ctx.adminRoutes.push((app) => void app.register(presenceSourceRoutes, { prefix: "/api/presence", core, log: ctx.log.child({ module: "presence-sources" }) }));
-      ctx.log.info({ domains: ctx.config.domains }, "presence core ready");
+      ctx.adminApiRoutes.push((api) => void api.register(presenceSourceRoutes, { prefix: "/presence", core, log: ctx.log.child({ module: "presence-sources" }) }));
+      ctx.log.info({ domains: ctx.config.domains, accounts }, "presence core ready");
     },
     async reload(ctx: GatewayContext) {
       if (mod.core) await mod.core.usePolicy(policyFromConfig(ctx.config.core));
     },
     async stop() {
       // Sessions are closed by the access modules, which stop first.
+      stopping = true;
+      fallback?.close();
+      if (fallback?.queued) ctx0?.log.error({ queued: fallback.queued }, "stopping with account and roster changes the database never got");
     },
   };
   return mod;

@@ -4,6 +4,8 @@
  * between groups allow or deny watching, first match wins, then the default.
  * Per-user block lists (XEP-0191 semantics) are checked beside the rules.
  */
+import { foldAddress } from "../model/precis.js";
+
 export interface WatchRule {
   /** Group of the watcher, or "*" for anyone. */
   watcher: string;
@@ -28,7 +30,8 @@ export class PresencePolicy {
   constructor(private readonly cfg: PolicyConfig) {
     for (const [name, g] of Object.entries(cfg.groups)) {
       for (const raw of g.members) {
-        const m = raw.toLowerCase();
+        // Addresses are prepared (RFC 7622 PRECIS) before they are compared: the group list is folded the same way.
+        const m = foldAddress(raw);
         const map = m.startsWith("*@") ? this.byDomain : this.exact;
         const key = m.startsWith("*@") ? m.slice(2) : m;
         map.set(key, [...(map.get(key) ?? []), name]);

@@ -24,6 +24,11 @@ export interface GatewayContext {
   readiness: Map<string, ReadinessCheck>;
   /** Routes modules add to the admin HTTP server; it registers them when it starts (last). */
   adminRoutes: ((app: FastifyInstance) => void)[];
+  /**
+   * Routes under /api on the admin HTTP server, behind admin.token; each gets
+   * the /api scope, so its prefix is relative to /api.
+   */
+  adminApiRoutes: ((api: FastifyInstance) => void)[];
   /** Services modules publish for each other, by name. */
   services: Map<string, unknown>;
 }

@@ -2,12 +2,12 @@
  * The gateway: opens what everything shares (database, certificates, router),
  * then starts the modules in the order data flows, and stops them in reverse.
  */
-import { mkdirSync } from "node:fs";
-import { loadConfig, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
+import { loadConfig, requireSettings, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
 import { ConfigError, DemarcError, EXIT } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
-import { migrate, openDatabase, type Db } from "../archive/db.js";
+import { migrate, openDatabase, parseDbUrl, type Db } from "../archive/db.js";
+import { checkPrivateModes, makePrivateDir } from "../archive/file-modes.js";
 import { CertStore } from "../tls/store.js";
 import { Router } from "../pipeline/router.js";
 import type { GatewayContext, GatewayModule } from "./context.js";
@@ -37,9 +37,14 @@ export class Gateway {
         EXIT.notBuilt,
       );
     }
+    // The gateway needs every setting: an admin API left open because a token variable is unset is not an option.
+    requireSettings(cfg);
     const dataDir = resolvePath(cfg, cfg.data_dir);
-    mkdirSync(dataDir, { recursive: true });
-    const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s);
+    makePrivateDir(dataDir);
+    const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s, {
+      onRetry: (problem, attempt) => attempt === 1 && this.log.warn({ problem, timeoutS: cfg.archive.connect_timeout_s }, "archive database not answering yet; retrying until archive.connect_timeout_s"),
+    });
+    this.checkModes(dataDir);
     try {
       const applied = await migrate(db);
       if (applied.length) this.log.info({ migrations: applied }, "database migrated");
@@ -55,6 +60,13 @@ export class Gateway {
       throw err;
     }
     this.log.info({ domains: cfg.domains, mode: cfg.mode }, "demarc started");
+  }
+
+  /** The archive and core_users.credentials are in there: warn when other local users could read them. */
+  private checkModes(dataDir: string): void {
+    const target = parseDbUrl(this.config.archive.url, dataDir);
+    const file = typeof target.connection === "object" && target.connection.filename !== ":memory:" ? target.connection.filename : undefined;
+    for (const finding of checkPrivateModes(dataDir, file)) this.log.warn(finding);
   }
 
   private loadCertificates(): CertStore {
@@ -83,6 +95,7 @@ export class Gateway {
       router: new Router({ log: this.log, protocolOf: (d) => partners.get(d)?.protocol ?? "xmpp" }),
       readiness: new Map(),
       adminRoutes: [],
+      adminApiRoutes: [],
       services: new Map(),
     };
     ctx.readiness.set("certificates", () => {
@@ -98,7 +111,9 @@ export class Gateway {
     let next: LoadedConfig = this.config;
     let refused = false;
     try {
-      next = loadConfig(opts);
+      const loaded = loadConfig(opts);
+      requireSettings(loaded);
+      next = loaded;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // The modules still reload on the running config: a compliance officer's

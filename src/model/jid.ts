@@ -1,7 +1,12 @@
 /**
  * XMPP address validation per RFC 7622. @xmpp/jid lowercases but accepts
  * nonsense such as "a@b@c", so every address from the wire passes here first.
+ * Localparts are prepared with the PRECIS UsernameCaseMapped profile and
+ * resourceparts with OpaqueString (RFC 7622 3.3, 3.4; src/model/precis.ts),
+ * so one account has one spelling whatever form a client sends.
  */
+import { opaqueString, PrecisError, usernameCaseMapped } from "./precis.js";
+
 export interface Jid {
   local?: string | undefined;
   domain: string;
@@ -27,24 +32,35 @@ export function isValidDomain(domain: string): boolean {
   return d.split(".").every((label) => LABEL.test(label));
 }
 
+function prepare(input: string, part: string, fn: (s: string, what: string) => string, what: string): string {
+  try {
+    return fn(part, what);
+  } catch (err) {
+    if (err instanceof PrecisError) throw new JidMalformedError(input, err.message);
+    throw err;
+  }
+}
+
 export function parseJid(input: string): Jid {
   const slash = input.indexOf("/");
   const head = slash >= 0 ? input.slice(0, slash) : input;
-  const resource = slash >= 0 ? input.slice(slash + 1) : undefined;
+  const rawResource = slash >= 0 ? input.slice(slash + 1) : undefined;
   const at = head.indexOf("@");
-  const local = at >= 0 ? head.slice(0, at) : undefined;
-  const domain = (at >= 0 ? head.slice(at + 1) : head).toLowerCase();
+  const rawLocal = at >= 0 ? head.slice(0, at) : undefined;
+  const domain = (at >= 0 ? head.slice(at + 1) : head).toLowerCase().normalize("NFC");
+  if (rawLocal !== undefined && rawLocal.length === 0) throw new JidMalformedError(input, "empty localpart");
+  if (rawResource !== undefined && rawResource.length === 0) throw new JidMalformedError(input, "empty resourcepart");
+  const local = rawLocal === undefined ? undefined : prepare(input, rawLocal, usernameCaseMapped, "localpart");
+  const resource = rawResource === undefined ? undefined : prepare(input, rawResource, opaqueString, "resourcepart");
   if (local !== undefined) {
-    if (local.length === 0) throw new JidMalformedError(input, "empty localpart");
     if (LOCAL_FORBIDDEN.test(local)) throw new JidMalformedError(input, "forbidden character in localpart");
     if (Buffer.byteLength(local) > PART_MAX) throw new JidMalformedError(input, "localpart too long");
   }
   if (!isValidDomain(domain)) throw new JidMalformedError(input, `invalid domain "${domain}"`);
   if (resource !== undefined) {
-    if (resource.length === 0) throw new JidMalformedError(input, "empty resourcepart");
     if (Buffer.byteLength(resource) > PART_MAX) throw new JidMalformedError(input, "resourcepart too long");
   }
-  return { local: local?.toLowerCase(), domain, resource };
+  return { local, domain, resource };
 }
 
 export function formatJid(jid: Jid, bare = false): string {

@@ -4,6 +4,7 @@
  * so a message pays only for the tests.
  */
 import { bareOf } from "../model/envelope.js";
+import { foldAddress } from "../model/precis.js";
 import type { GroupSource } from "./groups.js";
 
 /** Tests a bare address (user@domain) or a bare domain. */
@@ -23,7 +24,8 @@ export function globToRegExp(glob: string): RegExp {
  * without "@" ("partner.example", "*.bank.example") matches the address's domain.
  */
 export function compileAddressPattern(pattern: string): AddressMatcher {
-  const p = pattern.trim().toLowerCase();
+  // Addresses arrive prepared (RFC 7622 PRECIS): a pattern typed in another case or Unicode form must match them.
+  const p = foldAddress(pattern.trim());
   if (p === "*") return () => true;
   const re = globToRegExp(p);
   if (p.includes("@")) return (a) => re.test(a);

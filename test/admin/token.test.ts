@@ -36,6 +36,13 @@ describe("admin.token", () => {
     }
   });
 
+  it("refuses the percent-encoded spelling the router decodes to the same API (once a bypass)", async () => {
+    const res = await get("/%61pi/presence/alice@corp.test");
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: "admin API: missing or wrong bearer token (admin.token)" });
+    expect((await get("/%61pi/presence/alice@corp.test", `Bearer ${TOKEN}`)).status).toBe(200);
+  });
+
   it("answers the holder of the token", async () => {
     const res = await get("/api/presence/alice@corp.test", `Bearer ${TOKEN}`);
     expect(res.status).toBe(200);

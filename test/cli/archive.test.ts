@@ -4,7 +4,7 @@
  * schema of the test's own named by the URL (?schema=), which the running
  * gateway honours too. Loopback addresses: 127.0.6.20-127.0.6.29.
  */
-import { readFileSync } from "node:fs";
+import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../src/archive/db.js";
@@ -66,11 +66,15 @@ describe("demarc archive (SQLite)", () => {
   });
 
   it("exports JSON lines, CSV and mbox to files", async () => {
+    // An older, world-readable file in the way: the export must not inherit its mode.
+    writeFileSync(join(dir, "out.csv"), "old");
+    chmodSync(join(dir, "out.csv"), 0o644);
     for (const format of ["jsonl", "csv", "mbox"]) {
       const r = await demarc("export", "--format", format, "--output", join(dir, `out.${format}`), "--domain", "acme.example");
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain("exported 4 record(s)");
     }
+    for (const format of ["jsonl", "csv", "mbox"]) expect((statSync(join(dir, `out.${format}`)).mode & 0o777).toString(8), format).toBe("600");
     const jsonl = readFileSync(join(dir, "out.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { body: string; hash: string });
     expect(jsonl).toHaveLength(4);
     expect(jsonl[2]!.body).toBe('the merger, "quietly"\nFrom now on');

@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { statSync } from "node:fs";
+import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { baseConfig, demarcCommand, runDemarc, runDemarcIsolated, workdir, type DemarcProcess } from "../helpers/demarc.js";
@@ -17,6 +17,19 @@ function start(cwd: string, args: string[] = []): DemarcProcess {
 }
 
 describe("demarc start (single-box)", () => {
+  it("warns at start about a data directory other local users can read, and narrows looser database files", async () => {
+    const { dir } = workdir(baseConfig("127.0.2.6"));
+    mkdirSync(join(dir, "data"), { mode: 0o755 });
+    chmodSync(join(dir, "data"), 0o755);
+    writeFileSync(join(dir, "data", "archive.db"), "");
+    chmodSync(join(dir, "data", "archive.db"), 0o644);
+    const p = start(dir);
+    await p.waitForLog((l) => l.msg === "demarc started");
+    expect(p.logs.some((l) => l.level === 40 && /data directory .* is 0755: other local users can reach the archive and credentials; chmod 700 it/.test(l.msg))).toBe(true);
+    expect(p.logs.some((l) => l.level === 40 && /database file .*archive\.db was 0644: narrowed to 0600/.test(l.msg))).toBe(true);
+    expect(statSync(join(dir, "data", "archive.db")).mode & 0o777).toBe(0o600);
+  });
+
   it("serves health, readiness and metrics, reloads on SIGHUP and exits 0 on SIGTERM", async () => {
     const { dir } = workdir(baseConfig("127.0.2.1"));
     const p = start(dir);
@@ -38,6 +51,9 @@ describe("demarc start (single-box)", () => {
     // First start made a self-signed certificate with a private key only we can read.
     expect(statSync(join(dir, "certs", "selfsigned.key")).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, "data", "archive.db")).isFile()).toBe(true);
+    // The archive and its companions are the owner's alone, in an owner-only folder.
+    expect(statSync(join(dir, "data")).mode & 0o777).toBe(0o700);
+    for (const f of ["archive.db", "archive.db-wal", "archive.db-shm"]) expect(statSync(join(dir, "data", f)).mode & 0o777, f).toBe(0o600);
 
     p.signal("SIGHUP");
     await p.waitForLog((l) => l.msg === "configuration reloaded");
@@ -105,13 +121,15 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
     expect(r.stderr).toMatch(/^demarc: .*missing\.crt: cannot read certificate \(ENOENT\)\n$/);
   });
 
-  it("reports an unreachable PostgreSQL URL", async () => {
-    // A loopback port nothing listens on.
-    const { dir } = workdir({ ...baseConfig("127.0.2.3"), archive: { url: "postgres://u:secret@127.0.2.3:1/test", connect_timeout_s: 2 } });
+  it("reports an unreachable PostgreSQL URL after retrying for connect_timeout_s, with the whole password masked", async () => {
+    // A loopback port nothing listens on; the password holds '@', which once left "ss@" of it in the message.
+    const { dir } = workdir({ ...baseConfig("127.0.2.3"), archive: { url: "postgres://u:sec@ret-p@ss@127.0.2.3:1/test", connect_timeout_s: 2 } });
+    const began = Date.now();
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(69);
-    expect(r.stderr).toMatch(/^demarc: archive database postgres:\/\/\*\*\*@127\.0\.2\.3:1\/test is unreachable: ECONNREFUSED\n$/);
-    expect(r.stderr).not.toContain("secret");
+    expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
+    expect(r.stderr).toMatch(/^demarc: archive database postgres:\/\/u:\*\*\*@127\.0\.2\.3:1\/test is unreachable after 2 s \(archive\.connect_timeout_s\): ECONNREFUSED\n$/);
+    for (const piece of ["sec", "ret", "p@ss", "ss@"]) expect(r.stderr).not.toContain(piece);
   });
 
   it("reports a port already in use", async () => {

@@ -24,7 +24,8 @@ beforeAll(async () => {
       archive: { url: "sqlite:demarc.db" },
       tls: { certificates: [{ cert: leaf.certPath, key: leaf.keyPath }] },
       s2s: { starttls: { host: ADDRESS, port: 16269 }, direct_tls: { host: ADDRESS, port: 16270 } },
-      c2s: { starttls: { host: ADDRESS, port: C2S_PORT }, direct_tls: { host: ADDRESS, port: C2S_TLS_PORT } },
+      // The test clients' short passwords ("pw-ann"): the minimum is a setting.
+      c2s: { starttls: { host: ADDRESS, port: C2S_PORT }, direct_tls: { host: ADDRESS, port: C2S_TLS_PORT }, min_password_length: 6 },
     }),
   ));
   const add = (jid: string) => demarcCommand(["--config", configPath, "users", "add", jid, "--password", `pw-${jid.split("@")[0]}`], { cwd: dir });

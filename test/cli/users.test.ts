@@ -26,9 +26,9 @@ afterAll(async () => {
 
 describe("demarc users", () => {
   it("adds, lists, changes the password of and removes a user; the password is stored only as SCRAM credentials", async () => {
-    const add = await run("add", "alice", "--password", "s3cret", "--group", "staff");
+    const add = await run("add", "alice", "--password", "s3cret-horse-42", "--group", "staff");
     expect(add).toMatchObject({ code: 0, stdout: "added alice@corp.test\n" });
-    expect((await run("add", "alice@corp.test", "--password", "x")).stderr).toContain("alice@corp.test already exists");
+    expect((await run("add", "alice@corp.test", "--password", "x-long-enough-1")).stderr).toContain("alice@corp.test already exists");
     const gen = await run("add", "bob@corp.test");
     expect(gen.stdout).toMatch(/^added bob@corp\.test with password \S{16}\n$/);
     const list = await run("list");
@@ -36,14 +36,41 @@ describe("demarc users", () => {
     const { db, store } = open();
     dbs.push(db);
     const alice = await store.getUser("alice@corp.test");
-    expect(JSON.stringify(alice)).not.toContain("s3cret");
-    expect(verifyPassword("SHA-256", credentialFor(alice!.credentials, "SHA-256")!, "s3cret")).toBe(true);
-    expect((await run("passwd", "alice", "--password", "n3w")).stdout).toBe("password changed for alice@corp.test\n");
-    expect(verifyPassword("SHA-1", credentialFor((await store.getUser("alice@corp.test"))!.credentials, "SHA-1")!, "n3w")).toBe(true);
+    expect(JSON.stringify(alice)).not.toContain("s3cret-horse-42");
+    expect(verifyPassword("SHA-256", credentialFor(alice!.credentials, "SHA-256")!, "s3cret-horse-42")).toBe(true);
+    expect((await run("passwd", "alice", "--password", "n3w-battery-staple")).stdout).toBe("password changed for alice@corp.test\n");
+    expect(verifyPassword("SHA-1", credentialFor((await store.getUser("alice@corp.test"))!.credentials, "SHA-1")!, "n3w-battery-staple")).toBe(true);
     expect((await run("remove", "bob")).stdout).toBe("removed bob@corp.test\n");
     const gone = await run("remove", "bob");
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe("demarc: bob@corp.test does not exist\n");
+  });
+
+  it("refuses a password shorter than c2s.min_password_length (12), or with control characters", async () => {
+    const short = await run("add", "frank", "--password", "x");
+    expect(short).toMatchObject({ code: 64, stderr: "demarc: the password has 1 character; at least 12 are required (c2s.min_password_length)\n" });
+    const eleven = await run("add", "frank", "--password", "abcdefghijk");
+    expect(eleven.code).toBe(64);
+    const control = await run("add", "frank", "--password", "abcdefghijkl\u0007");
+    expect(control.code).toBe(64);
+    expect(control.stderr).toContain("U+0007");
+    expect((await run("list")).stdout).not.toContain("frank");
+    expect((await run("add", "frank", "--password", "abcdefghijkl")).code).toBe(0);
+  });
+
+  it("prepares localparts per PRECIS: NFC and NFD zoë are one account, ﬀ is refused rather than a second ff", async () => {
+    const nfc = "zo\u00EB";
+    const nfd = "zoe\u0308";
+    expect((await run("add", nfc, "--password", "twelve-chars-ok")).stdout).toBe(`added ${nfc}@corp.test\n`);
+    const again = await run("add", nfd, "--password", "twelve-chars-ok");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`demarc: ${nfc}@corp.test already exists (use demarc users passwd to change the password)\n`);
+    expect((await run("add", "ZOË", "--password", "twelve-chars-ok")).code).toBe(1);
+    const lig = await run("add", "\uFB00", "--password", "twelve-chars-ok");
+    expect(lig.code).toBe(64);
+    expect(lig.stderr).toContain("U+FB00");
+    expect((await run("add", "ff", "--password", "twelve-chars-ok")).code).toBe(0);
+    expect((await run("remove", nfd)).stdout).toBe(`removed ${nfc}@corp.test\n`);
   });
 
   it("refuses addresses that are malformed or not hosted, with a usage error", async () => {
@@ -61,9 +88,9 @@ describe("demarc users", () => {
       csv,
       [
         "jid,password,group,contact,name,roster_group",
-        "carol@corp.test,pw1,sales,,,",
-        "dan@corp.test,pw2,,,,",
-        "erin@corp.test,pw3,,,,",
+        "carol@corp.test,carol-password-1,sales,,,",
+        "dan@corp.test,dan-password-22,,,,",
+        "erin@corp.test,erin-password-3,,,,",
         "carol@corp.test,,,dan@corp.test,Dan,Team",
         "carol@corp.test,,,x@partner.test,\"Partner, X\",External",
         "carol@corp.test,,,erin@corp.test,Erin,Team",
@@ -73,7 +100,7 @@ describe("demarc users", () => {
     );
     const r = await run("import", csv);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe("imported: 3 users created, 0 passwords changed, 2 contacts added, 2 rows refused\n");
+    expect(r.stdout).toBe("imported: 3 users created, 0 passwords changed, 0 existing accounts kept, 2 contacts added, 0 already listed, 2 rows refused\n");
     expect(r.stderr).toContain(`${csv}: line 7: carol@corp.test would exceed the maximum of 2 contacts`);
     expect(r.stderr).toContain(`${csv}: line 8: ghost@corp.test does not exist`);
     const { db, store } = open();
@@ -85,5 +112,25 @@ describe("demarc users", () => {
     ]);
     expect((await store.loadRoster("dan@corp.test")).map((i) => [i.jid, i.subscription])).toEqual([["carol@corp.test", "both"]]);
     expect((await run("import", join(dir, "missing.csv"))).code).toBe(64);
+
+    // The same file again changes nothing, and says so.
+    const before = (await store.getUser("dan@corp.test"))!.credentials;
+    const again = await run("import", csv);
+    expect(again.stdout).toBe("imported: 0 users created, 0 passwords changed, 3 existing accounts kept, 0 contacts added, 2 already listed, 2 rows refused\n");
+    expect((await store.getUser("dan@corp.test"))!.credentials).toEqual(before);
+    // Passwords change only when asked.
+    const update = await run("import", csv, "--update-passwords");
+    expect(update.stdout).toMatch(/^imported: 0 users created, 3 passwords changed, 0 existing accounts kept, /);
+    expect(verifyPassword("SHA-256", credentialFor((await store.getUser("dan@corp.test"))!.credentials, "SHA-256")!, "dan-password-22")).toBe(true);
+    expect((await store.getUser("dan@corp.test"))!.credentials).not.toEqual(before);
+  });
+
+  it("refuses an import row whose password is too short, and creates the rest", async () => {
+    const csv = join(dir, "short.csv");
+    writeFileSync(csv, "jid,password\nshort@corp.test,pw1\nlong@corp.test,long-enough-pw\n");
+    const r = await run("import", csv);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^imported: 1 users created, /);
+    expect(r.stderr).toContain(`${csv}: line 2: short@corp.test: the password has 3 characters; at least 12 are required (c2s.min_password_length)`);
   });
 });

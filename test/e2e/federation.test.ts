@@ -53,7 +53,7 @@ let lint: { code: number | null; stdout: string; stderr: string };
 let exitCode: number | null | undefined;
 let caPem = "";
 
-const PW = { bob: "pw-bob", carol: "pw-carol" };
+const PW = { bob: "bob-password-1", carol: "carol-password-1" };
 
 beforeAll(async () => {
   dns = await startDnsServer(DNS_ADDR, {

@@ -23,6 +23,14 @@ beforeAll(async () => {
       if (req.url === "/slow") return void setTimeout(() => reply(200, { verdict: "allow" }), 1500);
       if (req.url === "/error") return reply(500, { error: "boom" });
       if (req.url === "/junk") return reply(200, "<html>not json");
+      // 2 MiB of valid JSON, declared up front, and 3 MiB sent chunked without a length.
+      if (req.url === "/huge") return reply(200, { verdict: "allow", reason: "x".repeat(2 * 1024 * 1024) });
+      if (req.url === "/huge-chunked") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.write('{"verdict":"allow","reason":"');
+        for (let i = 0; i < 3 * 16; i++) res.write("y".repeat(64 * 1024));
+        return void res.end('"}');
+      }
       if (body.includes("secret")) return reply(200, { verdict: "block", reason: "Vendor says no.", rule_id: "V-17" });
       if (body.includes("acct")) return reply(200, { verdicts: [{ verdict: "redact", body: body.replace(/acct \d+/, "acct ####") }, { verdict: "tag", tags: ["vendor-checked"] }] });
       return reply(200, { verdict: "allow" });
@@ -37,10 +45,10 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function withServer(url: string, mode: "fail-open" | "fail-closed", timeout = 300) {
+function withServer(url: string, mode: "fail-open" | "fail-closed", timeout = 300, extra = "") {
   return wiredRouter(
     pipelineFor({
-      "90.yaml": `kind: policy\nexternal:\n  - id: vendor\n    url: ${url}\n    timeout_ms: ${timeout}\n    on_unreachable: ${mode}\n`,
+      "90.yaml": `kind: policy\nexternal:\n  - id: vendor\n    url: ${url}\n    timeout_ms: ${timeout}\n    on_unreachable: ${mode}\n${extra}`,
     }),
   );
 }
@@ -99,5 +107,19 @@ describe("external compliance server over HTTP", () => {
     const junk = withServer(`${base}/junk`, "fail-open");
     expect((await junk.router.route(envelope())).delivered).toBe(true);
     expect(junk.archived[0]!.decision.verdicts[0]!.reason).toBe("vendor unavailable (answer is not JSON): fail-open");
+  });
+
+  it("an answer over max_response_bytes (default 1 MiB) counts as unreachable, declared or streamed", async () => {
+    for (const path of ["/huge", "/huge-chunked"]) {
+      const open = withServer(`${base}${path}`, "fail-open", 5_000);
+      expect((await open.router.route(envelope())).delivered, path).toBe(true);
+      expect(open.archived[0]!.decision.verdicts[0]!.reason, path).toBe("vendor unavailable (answer over 1048576 bytes (max_response_bytes)): fail-open");
+      const closed = withServer(`${base}${path}`, "fail-closed", 5_000);
+      expect(await closed.router.route(envelope()), path).toMatchObject({ delivered: false, error: { condition: "internal-server-error", type: "wait" } });
+    }
+    // A smaller cap applies to ordinary answers too; one under it passes.
+    const tight = withServer(`${base}/`, "fail-closed", 5_000, "    max_response_bytes: 256\n");
+    expect((await tight.router.route(envelope({ body: "secret plan" }))).delivered).toBe(false);
+    expect(tight.archived[0]!.decision.verdicts[0]!.reason).toBe("Vendor says no.");
   });
 });

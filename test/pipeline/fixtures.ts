@@ -87,7 +87,7 @@ export async function startComplianceModule(configPath: string) {
   router.useRemote("xmpp", { deliver: async (e) => void delivered.push(e) });
   const ctx = {
     config: loadConfig({ path: configPath, env: {} }),
-    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], services: new Map(),
+    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], adminApiRoutes: [], services: new Map(),
   } as unknown as GatewayContext;
   const mod = complianceModule();
   await mod.start(ctx);

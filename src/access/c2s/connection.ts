@@ -175,7 +175,8 @@ export class C2sConnection implements Wire {
       this.env.log.info({ user: step.success, address: this.address }, "c2s authenticated");
       return;
     }
-    if (step.failed && el.name === "auth" && ++this.saslFailures >= this.env.cfg.max_auth_attempts) {
+    // Every failed exchange counts (RFC 6120 6.4.5), whichever element ended it: a wrong SCRAM proof fails on <response/>.
+    if (step.failed && ++this.saslFailures >= this.env.cfg.max_auth_attempts) {
       this.env.log.warn({ address: this.address, attempts: this.saslFailures }, "c2s authentication failed repeatedly; closing");
       this.close(new StreamError("policy-violation", "too many failed authentication attempts"));
     }

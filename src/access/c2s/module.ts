@@ -15,12 +15,15 @@ import { StreamError } from "../../edge/xmpp/errors.js";
 import { C2sConnection } from "./connection.js";
 import { fakeSaltFn, SessionRegistry, type C2sEnv } from "./env.js";
 import { AuthThrottle } from "./throttle.js";
+import { AddressCounter } from "../../edge/xmpp/limits.js";
 
 export interface C2sModule extends GatewayModule {
   addresses: { starttls?: { host: string; port: number }; direct_tls?: { host: string; port: number } };
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** RFC 6120 4.9.1.1: a stream error is sent inside a stream, so a refused client gets a header first. */
+const STREAM_OPEN = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 
 export function c2sModule(): C2sModule {
   const servers: Server[] = [];
@@ -62,14 +65,26 @@ export function c2sModule(): C2sModule {
           }),
       };
       const e = env;
+      const perIp = new AddressCounter();
+      // One address may hold at most max_streams_per_ip streams: a flood from one host cannot take every slot.
+      const accept = (sock: Socket, secure: boolean) => {
+        const address = sock.remoteAddress ?? "unknown";
+        if (!perIp.acquire(address, ctx.config.c2s.max_streams_per_ip)) {
+          log.warn({ address }, "c2s: too many streams from one address");
+          sock.on("error", () => undefined);
+          return void sock.end(`${STREAM_OPEN}${new StreamError("policy-violation", "too many streams from this address").toXml()}</stream:stream>`);
+        }
+        sock.once("close", () => perIp.release(address));
+        new C2sConnection(sock, secure, e);
+      };
       if (cfg.starttls.enabled) {
-        const server = createNetServer((sock) => void new C2sConnection(sock, false, e));
+        const server = createNetServer((sock) => accept(sock, false));
         servers.push(server);
         mod.addresses.starttls = await listen(server, cfg.starttls.host, cfg.starttls.port, "c2s STARTTLS");
         log.info(mod.addresses.starttls, "c2s listening (STARTTLS)");
       }
       if (cfg.direct_tls.enabled) {
-        const server = createTlsServer(tlsOptions(), (sock) => void new C2sConnection(sock, true, e));
+        const server = createTlsServer(tlsOptions(), (sock) => accept(sock, true));
         server.on("tlsClientError", (err) => log.debug({ err: err.message }, "c2s TLS handshake failed"));
         servers.push(server);
         mod.addresses.direct_tls = await listen(server, cfg.direct_tls.host, cfg.direct_tls.port, "c2s direct TLS");

@@ -5,6 +5,7 @@
  * not offered, so a client that asks for it ("p=") is refused (section 6).
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { opaqueString } from "../../model/precis.js";
 
 export type ScramHash = "SHA-1" | "SHA-256";
 export const SCRAM_MECHS: Record<string, ScramHash> = { "SCRAM-SHA-256": "SHA-256", "SCRAM-SHA-1": "SHA-1" };
@@ -21,12 +22,25 @@ const keyLen = (h: ScramHash) => (h === "SHA-1" ? 20 : 32);
 const hmac = (h: ScramHash, key: Buffer, data: string) => createHmac(algo(h), key).update(data).digest();
 const H = (h: ScramHash, data: Buffer) => createHash(algo(h)).update(data).digest();
 
-/** RFC 4013 SASLprep, reduced to what matters for passwords typed by people: NFKC, no controls. */
+/**
+ * RFC 8265 4.2 OpaqueString, which replaces SASLprep (RFC 4013) for
+ * passwords: NFC, non-ASCII spaces to U+0020, FreeformClass code points only.
+ */
 export function saslPrep(s: string): string {
-  const n = s.normalize("NFKC").replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, " ").replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "");
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001F\u007F-\u009F]/.test(n)) throw new ScramFailure("malformed-request", "control characters are not allowed");
-  return n;
+  try {
+    return opaqueString(s, "password");
+  } catch (err) {
+    throw new ScramFailure("malformed-request", (err as Error).message);
+  }
+}
+
+/**
+ * The NFKC form earlier releases derived credentials from. A password whose
+ * two forms differ (compatibility characters such as "ﬀ" or fullwidth
+ * letters) still passes PLAIN against a credential made that way.
+ */
+function legacyPrep(s: string): string {
+  return s.normalize("NFKC").replace(/[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g, " ").replace(/[\u00AD\u034F\u1806\u180B-\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g, "");
 }
 
 export function saltedPassword(hash: ScramHash, password: string, salt: Buffer, iterations: number): Buffer {
@@ -46,12 +60,18 @@ export function deriveCredential(hash: ScramHash, password: string, iterations =
 
 /** Checks a plain password against a stored credential (SASL PLAIN over TLS). */
 export function verifyPassword(hash: ScramHash, cred: ScramCredential, password: string): boolean {
-  let sp: Buffer;
+  let prepared: string;
   try {
-    sp = saltedPassword(hash, password, Buffer.from(cred.salt, "base64"), cred.iterations);
+    prepared = saslPrep(password);
   } catch {
     return false;
   }
+  const legacy = legacyPrep(password);
+  return matches(hash, cred, prepared) || (legacy !== prepared && matches(hash, cred, legacy));
+}
+
+function matches(hash: ScramHash, cred: ScramCredential, prepared: string): boolean {
+  const sp = pbkdf2Sync(prepared, Buffer.from(cred.salt, "base64"), cred.iterations, keyLen(hash), algo(hash));
   const stored = H(hash, hmac(hash, sp, "Client Key"));
   const expected = Buffer.from(cred.storedKey, "base64");
   return stored.length === expected.length && timingSafeEqual(stored, expected);

@@ -14,6 +14,7 @@ import { purge } from "../../archive/retention.js";
 import { FILTER_FLAGS, openSession, queryFrom, searchLine, threadLine, type FilterOptions, type Session } from "../../archive/session.js";
 import { verifyChain } from "../../archive/verify.js";
 import { action } from "../run.js";
+import { narrowOpenFile } from "../../archive/file-modes.js";
 import { registerQuarantine } from "./archive-quarantine.js";
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -28,7 +29,9 @@ function limitOf(v: string): number {
 async function openOutput(path: string, audit: (err: Error) => Promise<void>): Promise<WriteStream> {
   const dest = createWriteStream(path, { mode: 0o600 });
   try {
-    await once(dest, "open");
+    const [fd] = (await once(dest, "open")) as [number];
+    // createWriteStream's mode applies only to a new file: an overwritten one would keep its older, maybe wider, mode.
+    narrowOpenFile(fd);
     return dest;
   } catch (err) {
     await audit(err as Error).catch(() => undefined);

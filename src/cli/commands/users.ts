@@ -7,7 +7,7 @@ import { UsageError, DemarcError } from "../../errors.js";
 import { migrate, openDatabase, type Db } from "../../archive/db.js";
 import { KnexStore } from "../../core/knex-store.js";
 import { formatJid, parseJid, JidMalformedError } from "../../model/jid.js";
-import { makeCredentials } from "../../access/c2s/credentials.js";
+import { makeCredentials, passwordProblem } from "../../access/c2s/credentials.js";
 import { importCsv } from "../../access/provision/import.js";
 import { action } from "../run.js";
 
@@ -42,7 +42,15 @@ function hostedJid(cfg: LoadedConfig, input: string): string {
   return jid;
 }
 
-async function password(opts: PasswordOpts): Promise<{ value: string; generated: boolean }> {
+/** A new password, given or generated (16 characters), that the account policy accepts. */
+async function password(opts: PasswordOpts, minLength: number): Promise<{ value: string; generated: boolean }> {
+  const pw = await readPassword(opts);
+  const problem = pw.generated ? undefined : passwordProblem(pw.value, minLength);
+  if (problem) throw new UsageError(problem);
+  return pw;
+}
+
+async function readPassword(opts: PasswordOpts): Promise<{ value: string; generated: boolean }> {
   if (opts.password !== undefined && opts.passwordStdin) throw new UsageError("give --password or --password-stdin, not both");
   if (opts.passwordStdin) {
     const chunks: Buffer[] = [];
@@ -72,7 +80,7 @@ export function registerUsers(program: Command): void {
       action(async (jidArg: string, opts: PasswordOpts & { group?: string }) => {
         const cfg = config();
         const jid = hostedJid(cfg, jidArg);
-        const pw = await password(opts);
+        const pw = await password(opts, cfg.c2s.min_password_length);
         await withStore(cfg, async (store) => {
           if (await store.getUser(jid)) throw new DemarcError("E_EXISTS", `${jid} already exists (use demarc users passwd to change the password)`);
           await store.putUser({ jid, group: opts.group, credentials: makeCredentials(pw.value, cfg.c2s.scram_iterations) });
@@ -121,7 +129,7 @@ export function registerUsers(program: Command): void {
       action(async (jidArg: string, opts: PasswordOpts) => {
         const cfg = config();
         const jid = hostedJid(cfg, jidArg);
-        const pw = await password(opts);
+        const pw = await password(opts, cfg.c2s.min_password_length);
         await withStore(cfg, async (store) => {
           const u = await store.getUser(jid);
           if (!u) throw new DemarcError("E_NO_USER", `${jid} does not exist`);
@@ -135,8 +143,9 @@ export function registerUsers(program: Command): void {
     .command("import <file>")
     .description("bulk import users and contact lists from CSV (header: jid,password,group,contact,name,roster_group)")
     .option("--dry-run", "check the file and report, changing nothing")
+    .option("--update-passwords", "replace the password of accounts that already exist (otherwise they are kept as they are)")
     .action(
-      action(async (file: string, opts: { dryRun?: boolean }) => {
+      action(async (file: string, opts: { dryRun?: boolean; updatePasswords?: boolean }) => {
         const cfg = config();
         let text: string;
         try {
@@ -152,6 +161,8 @@ export function registerUsers(program: Command): void {
             domains: cfg.domains,
             maxContacts: cfg.core.max_contacts,
             iterations: cfg.c2s.scram_iterations,
+            minPasswordLength: cfg.c2s.min_password_length,
+            updatePasswords: opts.updatePasswords,
             dryRun: opts.dryRun,
             onProgress: (done, total) => {
               if (!started) (bar.start(total, 0), (started = true));
@@ -163,7 +174,7 @@ export function registerUsers(program: Command): void {
         ).finally(() => started && bar.stop());
         for (const p of report.problems) process.stderr.write(`${file}: ${p}\n`);
         process.stdout.write(
-          `${opts.dryRun ? "would import" : "imported"}: ${report.usersCreated} users created, ${report.passwordsSet} passwords changed, ${report.contactsAdded} contacts added, ${report.problems.length} rows refused\n`,
+          `${opts.dryRun ? "would import" : "imported"}: ${report.usersCreated} users created, ${report.passwordsSet} passwords changed, ${report.usersKept} existing accounts kept, ${report.contactsAdded} contacts added, ${report.contactsKept} already listed, ${report.problems.length} rows refused\n`,
         );
         return report.problems.length ? 1 : 0;
       }),

@@ -12,10 +12,14 @@ export const c2sSection = z
     max_stanza_bytes: z.number().int().min(10_000).max(16 * 1024 * 1024).default(256 * 1024),
     /** PBKDF2 iterations for new SCRAM credentials (RFC 7677 asks for at least 4096). */
     scram_iterations: z.number().int().min(4096).max(1_000_000).default(4096),
+    /** Shortest password `users add`, `users passwd` and `users import` accept, in characters. */
+    min_password_length: z.number().int().min(1).max(1024).default(12),
     /** Failed SASL attempts on one stream before it is closed (RFC 6120 6.4.5). */
     max_auth_attempts: z.number().int().min(1).max(10).default(3),
     /** XEP-0198: how long a dropped session waits to be resumed. */
     resume_timeout_s: z.number().int().min(0).max(3600).default(300),
+    /** Open client streams from one IP address; more are refused with policy-violation (as s2s does). */
+    max_streams_per_ip: z.number().int().min(1).max(10_000).default(32),
     /** Streams that have not authenticated within this time are closed. */
     auth_timeout_s: z.number().int().min(1).max(600).default(30),
   })

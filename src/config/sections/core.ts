@@ -1,4 +1,22 @@
 import { z } from "zod";
+import { PrecisError, usernameCaseMapped } from "../../model/precis.js";
+
+/**
+ * A member's localpart must be one an account can have (RFC 7622 PRECIS):
+ * "ﬀ@corp.test" could never match anyone, so it is refused here rather than
+ * silently ignored. "*@domain" names everyone at the domain.
+ */
+function memberProblem(member: string, ctx: z.RefinementCtx): void {
+  const at = member.lastIndexOf("@");
+  const local = at >= 0 ? member.slice(0, at) : "";
+  if (at < 0 || local === "*") return;
+  try {
+    usernameCaseMapped(local, "the localpart");
+  } catch (err) {
+    if (!(err instanceof PrecisError)) throw err;
+    ctx.addIssue({ code: "custom", message: `${member}: ${err.message}` });
+  }
+}
 
 /** The internal presence core (src/core). */
 export const coreSection = z
@@ -16,7 +34,7 @@ export const coreSection = z
     groups: z
       .record(
         z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "group names are letters, digits, _ . - (at most 64)"),
-        z.object({ members: z.array(z.string().min(1)).default([]) }).strict(),
+        z.object({ members: z.array(z.string().min(1).superRefine(memberProblem)).default([]) }).strict(),
       )
       .default({}),
     /** Who may watch whom, between groups ("*" = anyone); first match wins. */

@@ -106,6 +106,8 @@ export const externalSchema = z
     url: z.url({ protocol: /^https?$/, error: "url must be an http:// or https:// address" }),
     timeout_ms: z.number().int().min(10).max(30_000).default(1000),
     on_unreachable: z.enum(["fail-open", "fail-closed"]).default("fail-closed"),
+    /** The largest answer read (1 MiB by default); a longer one counts as unreachable, so on_unreachable applies. */
+    max_response_bytes: z.number().int().min(256).max(64 * 1024 * 1024).default(1024 * 1024),
     headers: z.record(z.string(), z.string()).default({}),
   })
   .strict();

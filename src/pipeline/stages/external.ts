@@ -66,10 +66,14 @@ export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersi
           await res.body?.cancel();
           return unreachable(envelope, `HTTP ${res.status}`);
         }
-        raw = await res.json();
+        raw = JSON.parse(await readCapped(res, def.max_response_bytes));
       } catch (err) {
         const e = err as Error;
-        const why = e.name === "TimeoutError" ? `no answer within ${def.timeout_ms} ms` : e.name === "SyntaxError" ? "answer is not JSON" : connectionError(e);
+        const why =
+          e instanceof TooLarge ? e.message
+          : e.name === "TimeoutError" ? `no answer within ${def.timeout_ms} ms`
+          : e.name === "SyntaxError" ? "answer is not JSON"
+          : connectionError(e);
         return unreachable(envelope, why);
       }
       const parsed = responseSchema.safeParse(raw);
@@ -78,6 +82,36 @@ export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersi
       return answers.flatMap((a) => toVerdict(a, def, envelope));
     },
   };
+}
+
+class TooLarge extends Error {}
+
+/**
+ * The answer's text, read no further than max bytes: res.json() would buffer
+ * whatever the server sends (a runaway or hostile server could send
+ * gigabytes), so the body is read chunk by chunk and abandoned past the cap.
+ */
+async function readCapped(res: Response, max: number): Promise<string> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel();
+    throw new TooLarge(`answer over ${max} bytes (max_response_bytes)`);
+  }
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      throw new TooLarge(`answer over ${max} bytes (max_response_bytes)`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function connectionError(e: Error): string {
