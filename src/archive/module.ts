@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { quarantineRoutes } from "../admin/quarantine.js";
+import { apiPrincipal } from "../admin/principal.js";
 import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
 import { QuarantineDesk } from "./quarantine.js";
@@ -93,7 +94,9 @@ export function archiveModule(): GatewayModule {
       registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
       const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
-      ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, log: log.child({ part: "quarantine" }) }));
+      ctx.services.set("quarantine", desk);
+      const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
+      ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, principal, log: log.child({ part: "quarantine" }) }));
       const hours = cfg.retention.purge_interval_h;
       if (hours > 0) {
         timer = setInterval(() => {
