@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { LoadedConfig } from "../config/load.js";
-import { allows, type Principal, type Role } from "../officers/roles.js";
+import { allows, article, type Principal, type Role } from "../officers/roles.js";
 
 /** Compares digests, so the time taken says nothing about how much of the token was right. */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -36,7 +36,7 @@ export function requireRole(principal: Principal | undefined, need: Role, reply:
     return undefined;
   }
   if (!allows(principal.role, need)) {
-    void reply.code(403).send({ error: `${principal.name} is a ${principal.role}; this needs the ${need} role` });
+    void reply.code(403).send({ error: `${principal.name} is ${article(principal.role)}; this needs the ${need} role` });
     return undefined;
   }
   return principal;

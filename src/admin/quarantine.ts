@@ -18,8 +18,11 @@ export interface QuarantineRoutesOptions {
   log: Logger;
   /** Who the request acts for, from its credential; undefined when it has none. */
   principal: (req: FastifyRequest) => Principal | undefined;
+  /** admin.console.four_eyes: decisions need two officers, which only the console can gather. */
+  fourEyes: () => boolean;
 }
 
+const FOUR_EYES = "four-eyes review is on (admin.console.four_eyes): decide in the review console, where a second officer confirms";
 const NO_ACTOR = "actor cannot be declared: decisions are recorded under the account the request authenticates as";
 
 const listQuery = z
@@ -80,7 +83,7 @@ function answer(reply: FastifyReply, o: ReviewOutcome) {
   }
 }
 
-export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = async (app, { desk, log, principal }) => {
+export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = async (app, { desk, log, principal, fourEyes }) => {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err: err.message }, "quarantine API failed");
@@ -107,6 +110,7 @@ export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = asy
     if (!who) return reply;
     const { id } = parse(idParam, req.params);
     const body = parse(reviewBody, req.body);
+    if (fourEyes()) return reply.code(409).send({ error: FOUR_EYES });
     const o = await desk.release({ seq: Number(id), actor: who.name, comment: body.comment });
     if (o.status === "released") log.info({ id: o.record.seq, to: o.envelope.to, review: describeReview(o.review) }, "quarantined record released");
     if (o.status === "failed") log.warn({ id, condition: o.error.condition, text: o.error.text, actor: who.name }, "quarantined record not delivered on release");
@@ -118,6 +122,7 @@ export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = asy
     if (!who) return reply;
     const { id } = parse(idParam, req.params);
     const body = parse(reviewBody, req.body);
+    if (fourEyes()) return reply.code(409).send({ error: FOUR_EYES });
     const o = await desk.reject({ seq: Number(id), actor: who.name, comment: body.comment });
     if (o.status === "rejected") log.info({ id: o.record.seq, review: describeReview(o.review) }, "quarantined record rejected");
     return answer(reply, o);

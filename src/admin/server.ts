@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { listen } from "../gateway/listen.js";
+import { registerConsole } from "./console/index.js";
 
 /** Compares digests, so the time taken says nothing about how much of the token was right. */
 function bearerMatches(header: string | undefined, token: string): boolean {
@@ -51,6 +52,7 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
       });
       ctx.services.set("admin.http", app);
       for (const register of ctx.adminRoutes) register(app);
+      if (ctx.config.admin.console.enabled) registerConsole(app, ctx);
       await app.ready();
       mod.address = await listen(app.server, host, port, "admin HTTP");
       ctx.log.info({ host: mod.address.host, port: mod.address.port }, "admin HTTP listening");

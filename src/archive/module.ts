@@ -96,7 +96,7 @@ export function archiveModule(): GatewayModule {
       const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
       ctx.services.set("quarantine", desk);
       const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
-      ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, principal, log: log.child({ part: "quarantine" }) }));
+      ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, principal, fourEyes: () => ctx.config.admin.console.four_eyes, log: log.child({ part: "quarantine" }) }));
       const hours = cfg.retention.purge_interval_h;
       if (hours > 0) {
         timer = setInterval(() => {

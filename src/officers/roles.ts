@@ -22,3 +22,6 @@ export interface Principal {
   role: Role;
   kind: "person" | "service";
 }
+
+/** "a reviewer", "an officer", "an admin": for messages. */
+export const article = (role: Role) => `${/^[aeiou]/.test(role) ? "an" : "a"} ${role}`;
