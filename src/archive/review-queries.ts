@@ -63,14 +63,15 @@ export async function ruleHits(db: Knex, since: number, until: number): Promise<
     .select("c.verdicts", db.raw("count(*) as n"));
   const tally = new Map<string, RuleHits>();
   for (const g of groups) {
-    let list: { ruleId: string | null; shadow: boolean }[];
+    let list: { stage: string; ruleId: string | null; shadow: boolean }[];
     try {
       list = JSON.parse(g.verdicts as string);
     } catch {
       continue;
     }
     for (const v of list) {
-      if (!v.ruleId) continue;
+      // A release names the rule that held the message, but it is an officer's act, not the rule firing again.
+      if (!v.ruleId || v.stage === "review") continue;
       const t = tally.get(v.ruleId) ?? { ruleId: v.ruleId, enforced: 0, shadow: 0 };
       if (v.shadow) t.shadow += num(g.n);
       else t.enforced += num(g.n);
