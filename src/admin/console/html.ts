@@ -6,7 +6,7 @@
  * result of `html` (a SafeHtml). Forgetting to escape is therefore not
  * possible, which a string-concatenating template or a "remember to call
  * escape()" rule cannot promise. This is the approach of lit-html's `html`
- * tag and of Python's markupsafe, in thirty lines and without a dependency;
+ * tag and of Python's markupsafe, in a few dozen lines and no dependency;
  * demarc has no template engine, and one would be more code to review than
  * this.
  *
