@@ -61,17 +61,9 @@ function printTotp(name: string, secret: string): void {
   out(totpFor(name, secret).toString());
 }
 
-export function registerOfficers(program: Command): void {
-  const officers = program.command("officers").description(`review console accounts and their roles (${ROLES.join(" < ")})`);
-  const run = async <T>(fn: (store: OfficerStore, s: Session) => Promise<T>): Promise<T> => {
-    const s = await openSession(program.opts<{ config?: string }>().config, undefined);
-    try {
-      return await fn(new OfficerStore(s.db), s);
-    } finally {
-      await s.close();
-    }
-  };
+type Run = <T>(fn: (store: OfficerStore, s: Session) => Promise<T>) => Promise<T>;
 
+function registerAdd(officers: Command, run: Run): void {
   officers
     .command("add")
     .description("create an account; without --password-stdin a random password is made and shown once")
@@ -95,7 +87,9 @@ export function registerOfficers(program: Command): void {
         if (secret) printTotp(name, secret);
       }),
     );
+}
 
+function registerRemove(officers: Command, run: Run): void {
   officers
     .command("remove")
     .description("delete an account; its open console sessions end at their next request")
@@ -110,7 +104,9 @@ export function registerOfficers(program: Command): void {
         out(`removed ${name}`);
       }),
     );
+}
 
+function registerList(officers: Command, run: Run): void {
   officers
     .command("list")
     .description("accounts, their roles, second factor and lockout state")
@@ -125,7 +121,9 @@ export function registerOfficers(program: Command): void {
         out(o.json ? JSON.stringify(token) : `${service.name} ${service.role} (service account of admin.token)`);
       }),
     );
+}
 
+function registerPasswd(officers: Command, run: Run): void {
   officers
     .command("passwd")
     .description("set a new password (also clears a lockout); --totp / --no-totp turn the second factor on or off")
@@ -149,7 +147,9 @@ export function registerOfficers(program: Command): void {
         if (secret) printTotp(name, secret);
       }),
     );
+}
 
+function registerRole(officers: Command, run: Run): void {
   officers
     .command("role")
     .description("change an account's role")
@@ -166,4 +166,21 @@ export function registerOfficers(program: Command): void {
         out(`${name} is now ${role}`);
       }),
     );
+}
+
+export function registerOfficers(program: Command): void {
+  const officers = program.command("officers").description(`review console accounts and their roles (${ROLES.join(" < ")})`);
+  const run: Run = async (fn) => {
+    const s = await openSession(program.opts<{ config?: string }>().config, undefined);
+    try {
+      return await fn(new OfficerStore(s.db), s);
+    } finally {
+      await s.close();
+    }
+  };
+  registerAdd(officers, run);
+  registerRemove(officers, run);
+  registerList(officers, run);
+  registerPasswd(officers, run);
+  registerRole(officers, run);
 }
