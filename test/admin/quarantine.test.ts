@@ -236,6 +236,16 @@ describe("quarantine review over the admin API", () => {
     const none = await api("GET", "/api/quarantine", undefined, "application/json", null);
     expect(none.status).toBe(401);
     expect((await api("POST", "/api/quarantine/1/release", {}, "application/json", "wrong-token")).status).toBe(401);
+    const consoleCfg = bench.gateway.context.config.admin.console;
+    consoleCfg.four_eyes = true;
+    try {
+      expect(await api("POST", "/api/quarantine/1/release", {})).toEqual({
+        status: 409,
+        body: { error: "four-eyes review is on (admin.console.four_eyes): decide in the review console, where a second officer confirms" },
+      });
+    } finally {
+      consoleCfg.four_eyes = false;
+    }
     const account = bench.gateway.context.config.admin.token_account;
     account.role = "reviewer";
     try {

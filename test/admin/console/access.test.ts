@@ -8,7 +8,10 @@
  * and login lockout.
  * Loopback address: 127.0.36.10.
  */
+import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { consolePlugin } from "../../../src/admin/console/plugin.js";
+import type { ConsoleDeps } from "../../../src/admin/console/types.js";
 import type { ExportJobs } from "../../../src/admin/console/exports.js";
 import { consoleRoutes } from "../../../src/admin/console/routes.js";
 import { SECURITY_HEADERS } from "../../../src/admin/console/session.js";
@@ -59,6 +62,16 @@ describe("console access, route by route", () => {
       }
     }
     for (const open of ["/console/login", "/console/assets/htmx.min.js", "/console/assets/console.css"]) expect((await call("GET", open)).status).toBe(200);
+  });
+
+  it("refuses to start with a console route that names no role", async () => {
+    const app = Fastify();
+    void app.register(async (inst) => {
+      await consolePlugin(inst, { deps: {} as ConsoleDeps, jobs: { close() {} } as ExportJobs });
+      inst.get("/forgotten", async () => "open to all?");
+    }, { prefix: "/console" });
+    await expect(app.ready()).rejects.toThrow("console route GET /console/forgotten declares no role: every console route must say who may use it");
+    await app.close();
   });
 
   for (const role of ROLES) {
