@@ -61,12 +61,17 @@ let bob: User;
 let browser: Browser;
 let base = "";
 const admin = adminModule();
+/** Anything the browser refused under the Content-Security-Policy, on any page of any test here. */
+const cspViolations: string[] = [];
 
 async function as(role: Role, name: string): Promise<Page> {
   const ctx = await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 860 } });
   const page = await ctx.newPage();
   // Far below the test's own timeout, so a failure names the step that waited.
   page.setDefaultTimeout(8_000);
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${page.url()}: ${m.text()}`);
+  });
   page.on("pageerror", (err) => {
     throw new Error(`page script error as ${name} (${role}): ${err.message}`);
   });
@@ -286,5 +291,7 @@ describe("the review console in a browser", () => {
     expect(await cells(page, "#audit td.body")).toEqual([expect.stringMatching(/"comment":"not for us \(requested by olga, confirmed by otto\)"/)]);
     await page.goto(`${base}/console/audit`);
     await shot(page, "14-audit");
+    // Every page here ran under the strict policy without needing anything it forbids.
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ function stream(s: StreamSeen | null, archived: PartnerTraffic | undefined): Saf
   if (s) {
     const cert = s.cert
       ? html`<br>certificate names ${s.cert.names.join(", ") || "nothing"}; ${s.cert.validTo < Date.now() ? html`<span class="error">expired</span>` : "expires"} ${time(s.cert.validTo)}`
-      : html`<br><span class="muted">no certificate on this stream</span>`;
+      : html`<br><span class="muted">no certificate recorded for this stream</span>`;
     return html`${time(s.at)}<br>auth ${s.auth}, ${s.tlsVersion ?? "no TLS"}${cert}`;
   }
   if (archived) {
