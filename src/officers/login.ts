@@ -1,6 +1,7 @@
 /**
  * Console login: password (scrypt), then, when the account has one, a TOTP
- * code (RFC 6238, 30 s steps, one step of clock skew either way).
+ * code (RFC 6238, 30 s steps, one step of clock skew either way), each code
+ * good for one login only (section 5.2).
  *
  * Failed attempts back off and then lock: after the k-th consecutive failure
  * the account refuses every attempt for min(2^(k-1), 60) seconds, and after
@@ -47,9 +48,10 @@ export async function login(
   const passwordOk = await verifyPassword(attempt.password, o.passwordHash);
   const code = attempt.code?.replace(/\s/g, "") ?? "";
   if (passwordOk && o.totpSecret && code === "") return { ok: false, reason: "need-code" };
-  const codeOk = !o.totpSecret || (/^\d{6}$/.test(code) && totpFor(name, o.totpSecret).validate({ token: code, window: 1, timestamp: now() }) !== null);
-  if (passwordOk && codeOk) {
-    await officers.recordLogin(name);
+  const delta = o.totpSecret && /^\d{6}$/.test(code) ? totpFor(name, o.totpSecret).validate({ token: code, window: 1, timestamp: now() }) : null;
+  const step = delta === null ? undefined : Math.floor(now() / 30_000) + delta;
+  const codeOk = !o.totpSecret || (step !== undefined && (o.totpStep === null || step > o.totpStep));
+  if (passwordOk && codeOk && (await officers.recordLogin(name, o.totpSecret ? step : undefined))) {
     return { ok: true, principal: { name, role: o.role, kind: "person" } };
   }
   const until = (k: number) => now() + (k >= policy.lockAfter ? policy.lockMinutes * 60_000 : Math.min(2 ** (k - 1), 60) * 1000);

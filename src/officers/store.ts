@@ -12,6 +12,8 @@ export interface Officer {
   kind: "person" | "service";
   passwordHash: string | null;
   totpSecret: string | null;
+  /** The last TOTP time step a login used. */
+  totpStep: number | null;
   failures: number;
   lockedUntil: number | null;
   lastLoginAt: number | null;
@@ -37,6 +39,7 @@ function toOfficer(r: Record<string, unknown>): Officer {
     kind: r.kind as Officer["kind"],
     passwordHash: (r.password_hash as string | null) ?? null,
     totpSecret: (r.totp_secret as string | null) ?? null,
+    totpStep: num(r.totp_step),
     failures: Number(r.failures),
     lockedUntil: num(r.locked_until),
     lastLoginAt: num(r.last_login_at),
@@ -81,7 +84,7 @@ export class OfficerStore {
   }
 
   async setTotp(name: string, secret: string | null): Promise<boolean> {
-    return this.update(name, { totp_secret: secret });
+    return this.update(name, { totp_secret: secret, totp_step: null });
   }
 
   async setRole(name: string, role: Role): Promise<boolean> {
@@ -99,8 +102,15 @@ export class OfficerStore {
     });
   }
 
-  async recordLogin(name: string): Promise<void> {
-    await this.update(name, { failures: 0, locked_until: null, last_login_at: this.now() });
+  /**
+   * A successful login; with a TOTP step, only if no login used that step or
+   * a later one (false then: the code was replayed, perhaps in parallel).
+   */
+  async recordLogin(name: string, totpStep?: number): Promise<boolean> {
+    const qb = this.db("console_officer").where({ name: normalName(name) });
+    if (totpStep !== undefined) qb.where((b) => b.whereNull("totp_step").orWhere("totp_step", "<", totpStep));
+    const n = await qb.update({ failures: 0, locked_until: null, last_login_at: this.now(), updated_at: this.now(), ...(totpStep !== undefined ? { totp_step: totpStep } : {}) });
+    return n > 0;
   }
 
   private async update(name: string, values: Record<string, unknown>): Promise<boolean> {

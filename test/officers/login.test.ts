@@ -83,6 +83,12 @@ function suite(name: string, open: () => Promise<TestDb>, skip?: string) {
       clock += 1000;
       const code = totpFor("tess", secret).generate({ timestamp: clock });
       expect(await login(store, policy, { name: "tess", password: PW, code }, now)).toEqual({ ok: true, principal: { name: "tess", role: "reviewer", kind: "person" } });
+      // The same code again, even within its 30 s, is a replay.
+      clock += 2000;
+      expect(await login(store, policy, { name: "tess", password: PW, code }, now)).toEqual({ ok: false, reason: "invalid" });
+      clock += 30_000;
+      const next = totpFor("tess", secret).generate({ timestamp: clock });
+      expect((await login(store, policy, { name: "tess", password: PW, code: next }, now)).ok).toBe(true);
       const stale = totpFor("tess", secret).generate({ timestamp: clock - 5 * 60_000 });
       expect((await login(store, policy, { name: "tess", password: PW, code: stale }, now)).ok).toBe(false);
     });

@@ -19,6 +19,8 @@ export async function up(db: Knex): Promise<void> {
     t.string("kind", 16).notNullable();
     t.text("password_hash");
     t.text("totp_secret");
+    /** The last TOTP time step accepted: a code is good once (RFC 6238 section 5.2). */
+    t.bigInteger("totp_step");
     t.integer("failures").notNullable().defaultTo(0);
     t.bigInteger("locked_until");
     t.bigInteger("last_login_at");

@@ -11,6 +11,7 @@
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consolePlugin } from "../../../src/admin/console/plugin.js";
+import { newTotpSecret, totpFor } from "../../../src/officers/login.js";
 import type { ConsoleDeps } from "../../../src/admin/console/types.js";
 import type { ExportJobs } from "../../../src/admin/console/exports.js";
 import { consoleRoutes } from "../../../src/admin/console/routes.js";
@@ -148,6 +149,28 @@ describe("console protections", () => {
     const removed = await call("POST", "/console/officers/temp/remove", admin);
     expect(removed.status).toBe(200);
     expect((await call("GET", "/console/search", s)).status).toBe(303);
+  });
+
+  it("asks for the TOTP code after the password, and takes a code once", async () => {
+    const secret = newTotpSecret();
+    await addOfficer(g.officers, "tess", "reviewer", secret);
+    const post = async (fields: Record<string, string>) => {
+      const form = await fetch(`${g.base}/console/login`);
+      const token = /name="_login" value="([^"]*)"/.exec(await form.text())![1]!;
+      return fetch(`${g.base}/console/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: form.headers.getSetCookie()[0]!.split(";")[0]! },
+        body: new URLSearchParams({ _login: token, name: "tess", password: PASSWORD, ...fields }).toString(),
+      });
+    };
+    const first = await post({});
+    expect(first.status).toBe(200);
+    expect(await first.text()).toContain("Code from your authenticator app");
+    expect(first.headers.getSetCookie().some((c) => c.startsWith("__Host-demarc_session="))).toBe(false);
+    const code = totpFor("tess", secret).generate();
+    expect((await post({ code })).status).toBe(303);
+    expect((await post({ code })).status).toBe(401);
   });
 
   it("locks an account after repeated failures, through the login form", async () => {
