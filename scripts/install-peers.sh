@@ -3,7 +3,8 @@
 # packages). Idempotent: installs only what is missing. Needs root, which the
 # project's machines and CI have.
 set -euo pipefail
-pkgs=(prosody lua-unbound ejabberd kamailio kamailio-presence-modules kamailio-tls-modules sip-tester openssl)
+# chromium: the review console's browser tests drive it headless through playwright-core (no browser download).
+pkgs=(prosody lua-unbound ejabberd kamailio kamailio-presence-modules kamailio-tls-modules sip-tester openssl chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

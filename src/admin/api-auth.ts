@@ -18,6 +18,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 export const API_PREFIX = "/api";
 const SCOPE_MARK = "demarcAdminApi";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Set on every route registered through the /api scope. */
+    demarcAdminApi?: boolean;
+  }
+}
+
 /** Compares digests, so the time taken says nothing about how much of the token was right. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer (.+)$/i.exec(header ?? "");
@@ -55,8 +62,7 @@ function underApi(routePattern: string | undefined): boolean {
 export async function registerApiScope(app: FastifyInstance, token: TokenSource, register: ((api: FastifyInstance) => void)[]): Promise<void> {
   const auth = authenticate(token);
   app.addHook("onRequest", async (req, reply) => {
-    const config = req.routeOptions.config as unknown as Record<string, unknown> | undefined;
-    if (underApi(req.routeOptions.url) && !config?.[SCOPE_MARK]) return auth(req, reply);
+    if (underApi(req.routeOptions.url) && !req.routeOptions.config?.[SCOPE_MARK]) return auth(req, reply);
   });
   await app.register(
     async (api) => {

@@ -1,39 +1,45 @@
 /**
  * The quarantine review API on the admin server. It lives in the gateway
  * because a release is a delivery and only the gateway holds the listeners and
- * the partner streams. It has no authentication of its own: whoever reaches
- * the admin address can review, which is why that address defaults to
- * loopback; the actor each request names is what the audit trail records.
+ * the partner streams. Every request acts for the account its credential
+ * names (admin.token's service account, src/admin/principal.ts): listing
+ * needs the reviewer role, deciding the officer role, and the audit trail
+ * records that account. A request cannot name its own actor.
  */
-import type { FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Logger } from "../log.js";
+import type { Principal } from "../officers/roles.js";
+import { requireRole } from "./principal.js";
 import { describeReview, pendingItem, type QuarantineDesk, type ReviewOutcome } from "../archive/quarantine.js";
 
 export interface QuarantineRoutesOptions {
   desk: QuarantineDesk;
   log: Logger;
+  /** Who the request acts for, from its credential; undefined when it has none. */
+  principal: (req: FastifyRequest) => Principal | undefined;
+  /** admin.console.four_eyes: decisions need two officers, which only the console can gather. */
+  fourEyes: () => boolean;
 }
+
+const FOUR_EYES = "four-eyes review is on (admin.console.four_eyes): decide in the review console, where a second officer confirms";
+const NO_ACTOR = "actor cannot be declared: decisions are recorded under the account the request authenticates as";
 
 const listQuery = z
   .object({
     limit: z.coerce.number({ error: "limit must be a number" }).int("limit must be a whole number").min(1, "limit must be from 1 to 1000").max(1000, "limit must be from 1 to 1000").default(100),
     after: z.coerce.number({ error: "after must be a record number" }).int("after must be a record number").min(0, "after must be a record number").default(0),
-    actor: z.string().trim().min(1, "actor must not be empty").max(255, "actor is limited to 255 characters").default("admin-api"),
+    actor: z.never({ error: NO_ACTOR }).optional(),
   })
   .strict();
 
 const reviewBody = z
   .object(
     {
-      actor: z
-        .string({ error: "actor is required: who decides, for the audit trail" })
-        .trim()
-        .min(1, "actor must not be empty")
-        .max(255, "actor is limited to 255 characters"),
+      actor: z.never({ error: NO_ACTOR }).optional(),
       comment: z.string({ error: "comment must be text" }).max(4000, "comment is limited to 4000 characters").optional(),
     },
-    { error: 'the body must be a JSON object: {"actor": "...", "comment": "..."}' },
+    { error: 'the body must be a JSON object: {"comment": "..."}' },
   )
   .strict();
 
@@ -77,39 +83,47 @@ function answer(reply: FastifyReply, o: ReviewOutcome) {
   }
 }
 
-export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = async (app, { desk, log }) => {
+export const quarantineRoutes: FastifyPluginAsync<QuarantineRoutesOptions> = async (app, { desk, log, principal, fourEyes }) => {
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) log.error({ err: err.message }, "quarantine API failed");
     const message =
       err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" ? `the body must be application/json, not ${req.headers["content-type"] ?? "untyped"}`
-      : err.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ? 'the body must be a JSON object: {"actor": "...", "comment": "..."}'
+      : err.code === "FST_ERR_CTP_EMPTY_JSON_BODY" ? 'the body must be a JSON object: {"comment": "..."}'
       : status === 500 ? `internal error: ${err.message.split("\n")[0]}`
       : err.message;
     return reply.code(status).send({ error: message });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no such quarantine API route: ${req.method} ${req.url}` }));
 
-  app.get("/", async (req) => {
+  app.get("/", async (req, reply) => {
+    const who = requireRole(principal(req), "reviewer", reply);
+    if (!who) return reply;
     const q = parse(listQuery, req.query);
-    const rows = await desk.pending(q.actor, { afterSeq: q.after, limit: q.limit });
+    const rows = await desk.pending(who.name, { afterSeq: q.after, limit: q.limit });
     const last = rows[rows.length - 1];
     return { items: rows.map(pendingItem), next: rows.length === q.limit && last ? last.seq : null };
   });
 
   app.post("/:id/release", async (req, reply) => {
+    const who = requireRole(principal(req), "officer", reply);
+    if (!who) return reply;
     const { id } = parse(idParam, req.params);
     const body = parse(reviewBody, req.body);
-    const o = await desk.release({ seq: Number(id), actor: body.actor, comment: body.comment });
+    if (fourEyes()) return reply.code(409).send({ error: FOUR_EYES });
+    const o = await desk.release({ seq: Number(id), actor: who.name, comment: body.comment });
     if (o.status === "released") log.info({ id: o.record.seq, to: o.envelope.to, review: describeReview(o.review) }, "quarantined record released");
-    if (o.status === "failed") log.warn({ id, condition: o.error.condition, text: o.error.text, actor: body.actor }, "quarantined record not delivered on release");
+    if (o.status === "failed") log.warn({ id, condition: o.error.condition, text: o.error.text, actor: who.name }, "quarantined record not delivered on release");
     return answer(reply, o);
   });
 
   app.post("/:id/reject", async (req, reply) => {
+    const who = requireRole(principal(req), "officer", reply);
+    if (!who) return reply;
     const { id } = parse(idParam, req.params);
     const body = parse(reviewBody, req.body);
-    const o = await desk.reject({ seq: Number(id), actor: body.actor, comment: body.comment });
+    if (fourEyes()) return reply.code(409).send({ error: FOUR_EYES });
+    const o = await desk.reject({ seq: Number(id), actor: who.name, comment: body.comment });
     if (o.status === "rejected") log.info({ id: o.record.seq, review: describeReview(o.review) }, "quarantined record rejected");
     return answer(reply, o);
   });

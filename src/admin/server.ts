@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { listen } from "../gateway/listen.js";
 import { registerApiScope } from "./api-auth.js";
+import { registerConsole } from "./console/index.js";
 
 const DB_PROBE_MS = 1_000;
 
@@ -67,6 +68,7 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
       // The APIs release held messages and set presence: with admin.token set, only its holder may call them.
       await registerApiScope(app, () => ctx.config.admin.token, ctx.adminApiRoutes);
       for (const register of ctx.adminRoutes) register(app);
+      if (ctx.config.admin.console.enabled) registerConsole(app, ctx);
       await app.ready();
       mod.address = await listen(app.server, host, port, "admin HTTP");
       ctx.log.info({ host: mod.address.host, port: mod.address.port }, "admin HTTP listening");

@@ -178,7 +178,9 @@ export class KnexArchiveStore implements ArchiveStore {
     const qb = applyQuery(this.db, this.select(), q, this.dialect === "pg");
     if (!opts.includePurged) qb.whereNull("m.purge_id");
     if (opts.afterSeq !== undefined) qb.where("m.seq", ">", opts.afterSeq);
-    const rows = (await qb.orderBy("m.seq", "asc").limit(opts.limit)) as Record<string, unknown>[];
+    if (opts.beforeSeq !== undefined) qb.where("m.seq", "<", opts.beforeSeq);
+    const newestFirst = opts.beforeSeq !== undefined;
+    const rows = (await qb.orderBy("m.seq", newestFirst ? "desc" : "asc").limit(opts.limit)) as Record<string, unknown>[];
     return rows.map(toStored);
   }
 

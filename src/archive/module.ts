@@ -11,6 +11,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { quarantineRoutes } from "../admin/quarantine.js";
+import { apiPrincipal } from "../admin/principal.js";
 import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
 import { QuarantineDesk } from "./quarantine.js";
@@ -93,7 +94,10 @@ export function archiveModule(): GatewayModule {
       registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
       const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
-      ctx.adminApiRoutes.push((api) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, log: log.child({ part: "quarantine" }) }));
+      ctx.services.set("quarantine", desk);
+      // Inside the token-guarded /api scope; the token then acts as its named service account.
+      const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
+      ctx.adminApiRoutes.push((api) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, principal, fourEyes: () => ctx.config.admin.console.four_eyes, log: log.child({ part: "quarantine" }) }));
       const hours = cfg.retention.purge_interval_h;
       if (hours > 0) {
         timer = setInterval(() => {

@@ -27,6 +27,10 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
     const who = q.participant;
     qb.where((b) => b.whereIn("m.from_id", party("bare", who)).orWhereIn("m.to_id", party("bare", who)));
   }
+  if (q.peer) {
+    const who = q.peer;
+    qb.where((b) => b.whereIn("m.from_id", party("bare", who)).orWhereIn("m.to_id", party("bare", who)));
+  }
   if (q.domain) {
     const d = q.domain;
     qb.where((b) => b.whereIn("m.from_id", party("domain", d)).orWhereIn("m.to_id", party("domain", d)));
@@ -35,6 +39,13 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
   if (q.until !== undefined) qb.where("m.ts", "<", q.until);
   if (q.verdict) qb.where("m.verdict", q.verdict);
   if (q.rule) qb.where("m.rule_id", q.rule);
+  if (q.anyRule) {
+    // The verdict list is canonical JSON (record.ts), so a fired rule appears as exactly this text.
+    const needle = `"ruleId":${JSON.stringify(q.anyRule)}`;
+    const contexts = db("archive_context").select("id").whereRaw(pg ? "strpos(verdicts, ?) > 0" : "instr(verdicts, ?) > 0", [needle]);
+    const rule = q.anyRule;
+    qb.where((b) => b.where("m.rule_id", rule).orWhereIn("m.context_id", contexts));
+  }
   if (q.thread) qb.where("m.thread", q.thread);
   if (q.direction) qb.where("m.direction", q.direction);
   if (q.kind) qb.where("m.kind", q.kind);
@@ -56,7 +67,7 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
 export function parseQuery(json: string): ArchiveQuery {
   const v = JSON.parse(json) as Record<string, unknown>;
   const q: ArchiveQuery = {};
-  for (const k of ["participant", "domain", "text", "verdict", "rule", "thread", "direction", "kind"] as const) {
+  for (const k of ["participant", "peer", "domain", "text", "verdict", "rule", "anyRule", "thread", "direction", "kind"] as const) {
     if (typeof v[k] === "string") q[k] = v[k];
   }
   for (const k of ["since", "until"] as const) if (typeof v[k] === "number") q[k] = v[k];

@@ -10,6 +10,8 @@ import type { ArchiveRecord, StoredRecord } from "./record.js";
 export interface ArchiveQuery {
   /** Bare address on either side (from or to). */
   participant?: string | undefined;
+  /** A second bare address on either side: with participant, the conversation between the two. */
+  peer?: string | undefined;
   /** Domain of either side. */
   domain?: string | undefined;
   /** Epoch ms, inclusive. */
@@ -20,6 +22,8 @@ export interface ArchiveQuery {
   text?: string | undefined;
   verdict?: string | undefined;
   rule?: string | undefined;
+  /** A rule that fired at all, enforced or shadow (rule matches only the rule that decided). */
+  anyRule?: string | undefined;
   thread?: string | undefined;
   direction?: string | undefined;
   kind?: string | undefined;
@@ -28,6 +32,8 @@ export interface ArchiveQuery {
 export interface FindOptions {
   /** Keyset paging: records with seq greater than this. */
   afterSeq?: number | undefined;
+  /** Keyset paging backwards: records with seq less than this, newest first. */
+  beforeSeq?: number | undefined;
   limit: number;
   /** Include records whose content retention purged. */
   includePurged?: boolean | undefined;

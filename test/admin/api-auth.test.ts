@@ -14,6 +14,8 @@ import type { FastifyInstance } from "fastify";
 import { adminModule } from "../../src/admin/server.js";
 import { quarantineRoutes } from "../../src/admin/quarantine.js";
 import type { QuarantineDesk } from "../../src/archive/quarantine.js";
+import { apiPrincipal } from "../../src/admin/principal.js";
+import type { LoadedConfig } from "../../src/config/load.js";
 import type { GatewayContext } from "../../src/gateway/context.js";
 
 const TOKEN = "correct horse battery staple";
@@ -37,9 +39,14 @@ const desk = {
 const admin = adminModule();
 let port = 0;
 
+const config = {
+  admin: { enabled: true, host: "127.0.0.1", port: 0, token: TOKEN, token_account: { name: "automation", role: "officer" }, console: { enabled: false } },
+} as unknown as LoadedConfig;
+const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => config, req);
+
 function context(): GatewayContext {
   return {
-    config: { admin: { enabled: true, host: "127.0.0.1", port: 0, token: TOKEN } },
+    config,
     log: pino({ level: "silent" }),
     metrics: new Registry(),
     readiness: new Map(),
@@ -49,7 +56,7 @@ function context(): GatewayContext {
       (app: FastifyInstance) => void app.get("/api/stray", async () => ({ secret: true })),
     ],
     adminApiRoutes: [
-      (api: FastifyInstance) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, log: pino({ level: "silent" }) }),
+      (api: FastifyInstance) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, principal, fourEyes: () => false, log: pino({ level: "silent" }) }),
       (api: FastifyInstance) => void api.get("/later", async () => ({ secret: true })),
     ],
   } as unknown as GatewayContext;
@@ -107,7 +114,7 @@ const LISTS = [
   "/%61pi/stray",
 ];
 const RELEASES = ["/api/quarantine/1/release", "/%61pi/quarantine/1/release", "http://x/api/quarantine/1/release", "/x/../api/quarantine/1/release", "//api/quarantine/1/release", "/API/quarantine/1/release", "/api/quarantine/1/%72elease", "/api/quarantine/1/reject"];
-const BODY = JSON.stringify({ actor: "mallory" });
+const BODY = JSON.stringify({ comment: "reviewed" });
 
 describe("admin API authentication on the routed /api scope", () => {
   it("refuses every spelling of a listing without the token, and never reaches the desk", async () => {

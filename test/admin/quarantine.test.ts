@@ -5,7 +5,8 @@
  * message about the merger; bob on c2s does not get it until an officer
  * releases it, then gets it once; a rejected message never reaches the
  * partner; a release that cannot be delivered says why and stays pending; the
- * real `demarc archive verify` still passes afterwards.
+ * real `demarc archive verify` still passes afterwards. Every decision is
+ * audited under admin.token's service account; no request can name an actor.
  * Loopback addresses: 127.0.21.1 (corp.test), 127.0.21.2 (partner.test), 127.0.21.3 (DNS).
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -50,11 +51,12 @@ let partner: TestGateway;
 let bob: User;
 let base = "";
 const admin = adminModule();
+const TOKEN = "quarantine-api-test-token";
 
-async function api(method: "GET" | "POST", path: string, body?: unknown, contentType = "application/json"): Promise<{ status: number; body: any }> {
+async function api(method: "GET" | "POST", path: string, body?: unknown, contentType = "application/json", token: string | null = TOKEN): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { "content-type": contentType },
+    headers: { ...(body === undefined ? {} : { "content-type": contentType }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -64,7 +66,7 @@ async function api(method: "GET" | "POST", path: string, body?: unknown, content
 async function pendingUntil(n: number): Promise<any[]> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const r = await api("GET", "/api/quarantine?actor=olga");
+    const r = await api("GET", "/api/quarantine");
     expect(r.status).toBe(200);
     if (r.body.items.length >= n || Date.now() > deadline) return r.body.items;
     await delay(25);
@@ -105,7 +107,7 @@ beforeAll(async () => {
     {
       ...federation(CORP),
       policy: { dir: policyDir, watch: false },
-      admin: { enabled: true, host: CORP, port: 0 },
+      admin: { enabled: true, host: CORP, port: 0, token: TOKEN, token_account: { name: "legal-bot", role: "officer" } },
       archive: { url: "sqlite:core.db", journal: { commit_delay_ms: 1 } },
       tls: { trust: { system: false, ca_files: [ca.certPath] } },
       partners: [{ domain: "partner.test" }],
@@ -169,17 +171,17 @@ describe("quarantine review over the admin API", () => {
     expect(bob.all(isMsg("the merger is on"))).toEqual([]);
     expect(await pendingGauge()).toBe(1);
 
-    const r = await api("POST", `/api/quarantine/${heldId}/release`, { actor: "olga", comment: "cleared by legal" });
-    expect(r).toMatchObject({ status: 200, body: { status: "released", id: heldId, to: "bob@corp.test", delivered: true, review: { actor: "olga", decision: "released", comment: "cleared by legal" } } });
+    const r = await api("POST", `/api/quarantine/${heldId}/release`, { comment: "cleared by legal" });
+    expect(r).toMatchObject({ status: 200, body: { status: "released", id: heldId, to: "bob@corp.test", delivered: true, review: { actor: "legal-bot", decision: "released", comment: "cleared by legal" } } });
     const got = await bob.waitFor(isMsg("the merger is on"));
     expect(got.attrs.from).toBe("carl@partner.test/desk");
     expect(got.getChildText("thread")).toBe("t-merger");
 
-    const again = await api("POST", `/api/quarantine/${heldId}/release`, { actor: "otto" });
+    const again = await api("POST", `/api/quarantine/${heldId}/release`, {});
     expect(again.status).toBe(409);
     expect(await pendingGauge()).toBe(0);
-    expect(again.body.error).toMatch(new RegExp(`^record #${heldId} was already released by olga at \\S+Z \\("cleared by legal"\\)$`));
-    expect((await api("POST", `/api/quarantine/${heldId}/reject`, { actor: "otto" })).status).toBe(409);
+    expect(again.body.error).toMatch(new RegExp(`^record #${heldId} was already released by legal-bot at \\S+Z \\("cleared by legal"\\)$`));
+    expect((await api("POST", `/api/quarantine/${heldId}/reject`, {})).status).toBe(409);
     await delay(300);
     expect(bob.all(isMsg("the merger is on"))).toHaveLength(1);
     expect(await pendingUntil(0)).toEqual([]);
@@ -188,7 +190,7 @@ describe("quarantine review over the admin API", () => {
     const release = await archived((x) => x.verdict === "released");
     expect(release).toMatchObject({ direction: "inbound", from: "carl@partner.test/desk", to: "bob@corp.test", ruleId: "hold-merger", thread: "t-merger", body: "the merger is on" });
     expect(JSON.parse(release.verdicts)).toEqual([
-      { stage: "review", ruleId: "hold-merger", action: "release", reason: "released by olga: cleared by legal", shadow: false, detail: `released-from:${heldId}` },
+      { stage: "review", ruleId: "hold-merger", action: "release", reason: "released by legal-bot: cleared by legal", shadow: false, detail: `released-from:${heldId}` },
     ]);
     expect((await archived((x) => x.seq === heldId)).verdict).toBe("quarantine");
   });
@@ -202,16 +204,16 @@ describe("quarantine review over the admin API", () => {
     const [numbers, planB] = [items.find((i) => i.body === "merger numbers attached"), items.find((i) => i.body === "merger plan B")];
     expect(numbers).toMatchObject({ direction: "outbound", from: "bob@corp.test/r1", to: "carl@partner.test", partner: "partner.test" });
 
-    const rel = await api("POST", `/api/quarantine/${numbers.id}/release`, { actor: "olga" });
+    const rel = await api("POST", `/api/quarantine/${numbers.id}/release`, {});
     expect(rel).toMatchObject({ status: 200, body: { status: "released", to: "carl@partner.test" } });
     const out = await partner.sink.waitFor((e) => e.body === "merger numbers attached");
     expect(out).toMatchObject({ from: "bob@corp.test/r1", to: "carl@partner.test", direction: "inbound" });
 
-    const rej = await api("POST", `/api/quarantine/${planB.id}/reject`, { actor: "otto", comment: "not for partners" });
-    expect(rej).toMatchObject({ status: 200, body: { status: "rejected", id: planB.id, review: { actor: "otto", decision: "rejected", comment: "not for partners" } } });
-    const late = await api("POST", `/api/quarantine/${planB.id}/release`, { actor: "olga" });
+    const rej = await api("POST", `/api/quarantine/${planB.id}/reject`, { comment: "not for partners" });
+    expect(rej).toMatchObject({ status: 200, body: { status: "rejected", id: planB.id, review: { actor: "legal-bot", decision: "rejected", comment: "not for partners" } } });
+    const late = await api("POST", `/api/quarantine/${planB.id}/release`, {});
     expect(late.status).toBe(409);
-    expect(late.body.error).toMatch(/was already rejected by otto at .*\("not for partners"\)$/);
+    expect(late.body.error).toMatch(/was already rejected by legal-bot at .*\("not for partners"\)$/);
     await delay(500);
     expect(partner.sink.delivered.filter((e) => e.body === "merger numbers attached")).toHaveLength(1);
     expect(partner.sink.delivered.filter((e) => e.body === "merger plan B")).toEqual([]);
@@ -222,37 +224,63 @@ describe("quarantine review over the admin API", () => {
     await bob.send(xml("message", { to: "x@gone.test", type: "chat", id: "g1" }, xml("body", {}, "merger, far away")));
     await bob.waitFor(errorFor("g1"));
     const [item] = await pendingUntil(1);
-    const r = await api("POST", `/api/quarantine/${item.id}/release`, { actor: "olga" });
+    const r = await api("POST", `/api/quarantine/${item.id}/release`, {});
     expect(r.status).toBe(502);
     expect(r.body).toMatchObject({ condition: "remote-server-not-found", error: expect.stringMatching(new RegExp(`^record #${item.id} could not be delivered to x@gone\\.test: remote-server-not-found.*; it stays in quarantine$`)) });
     expect((await pendingUntil(1)).map((i) => i.id)).toEqual([item.id]);
-    expect((await api("POST", `/api/quarantine/${item.id}/reject`, { actor: "olga", comment: "partner gone" })).status).toBe(200);
+    expect((await api("POST", `/api/quarantine/${item.id}/reject`, { comment: "partner gone" })).status).toBe(200);
     expect(await pendingUntil(0)).toEqual([]);
   });
 
+  it("acts only for the token's service account, within its role", async () => {
+    const none = await api("GET", "/api/quarantine", undefined, "application/json", null);
+    expect(none.status).toBe(401);
+    expect((await api("POST", "/api/quarantine/1/release", {}, "application/json", "wrong-token")).status).toBe(401);
+    const consoleCfg = bench.gateway.context.config.admin.console;
+    consoleCfg.four_eyes = true;
+    try {
+      expect(await api("POST", "/api/quarantine/1/release", {})).toEqual({
+        status: 409,
+        body: { error: "four-eyes review is on (admin.console.four_eyes): decide in the review console, where a second officer confirms" },
+      });
+    } finally {
+      consoleCfg.four_eyes = false;
+    }
+    const account = bench.gateway.context.config.admin.token_account;
+    account.role = "reviewer";
+    try {
+      expect((await api("GET", "/api/quarantine")).status).toBe(200);
+      expect(await api("POST", "/api/quarantine/1/release", {})).toEqual({ status: 403, body: { error: "legal-bot is a reviewer; this needs the officer role" } });
+    } finally {
+      account.role = "officer";
+    }
+  });
+
   it("validates requests and answers unknown or unheld ids with 404, every error one JSON message", async () => {
-    expect(await api("POST", `/api/quarantine/1/release`, {})).toEqual({ status: 400, body: { error: "actor: actor is required: who decides, for the audit trail" } });
-    expect(await api("POST", `/api/quarantine/1/release`, { actor: "  " })).toEqual({ status: 400, body: { error: "actor: actor must not be empty" } });
-    expect(await api("POST", `/api/quarantine/1/release`, { actor: "olga", force: true })).toEqual({ status: 400, body: { error: "unknown field force" } });
-    expect(await api("POST", `/api/quarantine/1/release`, { actor: "olga", comment: "x".repeat(4001) })).toEqual({ status: 400, body: { error: "comment: comment is limited to 4000 characters" } });
-    expect(await api("POST", `/api/quarantine/abc/reject`, { actor: "olga" })).toEqual({ status: 400, body: { error: "id: the id is a record number (#N in demarc archive quarantine list)" } });
-    expect(await api("POST", `/api/quarantine/99999/release`, { actor: "olga" })).toEqual({ status: 404, body: { error: "no archived record #99999" } });
-    expect(await api("POST", `/api/quarantine/1/release`, "actor=olga", "text/plain")).toEqual({
+    const NO_ACTOR = "actor: actor cannot be declared: decisions are recorded under the account the request authenticates as";
+    expect(await api("POST", `/api/quarantine/1/release`, { actor: "the-ceo" })).toEqual({ status: 400, body: { error: NO_ACTOR } });
+    expect(await api("POST", `/api/quarantine/1/reject`, { actor: "the-ceo", comment: "x" })).toEqual({ status: 400, body: { error: NO_ACTOR } });
+    expect(await api("GET", "/api/quarantine?actor=the-ceo")).toEqual({ status: 400, body: { error: NO_ACTOR } });
+    expect(await api("POST", `/api/quarantine/1/release`, { force: true })).toEqual({ status: 400, body: { error: "unknown field force" } });
+    expect(await api("POST", `/api/quarantine/1/release`, { comment: "x".repeat(4001) })).toEqual({ status: 400, body: { error: "comment: comment is limited to 4000 characters" } });
+    expect(await api("POST", `/api/quarantine/abc/reject`, {})).toEqual({ status: 400, body: { error: "id: the id is a record number (#N in demarc archive quarantine list)" } });
+    expect(await api("POST", `/api/quarantine/99999/release`, {})).toEqual({ status: 404, body: { error: "no archived record #99999" } });
+    expect(await api("POST", `/api/quarantine/1/release`, "comment=hi", "text/plain")).toEqual({
       status: 400,
-      body: { error: 'the body must be a JSON object: {"actor": "...", "comment": "..."}' },
+      body: { error: 'the body must be a JSON object: {"comment": "..."}' },
     });
-    const xmlBody = await api("POST", `/api/quarantine/1/release`, "<actor>olga</actor>", "application/xml");
+    const xmlBody = await api("POST", `/api/quarantine/1/release`, "<comment>hi</comment>", "application/xml");
     expect(xmlBody.status).toBe(415);
     expect(xmlBody.body).toEqual({ error: "the body must be application/json, not application/xml" });
-    const empty = await fetch(`${base}/api/quarantine/1/reject`, { method: "POST", headers: { "content-type": "application/json" } });
-    expect([empty.status, await empty.json()]).toEqual([400, { error: 'the body must be a JSON object: {"actor": "...", "comment": "..."}' }]);
+    const empty = await fetch(`${base}/api/quarantine/1/reject`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` } });
+    expect([empty.status, await empty.json()]).toEqual([400, { error: 'the body must be a JSON object: {"comment": "..."}' }]);
     expect((await api("GET", "/api/quarantine?limit=0")).body).toEqual({ error: "limit: limit must be from 1 to 1000" });
     expect(await api("GET", "/api/quarantine/nothing/here")).toMatchObject({ status: 404, body: { error: expect.stringContaining("no such quarantine API route") } });
 
     await partner.route({ kind: "message", from: "carl@partner.test", to: "bob@corp.test", type: "chat", body: "plain hello" });
     await bob.waitFor(isMsg("plain hello"));
     const allowed = await archived((x) => x.body === "plain hello");
-    expect(await api("POST", `/api/quarantine/${allowed.seq}/release`, { actor: "olga" })).toEqual({
+    expect(await api("POST", `/api/quarantine/${allowed.seq}/release`, {})).toEqual({
       status: 404,
       body: { error: `record #${allowed.seq} was not quarantined (its verdict is allow)` },
     });
@@ -267,13 +295,12 @@ describe("quarantine review over the admin API", () => {
     const audit = await demarcCommand(["--config", cfg, "archive", "audit", "--limit", "200"], { cwd: bench.dir });
     const lines = audit.stdout.trim().split("\n").map((l) => l.split(" ").slice(1, 3).join(" "));
     expect(lines).toEqual(expect.arrayContaining([
-      "olga quarantine-release",
-      "otto quarantine-release-refused",
-      "otto quarantine-reject",
-      "olga quarantine-release-failed",
-      "olga quarantine-reject",
-      "olga quarantine-list",
+      "legal-bot quarantine-release",
+      "legal-bot quarantine-release-refused",
+      "legal-bot quarantine-reject",
+      "legal-bot quarantine-release-failed",
+      "legal-bot quarantine-list",
     ]));
-    expect(audit.stdout).toMatch(/olga quarantine-release \{"id":\d+,"comment":"cleared by legal"\}/);
+    expect(audit.stdout).toMatch(/legal-bot quarantine-release \{"id":\d+,"comment":"cleared by legal"\}/);
   });
 });

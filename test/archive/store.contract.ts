@@ -1,7 +1,7 @@
 /**
  * The contract every archive back end passes (run by store.sqlite.test.ts and
  * store.pg.test.ts): append with idempotent ids and a sequential hash chain,
- * search, tamper detection, retention with holds, the JM view, the audit log.
+ * search (conversations, shadow rules, newest first too), tamper detection, retention with holds, the JM view, the audit log.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
@@ -109,6 +109,26 @@ export function storeContract(name: string, open: () => Promise<TestDb>): void {
       } finally {
         await fresh.close();
       }
+    });
+
+    it("finds the conversation between two people, rules that fired in shadow, and pages newest first", async () => {
+      const base = Date.UTC(2024, 6, 1);
+      const envs = [
+        envelope({ receivedAt: base, from: "gil@corp.test/a", to: "hana@partner2.example", direction: "outbound", partnerDomain: "partner2.example", body: "numbers for q3" }),
+        envelope({ receivedAt: base + 1000, from: "hana@partner2.example/b", to: "gil@corp.test", partnerDomain: "partner2.example", body: "thanks" }),
+        envelope({ receivedAt: base + 2000, from: "ivan@partner2.example", to: "gil@corp.test", partnerDomain: "partner2.example", body: "hi" }),
+      ];
+      const shadow = { stage: "rules", ruleId: "watch-\"q3\"", action: "block", shadow: true } as const;
+      await store.append(envs.map((e, i) => toRecord(e, allow(e, { verdicts: i === 0 ? [shadow] : [] }))));
+      const ids = async (q: Parameters<typeof store.find>[0]) => (await store.find(q, { limit: 50 })).map((r) => r.msgId).sort();
+      expect(await ids({ participant: "gil@corp.test", peer: "hana@partner2.example" })).toEqual([envs[0]!.id, envs[1]!.id].sort());
+      expect(await ids({ anyRule: 'watch-"q3"' })).toEqual([envs[0]!.id]);
+      expect(await ids({ rule: 'watch-"q3"' })).toEqual([]);
+      expect(await ids({ anyRule: "watch-" })).toEqual([]);
+      const newest = await store.find({ participant: "gil@corp.test" }, { limit: 2, beforeSeq: Number.MAX_SAFE_INTEGER });
+      expect(newest.map((r) => r.msgId)).toEqual([envs[2]!.id, envs[1]!.id]);
+      const older = await store.find({ participant: "gil@corp.test" }, { limit: 2, beforeSeq: newest[1]!.seq });
+      expect(older.map((r) => r.msgId)).toEqual([envs[0]!.id]);
     });
   });
 }

@@ -36,7 +36,7 @@ describe("the admin token's variable is needed only where it is used", () => {
     const env = { DEMARC_ADMIN_TOKEN: undefined } as unknown as NodeJS.ProcessEnv;
     const list = await demarcCommand(["--config", configPath, "users", "list"], { cwd: dir, env });
     expect(list.code, list.stderr).toBe(0);
-    const release = await demarcCommand(["--config", configPath, "archive", "quarantine", "release", "1", "--actor", "officer"], { cwd: dir, env });
+    const release = await demarcCommand(["--config", configPath, "archive", "quarantine", "release", "1"], { cwd: dir, env });
     expect(release.code).toBe(78);
     expect(release.stderr).toBe(`demarc: ${configPath}: environment variable DEMARC_ADMIN_TOKEN is referenced but not set (admin.token)\n`);
     const start = await demarcCommand(["--config", configPath, "start"], { cwd: dir, env });

@@ -10,6 +10,7 @@ import * as m020 from "./020_core.js";
 import * as m030 from "./030_quarantine.js";
 import * as m040 from "./040_content.js";
 import * as m041 from "./041_offline_original.js";
+import * as m070 from "./070_officers.js";
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const migrations: [string, Migration][] = [
   ["030_quarantine", m030],
   ["040_content", m040],
   ["041_offline_original", m041],
+  ["070_officers", m070],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

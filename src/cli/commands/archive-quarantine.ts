@@ -2,13 +2,14 @@
  * `demarc archive quarantine`: list reads the archive database like the other
  * archive commands; release and reject go through the running gateway's admin
  * API, because a release is a delivery and only the gateway has the
- * listeners. Both sides write the audit trail with the actor.
+ * listeners. The gateway audits those under admin.token's service account
+ * (admin.token_account): an actor cannot be declared in a request.
  */
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { UsageError } from "../../errors.js";
 import { pendingItem, QuarantineDesk } from "../../archive/quarantine.js";
-import { actorOf, searchLine, type Session } from "../../archive/session.js";
+import { searchLine, type Session } from "../../archive/session.js";
 import { adminCall, apiError } from "../admin-api.js";
 import { action } from "../run.js";
 
@@ -53,11 +54,10 @@ export function registerQuarantine(archive: Command, program: Command, run: Run)
       .description(verb === "release" ? "deliver a held message to its recipient (the running gateway sends it)" : "close a held message without delivering it")
       .argument("<id>", "record number (#N in quarantine list)")
       .option("--comment <text>", "why, for the record")
-      .option("--actor <name>", "who decides, for the audit log (default: the OS user)")
       .action(
-        action(async (id: string, o: { comment?: string; actor?: string }) => {
+        action(async (id: string, o: { comment?: string }) => {
           const seq = recordNumber(id);
-          const body = { actor: actorOf(o.actor), ...(o.comment !== undefined ? { comment: o.comment } : {}) };
+          const body = o.comment !== undefined ? { comment: o.comment } : {};
           const a = await adminCall(config(), "POST", `/api/quarantine/${seq}/${verb}`, body);
           if (a.status !== 200) throw apiError(a);
           out(verb === "release" ? `released #${seq}: delivered to ${String(a.body.to)}` : `rejected #${seq}: it will not be delivered`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { consoleSection, tokenAccountSection } from "./console.js";
 
 /** Settings of the network listeners every edge shares. */
 export const listener = (port: number, enabled = true) =>
@@ -28,6 +29,8 @@ export const adminSection = z
      * "Authorization: Bearer TOKEN"; health and metrics stay open for probes.
      */
     token: z.string().default(""),
+    token_account: tokenAccountSection.prefault({}),
+    console: consoleSection.prefault({}),
   })
   .strict();
 

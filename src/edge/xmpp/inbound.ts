@@ -254,6 +254,7 @@ export class InboundSession extends XmppStream {
   private authenticate(domain: string, how: AuthMethod): void {
     this.authenticated.set(domain, how);
     clearTimeout(this.deadline);
+    this.emit("authenticated", domain, how);
     this.log.info({ remote: domain, via: how, address: this.remoteAddress, tls: this.tlsVersion(), directTls: this.directTls }, "s2s inbound stream authenticated");
   }
 

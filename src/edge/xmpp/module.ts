@@ -24,6 +24,7 @@ import { randomSecret } from "./dialback-keys.js";
 import { envelopeToStanza, stanzaToEnvelope } from "./translate.js";
 import { answerDomainIq, isDomainIq } from "./domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
+import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "./xml.js";
 
 /** Stanzas waiting to be routed on one stream before it stops being read, and when reading resumes. */
@@ -142,7 +143,12 @@ export function s2sModule(): S2sModule {
     const session = new InboundSession(socket, env, directTls);
     sessions.add(session);
     metrics.inboundStreams.inc();
-    session.on("streamError", (err: StreamError) => metrics.streamErrors.inc({ condition: err.condition }));
+    session.on("streamError", (err: StreamError) => {
+      metrics.streamErrors.inc({ condition: err.condition });
+      if (session.claimedDomain) health.failure(session.claimedDomain, "inbound", err.text ?? err.condition);
+    });
+    session.on("authenticated", (domain: string, how: string) =>
+      health.stream(domain, "inbound", { auth: how, tlsVersion: session.tlsVersion() ?? null, cert: certSummary(session.peerCertificate()) }));
     session.once("closed", () => {
       sessions.delete(session);
       perIp.release(address);
@@ -152,6 +158,7 @@ export function s2sModule(): S2sModule {
 
   let secret = "";
   let rates: RateLimits;
+  const health = new PartnerHealth();
 
   return {
     name: "s2s",
@@ -167,7 +174,9 @@ export function s2sModule(): S2sModule {
       secret = cfg.dialback_secret || randomSecret();
       rates = new RateLimits((d) => policy.settings(d));
       acceptor = new TlsAcceptor(ctx.certs, trust(), ctx.config.tls.min_version);
+      ctx.services.set("partner-health", health);
       pool = new OutboundPool({
+        health,
         log: ctx.log,
         maxStanzaBytes: cfg.max_stanza_bytes,
         certs: ctx.certs,

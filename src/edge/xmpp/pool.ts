@@ -6,6 +6,7 @@
  * (remote-server-not-found / remote-server-timeout), so nothing is dropped
  * silently. Idle streams close.
  */
+import { certSummary, type PartnerHealth } from "./health.js";
 import type { Logger } from "../../log.js";
 import type { Resolver } from "../dns/resolver.js";
 import { DeliveryFailure } from "../../pipeline/types.js";
@@ -32,6 +33,8 @@ export interface PoolEnv extends OutboundEnv {
   idleTimeoutMs: number;
   queueMax: number;
   log: Logger;
+  /** What the review console's partner page shows: streams set up and failures. */
+  health?: PartnerHealth | undefined;
 }
 
 export class OutboundPool {
@@ -87,6 +90,7 @@ export class OutboundPool {
       }
     });
     this.env.log.info({ local, remote, via: stream.authenticatedVia, tls: stream.tlsVersion(), target: stream.target }, "s2s outbound stream ready");
+    this.env.health?.stream(remote, "outbound", { auth: String(stream.authenticatedVia), tlsVersion: stream.tlsVersion() ?? null, cert: certSummary(stream.peerCertificate()) });
     const queued = entry.queue.splice(0);
     for (const q of queued) {
       void stream.send(q.el);
@@ -96,6 +100,7 @@ export class OutboundPool {
   }
 
   private bounce(key: string, entry: Entry, err: Error, remote: string): void {
+    this.env.health?.failure(remote, "outbound", err.message);
     const condition = err instanceof UnreachableError || err instanceof NegotiationError ? err.condition : "remote-server-not-found";
     const stanzaCondition = condition === "not-authorized" ? "remote-server-not-found" : condition;
     const queued = entry.queue.splice(0);

@@ -116,11 +116,18 @@ export class XmppStream extends EventEmitter {
     this.finish();
   }
 
-  /** The peer's certificate on a TLS stream, as an X509Certificate. */
+  private peerCert: X509Certificate | undefined;
+
+  /**
+   * The peer's certificate on a TLS stream, as an X509Certificate. Kept from
+   * the first time it is read: later in the stream's life (after the SASL
+   * restart) Node's socket was seen to answer with none.
+   */
   peerCertificate(): X509Certificate | undefined {
     const s = this.socket as TLSSocket;
     if (!this.secure || typeof s.getPeerX509Certificate !== "function") return undefined;
-    return s.getPeerX509Certificate() ?? undefined;
+    this.peerCert ??= s.getPeerX509Certificate() ?? undefined;
+    return this.peerCert;
   }
 
   tlsVersion(): string | undefined {
