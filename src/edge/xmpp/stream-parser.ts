@@ -82,6 +82,11 @@ export class XmppStreamParser extends EventEmitter {
     this.guard.maxStanzaBytes = n;
   }
 
+  /** Bytes (UTF-16 units for decoded text) held for an unfinished stanza: bounded by the stanza cap. */
+  get buffered(): number {
+    return this.closed ? 0 : 2 * this.guard.held + this.utf8.held;
+  }
+
   /** True once a stream error was raised; further input is ignored. */
   get closed(): boolean {
     return this.failed || this.ended;
@@ -122,6 +127,8 @@ export class XmppStreamParser extends EventEmitter {
     if (this.failed) return;
     this.failed = true;
     this.queue = [];
+    // Nothing more is read: let go of the unfinished stanza at once.
+    this.guard = new XmlGuard(0, 0);
     this.emit("error", err);
   }
 

@@ -65,6 +65,11 @@ function unfinishedTail(b: Uint8Array): number {
 export class Utf8Stream {
   private tail: Buffer = Buffer.alloc(0);
 
+  /** Bytes of an unfinished sequence held for the next chunk. */
+  get held(): number {
+    return this.tail.length;
+  }
+
   decode(chunk: Buffer): Decoded {
     // Small ASCII chunks (a sender trickling bytes) skip the native calls, whose fixed cost dominates there.
     if (this.tail.length === 0 && chunk.length <= 32) {

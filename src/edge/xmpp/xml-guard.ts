@@ -17,12 +17,12 @@
  * growing remainder (it re-joins its pending text on every write).
  */
 import { StreamError, type StreamCondition } from "./errors.js";
+import { TagScanner } from "./xml-tag.js";
 
 const enum S {
   Text,
   Lt,
   Tag,
-  Quote,
   Bang,
   Cdata,
   Decl,
@@ -30,7 +30,6 @@ const enum S {
 }
 
 const CDATA_OPEN = "[CDATA[";
-const TAG_SPECIAL = /["'<>]/g;
 
 /** Receives each complete unit; returns false to stop the scan (the stream failed or restarted). */
 export type UnitSink = (unit: string) => boolean;
@@ -43,13 +42,10 @@ export class XmlGuard {
   private state = S.Text;
   /** Names of the open elements, the stream root first: the depth, and what an end tag must match. */
   private open: string[] = [];
-  private name = "";
-  private inName = false;
+  private readonly tagScan = new TagScanner();
   private headerSeen = false;
   private declSeen = false;
-  private endTag = false;
   private lastTagChar = 0;
-  private quote = 0;
   private bang = "";
   private decl = "";
   private cdataBrackets = 0;
@@ -88,6 +84,11 @@ export class XmlGuard {
     if (this.take(n)) return oversize(this.maxStanzaBytes);
     this.s = "";
     return undefined;
+  }
+
+  /** Characters held for the unit in progress. */
+  get held(): number {
+    return this.pending.length;
   }
 
   private get depth(): number {
@@ -133,8 +134,6 @@ export class XmlGuard {
         this.lastTagChar = c;
         return i;
       }
-      case S.Quote:
-        return this.quoted(i);
       case S.Tag:
         return this.tag(i, sink);
     }
@@ -169,11 +168,8 @@ export class XmlGuard {
     } else if (isXmlSpace(c) || c === 0x3c || c === 0x3e || c === 0x3d || c === 0x22 || c === 0x27) {
       return this.errorAt(i, "not-well-formed", "malformed tag");
     } else {
-      this.endTag = c === 0x2f; /* / */
-      this.lastTagChar = c;
       this.state = S.Tag;
-      this.name = this.endTag ? "" : this.s[i]!;
-      this.inName = true;
+      this.tagScan.start(c === 0x2f /* / */ ? "" : this.s[i]!, c === 0x2f);
     }
     return i;
   }
@@ -201,64 +197,21 @@ export class XmlGuard {
     return i;
   }
 
-  private quoted(i: number): number | StreamError {
-    const s = this.s;
-    const q = s.indexOf(this.quote === 0x22 ? '"' : "'", i);
-    const end = q === -1 ? s.length : q;
-    // Only up to the closing quote: searching the whole chunk for '<' on every attribute would be quadratic.
-    for (let j = i; j < end; j++) {
-      if (s.charCodeAt(j) === 0x3c) return this.errorAt(j, "not-well-formed", "'<' in an attribute value");
+  private tag(i: number, sink: UnitSink): number | StreamError | typeof STOP {
+    const r = this.tagScan.feed(this.s, i);
+    if (r === -1) return this.s.length;
+    if (typeof r === "object") return this.errorAt(r.at, "not-well-formed", r.text);
+    this.state = S.Text;
+    const unitDone = this.closeTag(this.tagScan.selfClosing);
+    if (unitDone instanceof StreamError) return this.errorAt(r, unitDone);
+    if (unitDone) {
+      if (this.take(r + 1)) return oversize(this.maxStanzaBytes);
+      const unit = this.pending;
+      this.pending = "";
+      this.unitBytes = 0;
+      if (!sink(unit)) return STOP;
     }
-    if (q === -1) return s.length;
-    this.state = S.Tag;
-    this.lastTagChar = this.quote;
-    return q;
-  }
-
-  private tag(from: number, sink: UnitSink): number | StreamError | typeof STOP {
-    const s = this.s;
-    const n = s.length;
-    let i = from;
-    if (this.inName) {
-      while (i < n && !NAME_END[s.charCodeAt(i)]) i++;
-      if (i > from) this.name += s.slice(from, i);
-      if (i === n) {
-        this.lastTagChar = s.charCodeAt(n - 1);
-        return n;
-      }
-      this.inName = false;
-    }
-    // Skip names and attribute names in one step; only quotes and the tag's end matter.
-    TAG_SPECIAL.lastIndex = i;
-    const hit = TAG_SPECIAL.exec(s);
-    const j = hit ? hit.index : n;
-    if (j > i) {
-      let k = j - 1;
-      while (k >= i && s.charCodeAt(k) <= 0x20) k--;
-      if (k >= i) this.lastTagChar = s.charCodeAt(k);
-      if (j >= n) return n;
-    }
-    const c = s.charCodeAt(j);
-    if (c === 0x22 || c === 0x27) {
-      this.quote = c;
-      this.state = S.Quote;
-    } else if (c === 0x3c) {
-      return this.errorAt(j, "not-well-formed", "'<' inside a tag");
-    } else {
-      // '>'
-      this.state = S.Text;
-      const selfClosing = this.lastTagChar === 0x2f && !this.endTag;
-      const unitDone = this.closeTag(selfClosing);
-      if (unitDone instanceof StreamError) return this.errorAt(j, unitDone);
-      if (unitDone) {
-        if (this.take(j + 1)) return oversize(this.maxStanzaBytes);
-        const unit = this.pending;
-        this.pending = "";
-        this.unitBytes = 0;
-        if (!sink(unit)) return STOP;
-      }
-    }
-    return j;
+    return r;
   }
 
   /** Counts (and keeps, outside the declaration) the chunk's text up to `to`; true when the unit is now over the cap. */
@@ -280,18 +233,18 @@ export class XmlGuard {
 
   /** Tracks depth at the end of a tag; true when a top-level unit (header or stanza) just ended. */
   private closeTag(selfClosing: boolean): boolean | StreamError {
-    if (this.endTag) {
+    const name = this.tagScan.name;
+    if (this.tagScan.endTag) {
       const opened = this.open.pop();
       if (opened === undefined) return new StreamError("not-well-formed", "closing tag without an opening tag");
-      if (opened !== this.name) return new StreamError("not-well-formed", "closing tag does not match the open element");
+      if (opened !== name) return new StreamError("not-well-formed", "closing tag does not match the open element");
       return this.depth <= 1;
     }
-    if (this.name === "") return new StreamError("not-well-formed", "malformed tag");
     if (selfClosing) {
       if (this.depth === 0) return new StreamError("not-well-formed", "the stream header may not be self-closing");
       return this.depth === 1;
     }
-    this.open.push(this.name);
+    this.open.push(name);
     if (this.depth > this.maxDepth + 1) return new StreamError("policy-violation", `elements nested deeper than ${this.maxDepth}`);
     if (this.depth === 1) {
       this.headerSeen = true;
@@ -302,10 +255,6 @@ export class XmlGuard {
 }
 
 const STOP = Symbol("stop");
-
-/** Characters that end an element name: whitespace, '/', '>', '<', '=', quotes. */
-const NAME_END: boolean[] = [];
-for (const c of [0x20, 0x09, 0x0a, 0x0d, 0x2f, 0x3e, 0x3c, 0x3d, 0x22, 0x27]) NAME_END[c] = true;
 
 function oversize(max: number): StreamError {
   return new StreamError("policy-violation", `stanza larger than ${max} bytes`);
