@@ -91,7 +91,7 @@ export function parseHead(head: string): HeadResult {
   return problem ? { ok: false, reason: problem, message: m } : { ok: true, message: m };
 }
 
-/** Splits at CRLF, joining folded lines (CRLF + SP/HTAB is one SP, RFC 3261 7.3.1); undefined on a bare CR or LF. */
+/** Splits at CRLF, joining folded lines (CRLF and the whitespace after it are one SP, RFC 3261 7.3.1); undefined on a bare CR or LF. */
 function splitLines(head: string): string[] | undefined {
   const lines: string[] = [];
   let current = "";
@@ -101,15 +101,16 @@ function splitLines(head: string): string[] | undefined {
     if (c !== 0x0d && c !== 0x0a) continue;
     if (c === 0x0a || head.charCodeAt(i + 1) !== 0x0a) return undefined;
     current += head.slice(start, i);
-    const next = head.charCodeAt(i + 2);
-    if (next === 0x20 || next === 0x09) {
+    i += 2;
+    if (head.charCodeAt(i) === 0x20 || head.charCodeAt(i) === 0x09) {
       current += " ";
+      while (head.charCodeAt(i) === 0x20 || head.charCodeAt(i) === 0x09) i++;
     } else {
       lines.push(current);
       current = "";
     }
-    i++;
-    start = i + 1;
+    start = i;
+    i--;
   }
   lines.push(current + head.slice(start));
   return lines;

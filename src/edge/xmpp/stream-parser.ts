@@ -95,20 +95,19 @@ export class XmppStreamParser extends EventEmitter {
   write(chunk: Buffer): void {
     if (this.closed) return;
     const gen = this.generation;
-    const decoded = this.utf8.decode(chunk);
-    let text = decoded.text;
+    let text = this.utf8.decode(chunk);
     if (this.atStart && text.length > 0) {
       // XML 1.0 section 4.3.3: a byte order mark may open the entity; it is not text before the header.
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       this.atStart = false;
     }
     // Stanzas before a bad character are delivered as they would be had it come in a later chunk.
-    const bad = text.search(ILLEGAL_CHAR);
-    const problem = this.guard.scan(bad >= 0 ? text.slice(0, bad) : text, this.sink, decoded.ascii);
+    const bad = this.utf8.clean ? -1 : text.search(ILLEGAL_CHAR);
+    const problem = this.guard.scan(bad >= 0 ? text.slice(0, bad) : text, this.sink, this.utf8.ascii);
     if (gen !== this.generation || this.closed) return;
     if (problem) return this.fail(problem);
     if (bad >= 0) return this.fail(new StreamError("not-well-formed", "character not allowed in XML"));
-    if (decoded.invalid) this.fail(new StreamError("not-well-formed", "invalid UTF-8"));
+    if (this.utf8.invalid) this.fail(new StreamError("not-well-formed", "invalid UTF-8"));
   }
 
   /** Each complete unit goes to ltx in one write and its events out at once, before the scan reads on. */

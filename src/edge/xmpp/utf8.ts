@@ -7,14 +7,6 @@
  */
 import { isUtf8 } from "node:buffer";
 
-export interface Decoded {
-  text: string;
-  /** True when every character is ASCII, so its length is its byte count. */
-  ascii: boolean;
-  /** True when an invalid sequence follows `text`: the stream is not well-formed. */
-  invalid: boolean;
-}
-
 /** Expected continuation count for a lead byte, or -1 when it cannot start a sequence. */
 function seqLength(b: number): number {
   if (b < 0x80) return 1;
@@ -63,31 +55,52 @@ function unfinishedTail(b: Uint8Array): number {
 }
 
 export class Utf8Stream {
-  private tail: Buffer = Buffer.alloc(0);
+  private tail: Buffer = EMPTY;
 
   /** Bytes of an unfinished sequence held for the next chunk. */
   get held(): number {
     return this.tail.length;
   }
 
-  decode(chunk: Buffer): Decoded {
-    // Small ASCII chunks (a sender trickling bytes) skip the native calls, whose fixed cost dominates there.
+  /** Set by decode: every character of the text is ASCII, so its length is its byte count. */
+  ascii = false;
+  /** Set by decode: the text holds none of the C0 controls XML 1.0 forbids (when false: unknown). */
+  clean = false;
+  /** Set by decode: an invalid sequence follows the text; the stream is not well-formed. */
+  invalid = false;
+
+  /** Decodes what of the chunk is complete; the flags above describe the result. */
+  decode(chunk: Buffer): string {
+    this.invalid = false;
+    // Small clean ASCII chunks (a sender trickling bytes) skip the native calls, whose fixed cost dominates there.
     if (this.tail.length === 0 && chunk.length <= 32) {
-      let ascii = true;
-      for (let i = 0; i < chunk.length; i++) if (chunk[i]! >= 0x80) ascii = false;
-      if (ascii) return { text: String.fromCharCode.apply(null, chunk as unknown as number[]), ascii: true, invalid: false };
+      let plain = true;
+      for (let i = 0; i < chunk.length && plain; i++) {
+        const b = chunk[i]!;
+        plain = b < 0x80 && (b >= 0x20 || b === 0x09 || b === 0x0a || b === 0x0d);
+      }
+      if (plain) {
+        this.ascii = this.clean = true;
+        return chunk.length === 1 ? String.fromCharCode(chunk[0]!) : String.fromCharCode.apply(null, chunk as unknown as number[]);
+      }
     }
+    this.clean = false;
     const data = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
     const keep = unfinishedTail(data);
     const body = data.subarray(0, data.length - keep);
     if (isUtf8(body)) {
-      this.tail = keep ? Buffer.from(data.subarray(data.length - keep)) : Buffer.alloc(0);
+      this.tail = keep ? Buffer.from(data.subarray(data.length - keep)) : EMPTY;
       const text = body.toString("utf8");
-      return { text, ascii: text.length === body.length, invalid: false };
+      this.ascii = text.length === body.length;
+      return text;
     }
     // Only on the error path: find where the text stops being UTF-8.
     const ok = validPrefix(data);
-    this.tail = Buffer.alloc(0);
-    return { text: data.subarray(0, ok).toString("utf8"), ascii: false, invalid: ok < data.length };
+    this.tail = EMPTY;
+    this.ascii = false;
+    this.invalid = ok < data.length;
+    return data.subarray(0, ok).toString("utf8");
   }
 }
+
+const EMPTY = Buffer.alloc(0);
