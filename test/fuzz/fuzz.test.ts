@@ -1,6 +1,6 @@
 /**
  * The fuzz suite inside `npm test`: every found input is replayed, then each
- * target is fuzzed for a short budget (FUZZ_SECONDS per target, default 15;
+ * target is fuzzed for a short budget (FUZZ_SECONDS per target, default 18;
  * FUZZ_SEED fixes the run). `npm run fuzz -- --seconds N` runs longer and
  * saves what it finds to test/fuzz/found. See README "Fuzzing the parsers".
  */
@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { checkCase, found, fuzz, seeds } from "./engine.js";
 import { TARGETS } from "./targets.js";
 
-const SECONDS = Number(process.env.FUZZ_SECONDS ?? 15);
+const SECONDS = Number(process.env.FUZZ_SECONDS ?? 18);
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 
 describe.each(Object.values(TARGETS))("fuzz target $name", (target) => {

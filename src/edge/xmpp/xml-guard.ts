@@ -74,6 +74,7 @@ export class XmlGuard {
     this.s = s;
     this.seg = 0;
     this.ascii = ascii;
+    this.tagScan.newChunk();
     const n = s.length;
     for (let i = 0; i < n; i++) {
       const r = this.step(i, sink);

@@ -42,6 +42,19 @@ export class TagScanner {
   private quote = 0;
   /** Whitespace came since the last name or value: an attribute may start. */
   private spaced = false;
+  /** The next '<' in the current chunk at or after where it was last looked for (-2: not looked yet). */
+  private lt = -2;
+
+  /** A new chunk begins: forget where its predecessor's next '<' was. */
+  newChunk(): void {
+    this.lt = -2;
+  }
+
+  /** Remembered, since searching afresh for every attribute of a long tag would be quadratic. */
+  private nextLt(s: string, from: number): number {
+    if (this.lt === -2 || (this.lt !== -1 && this.lt < from)) this.lt = s.indexOf("<", from);
+    return this.lt;
+  }
 
   /** Starts a tag; `name` is its first name character ("" for an end tag, whose '/' was just read). */
   start(name: string, endTag: boolean): void {
@@ -98,8 +111,8 @@ export class TagScanner {
         case T.Value: {
           const q = s.indexOf(this.quote === 0x22 ? '"' : "'", i);
           const end = q === -1 ? n : q;
-          // Only up to the closing quote: searching the whole chunk for '<' on every attribute would be quadratic.
-          for (let j = i; j < end; j++) if (s.charCodeAt(j) === 0x3c) return { at: j, text: "'<' in an attribute value" };
+          const lt = this.nextLt(s, i);
+          if (lt !== -1 && lt < end) return { at: lt, text: "'<' in an attribute value" };
           if (q === -1) return -1;
           i = q;
           this.st = T.InTag;
