@@ -78,7 +78,7 @@ function describeMessage(m: SipMessage): string {
 export const sipTarget: Target = {
   name: "sip",
   maxHeld: SIP_LIMITS.maxHeaderBytes + SIP_LIMITS.maxBodyBytes + 4,
-  tokens: ["\r\n", "\r\n\r\n", "\r", "\n", ":", ";", ",", "<", ">", '"', "\\", " ", "\t", "=", "/", "@", "SIP/2.0", "SIP/2.0 200 OK", "Content-Length: 5", "Content-Length: 0x10", "l: 0", "l: 99999999", "Via: SIP/2.0/TCP h;branch=z9hG4bK1", "To: <", "From: \"x\" <sip:a@b>;tag=1", "CSeq: 1 MESSAGE", "Call-ID: c", "Contact: *", "[::1]", "\xc3\xa9", "\xff"],
+  tokens: ["\r\n", "\r\n\r\n", "\r", "\n", ":", ";", ",", "<", ">", '"', "\\", " ", "\t", "=", "/", "@", "SIP/2.0", "SIP/2.0 200 OK", "Content-Length: 5", "Content-Length: 0x10", "l: 0", "l: 99999999", "Via: SIP/2.0/TCP h;branch=z9hG4bK1", "To: <", "From: \"x\" <sip:a@b>;tag=1", "CSeq: 1 MESSAGE", "Call-ID: c", "Contact: *", "[::1]", ";__proto__=x", "__proto__: y", "\xc3\xa9", "\xff"],
   run(input, cuts) {
     const framer = new StreamFramer(SIP_LIMITS);
     const events: string[] = [];

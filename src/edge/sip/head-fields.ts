@@ -98,7 +98,9 @@ export function params(c: Cursor, into: Record<string, string | null> = {}): Rec
     } else {
       c.i = afterName;
     }
-    into[name.toLowerCase()] = value;
+    const key = name.toLowerCase();
+    // Not a parameter any SIP extension defines; assigning it would replace the object's prototype.
+    if (key !== "__proto__") into[key] = value;
   }
 }
 

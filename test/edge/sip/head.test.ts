@@ -63,6 +63,14 @@ describe("parseHead", () => {
     expect(r.ok && r.message.headers.via).toEqual([{ version: "2.0", protocol: "TCP", host: "[2001:db8::1]", port: 5060, params: { branch: "z9hG4bK1", received: "2001:db8::9" } }]);
   });
 
+  it("ignores a header or parameter named __proto__ instead of replacing an object's prototype", () => {
+    const r = parseHead("OPTIONS sip:a@b SIP/2.0\r\nTo: <sip:a@b>;__proto__=x;tag=1\r\n__proto__: y");
+    if (!r.ok) throw new Error(r.reason);
+    expect(Object.getPrototypeOf(r.message.headers.to!.params)).toBe(Object.prototype);
+    expect(r.message.headers.to!.params).toEqual({ tag: "1" });
+    expect(Object.getPrototypeOf(r.message.headers)).toBe(Object.prototype);
+  });
+
   it("refuses a bare LF or CR, a start line that is not one, and a header name that is not a token", () => {
     for (const head of ["SIP/2.0 200 OK\nX: y", "OPTIONS sip:a@b SIP/2.0\r\nX: a\rb", "OPTIONS  sip:a@b SIP/2.0", "SIP/2.0 20 OK", "OPTIONS sip:a@b SIP/2.0\r\nX Y: z", "OPTIONS sip:a@b SIP/2.0\r\nnocolon"]) {
       expect(parseHead(head).ok, JSON.stringify(head)).toBe(false);
