@@ -45,7 +45,8 @@ export class XmlGuard {
   private readonly tagScan = new TagScanner();
   private headerSeen = false;
   private declSeen = false;
-  private lastTagChar = 0;
+  /** The previous character inside the XML declaration: "?>" ends it. */
+  private declLast = 0;
   private bang = "";
   private decl = "";
   private cdataBrackets = 0;
@@ -126,13 +127,13 @@ export class XmlGuard {
         return this.declName(i);
       case S.DeclBody: {
         const c = s.charCodeAt(i);
-        if (c === 0x3e && this.lastTagChar === 0x3f) {
+        if (c === 0x3e && this.declLast === 0x3f) {
           this.state = S.Text;
           this.declSeen = true;
           if (this.take(i + 1)) return oversize(this.maxStanzaBytes);
           this.skipping = false;
         }
-        this.lastTagChar = c;
+        this.declLast = c;
         return i;
       }
       case S.Tag:
@@ -190,7 +191,7 @@ export class XmlGuard {
     if (c === "?" || isXmlSpace(c.charCodeAt(0))) {
       if (this.decl !== "xml") return this.errorAt(i, "restricted-xml", "processing instructions are not allowed");
       this.state = S.DeclBody;
-      this.lastTagChar = c.charCodeAt(0);
+      this.declLast = c.charCodeAt(0);
     } else {
       this.decl += c;
       if (this.decl.length > 3) return this.errorAt(i, "restricted-xml", "processing instructions are not allowed");
