@@ -5,8 +5,7 @@
  * sent through the state map as a SIP partner state; what a partner sends is
  * read back to a SIP partner state, which the map turns into a rich state.
  */
-import type { XmlElement } from "@xmpp/xml/lib/parse.js";
-import Parser from "@xmpp/xml/lib/Parser.js";
+import { descendants, parsePidfXml, PidfXmlError, type PidfNode } from "./pidf-xml.js";
 import type { RichPresence } from "../model/presence.js";
 import { activeStateMap, type Profile, type SipState, SIP_STATES } from "./state-map.js";
 
@@ -93,45 +92,21 @@ export class PidfError extends Error {
   readonly condition = "bad-request";
 }
 
-/** One whole document: the root must close, and nothing but whitespace may follow. */
-function parseXml(xml: string): XmlElement {
-  const p = new Parser();
-  let root: XmlElement | undefined;
-  let closed = false;
-  let error: Error | undefined;
-  p.on("start", (el) => (root = el));
-  p.on("element", (el) => root?.children.push(el));
-  p.on("end", () => (closed = true));
-  p.on("error", (err) => (error ??= err));
-  p.write(xml.trim());
-  if (error) throw error;
-  if (!root || !closed) throw new Error("document incomplete");
-  return root;
-}
-
 function local(name: string): string {
   const i = name.indexOf(":");
   return i >= 0 ? name.slice(i + 1) : name;
-}
-
-function* walk(el: XmlElement): Generator<XmlElement> {
-  yield el;
-  for (const c of el.children) if (typeof c !== "string") yield* walk(c);
-}
-
-function kids(el: XmlElement): XmlElement[] {
-  return el.children.filter((c): c is XmlElement => typeof c !== "string");
 }
 
 /** Reads a partner's PIDF document to the SIP partner state and note it carries. */
 export function readPidf(xml: string): { state: string; note?: string } {
   // RFC 3863 carries no DTD; ltx would swallow one silently, so refuse declarations outright.
   if (/<!(?:DOCTYPE|ENTITY|\[CDATA)/i.test(xml)) throw new PidfError("PIDF with a DTD or CDATA is not accepted");
-  let root: XmlElement;
+  let root: PidfNode;
   try {
-    root = parseXml(xml.replace(/^\s*<\?xml[^?]*\?>/, ""));
+    root = parsePidfXml(xml.replace(/^\s*<\?xml[^?]*\?>/, ""));
   } catch (err) {
-    throw new PidfError(`PIDF is not well-formed: ${(err as Error).message}`);
+    if (!(err instanceof PidfXmlError)) throw err;
+    throw new PidfError(`PIDF is not well-formed: ${err.message}`);
   }
   if (!root || local(root.name) !== "presence") throw new PidfError("not a PIDF presence document");
 
@@ -140,20 +115,20 @@ export function readPidf(xml: string): { state: string; note?: string } {
   let activity: string | undefined;
   let idle = false;
   let open = false;
-  for (const el of walk(root)) {
+  for (const el of descendants(root)) {
     const name = local(el.name);
     if (name === "availability" && availability === undefined) {
-      const n = Number.parseInt(el.getText().trim(), 10);
+      const n = Number.parseInt(el.text.trim(), 10);
       if (Number.isFinite(n)) availability = n;
-    } else if (name === "basic" && el.getText().trim() === "open") {
+    } else if (name === "basic" && el.text.trim() === "open") {
       open = true;
     } else if (name === "activities" && activity === undefined) {
-      const first = kids(el).map((k) => local(k.name)).find((n) => n !== "unknown" && n !== "other");
+      const first = el.children.map((k) => local(k.name)).find((n) => n !== "unknown" && n !== "other");
       if (first) activity = first;
-    } else if (name === "user-input" && el.getText().trim() === "idle") {
+    } else if (name === "user-input" && el.text.trim() === "idle") {
       idle = true;
     } else if (name === "note" && note === undefined) {
-      const t = el.getText().trim();
+      const t = el.text.trim();
       if (t) note = t;
     }
   }

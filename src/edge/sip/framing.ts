@@ -1,7 +1,8 @@
 /**
  * SIP message framing on stream transports (RFC 3261 section 18.3) and for
- * datagrams. Parsing of start lines and headers is the `sip` package's; this
- * file only finds message boundaries, because the package's own stream parser
+ * datagrams. Heads are read by head.ts; this file only finds message
+ * boundaries, each character once, whatever the chunking: the `sip` package's
+ * own stream parser
  * silently skips a header block it cannot parse or that lacks Content-Length
  * and cannot say which message was too large, so the sender would never get
  * the 400 or 413 that RFC 3261 sections 8.2 and 21.4.11 call for.
@@ -9,7 +10,8 @@
  * Everything here works on binary strings (one char per byte), so
  * Content-Length is counted in bytes as RFC 3261 section 20.14 requires.
  */
-import sip, { type SipMessage } from "sip";
+import type { SipMessage } from "sip";
+import { parseHead } from "./head.js";
 
 export interface FramingLimits {
   maxHeaderBytes: number;
@@ -30,23 +32,27 @@ export type FrameResult = { ok: true; message: SipMessage } | { ok: false; error
 
 const HEADER_END = "\r\n\r\n";
 
-/** Parses the head (start line + headers) with the package's parser. */
-function parseHead(head: string): SipMessage | undefined {
-  try {
-    return sip.parse(`${head}${HEADER_END}`);
-  } catch {
-    // The package's header parsers index regex results unchecked; any throw is a malformed head.
-    return undefined;
-  }
-}
-
 function contentLength(m: SipMessage): number | undefined {
   const v = m.headers["content-length"];
   return typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined;
 }
 
+const enum Phase {
+  /** Before a start line: CRLF keep-alives are skipped (RFC 3261 18.3, RFC 5626 4.4.1). */
+  Idle,
+  Head,
+  Body,
+}
+
 export class StreamFramer {
-  private buf = "";
+  private phase = Phase.Idle;
+  /** A CR seen last in Idle: the next chunk says whether it was half a keep-alive. */
+  private idleCr = false;
+  /** The current head or body so far, kept as pieces: joining or searching the whole on every chunk is quadratic. */
+  private parts: string[] = [];
+  private partsLength = 0;
+  /** The last three characters of the head so far, to find a CRLFCRLF that straddles chunks. */
+  private tail = "";
   private head: SipMessage | undefined;
   private bodyLength = 0;
   private failed = false;
@@ -55,52 +61,109 @@ export class StreamFramer {
 
   /** Bytes waiting for the rest of a message: lets the transport time out a stalled sender. */
   get pending(): number {
-    return this.buf.length;
+    return this.partsLength + (this.idleCr ? 1 : 0);
   }
 
   /** Feeds a chunk (binary string); returns the complete messages and at most one final error. */
   push(chunk: string): FrameResult[] {
-    if (this.failed) return [];
-    this.buf = this.buf.length ? this.buf + chunk : chunk;
     const out: FrameResult[] = [];
-    // Work through the buffer by offset and cut it once at the end: slicing per message is quadratic on big chunks.
-    let pos = 0;
-    for (let guard = 0; guard < 10_000; guard++) {
-      if (!this.head) {
-        // RFC 3261 18.3: CRLFs before a start line are ignored (RFC 5626 keep-alives too).
-        while (this.buf.charCodeAt(pos) === 13 && this.buf.charCodeAt(pos + 1) === 10) pos += 2;
-        const end = this.buf.indexOf(HEADER_END, pos);
-        if (end < 0) {
-          if (this.buf.length - pos > this.limits.maxHeaderBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
-          break;
-        }
-        if (end - pos > this.limits.maxHeaderBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
-        const m = parseHead(this.buf.slice(pos, end));
-        if (!m) return this.fail(out, { status: 400, reason: "Bad Request", fatal: true });
-        const length = contentLength(m);
-        // RFC 3261 18.3: on a stream, Content-Length MUST be present; without it there is no next message.
-        if (length === undefined) return this.fail(out, { status: 400, reason: "Missing or Invalid Content-Length", message: m, fatal: true });
-        if (length > this.limits.maxBodyBytes) return this.fail(out, { status: 413, reason: "Request Entity Too Large", message: m, fatal: true });
-        pos = end + HEADER_END.length;
-        this.head = m;
-        this.bodyLength = length;
-      }
-      if (this.buf.length - pos < this.bodyLength) break;
-      const m = this.head;
-      m.content = this.buf.slice(pos, pos + this.bodyLength);
-      pos += this.bodyLength;
-      this.head = undefined;
-      out.push({ ok: true, message: m });
+    let i = 0;
+    // Every pass consumes at least one character, so the loop ends with the chunk.
+    while (i < chunk.length && !this.failed) {
+      if (this.phase === Phase.Idle) i = this.skipKeepAlives(chunk, i);
+      else if (this.phase === Phase.Head) i = this.readHead(chunk, i, out);
+      else i = this.readBody(chunk, i, out);
     }
-    this.buf = pos >= this.buf.length ? "" : this.buf.slice(pos);
     return out;
   }
 
-  private fail(out: FrameResult[], error: FramingError): FrameResult[] {
+  private skipKeepAlives(chunk: string, from: number): number {
+    let i = from;
+    if (this.idleCr) {
+      this.idleCr = false;
+      if (chunk.charCodeAt(i) === 10) i++;
+      else return this.startHead("\r"), i;
+    }
+    while (i < chunk.length && chunk.charCodeAt(i) === 13) {
+      if (i + 1 === chunk.length) return (this.idleCr = true), i + 1;
+      if (chunk.charCodeAt(i + 1) !== 10) break;
+      i += 2;
+    }
+    if (i < chunk.length) this.startHead("");
+    return i;
+  }
+
+  private startHead(first: string): void {
+    this.phase = Phase.Head;
+    this.parts = first ? [first] : [];
+    this.partsLength = first.length;
+    this.tail = first;
+  }
+
+  private readHead(chunk: string, from: number, out: FrameResult[]): number {
+    // Only the new text is searched, plus the three characters before it.
+    const joint = this.tail + chunk.slice(from, from + 3);
+    const k = joint.indexOf(HEADER_END);
+    const found = k >= 0 && k < this.tail.length ? from + k + 4 - this.tail.length : chunk.indexOf(HEADER_END, from);
+    const end = found < 0 ? chunk.length : k >= 0 && k < this.tail.length ? found : found + 4;
+    const piece = chunk.slice(from, end);
+    this.parts.push(piece);
+    this.partsLength += piece.length;
+    const max = this.limits.maxHeaderBytes;
+    // The head without its CRLFCRLF is what the limit counts; unfinished, it is at least 3 shorter than what is held.
+    if (this.partsLength - (found < 0 ? 3 : 4) > max) return this.fail(out, { status: 413, reason: "Request Entity Too Large", fatal: true });
+    if (found < 0) {
+      this.tail = piece.length >= 3 ? piece.slice(-3) : (this.tail + piece).slice(-3);
+      return end;
+    }
+    const text = this.parts.join("");
+    this.parts = [];
+    this.partsLength = 0;
+    this.tail = "";
+    this.takeHead(text.slice(0, -4), out);
+    return end;
+  }
+
+  private takeHead(text: string, out: FrameResult[]): void {
+    const r = parseHead(text);
+    if (!r.ok) {
+      this.fail(out, { status: 400, reason: r.reason, message: r.message, fatal: true });
+      return;
+    }
+    const length = contentLength(r.message);
+    // RFC 3261 18.3: on a stream, Content-Length MUST be present; without it there is no next message.
+    if (length === undefined) return void this.fail(out, { status: 400, reason: "Missing or Invalid Content-Length", message: r.message, fatal: true });
+    if (length > this.limits.maxBodyBytes) return void this.fail(out, { status: 413, reason: "Request Entity Too Large", message: r.message, fatal: true });
+    this.head = r.message;
+    this.bodyLength = length;
+    this.phase = Phase.Body;
+    if (length === 0) this.finish(out);
+  }
+
+  private readBody(chunk: string, from: number, out: FrameResult[]): number {
+    const end = Math.min(chunk.length, from + this.bodyLength - this.partsLength);
+    this.parts.push(from === 0 && end === chunk.length ? chunk : chunk.slice(from, end));
+    this.partsLength += end - from;
+    if (this.partsLength === this.bodyLength) this.finish(out);
+    return end;
+  }
+
+  private finish(out: FrameResult[]): void {
+    const m = this.head!;
+    m.content = this.parts.length === 1 ? this.parts[0]! : this.parts.join("");
+    out.push({ ok: true, message: m });
+    this.head = undefined;
+    this.parts = [];
+    this.partsLength = 0;
+    this.phase = Phase.Idle;
+  }
+
+  private fail(out: FrameResult[], error: FramingError): number {
     this.failed = true;
-    this.buf = "";
+    this.parts = [];
+    this.partsLength = 0;
     out.push({ ok: false, error });
-    return out;
+    return Number.MAX_SAFE_INTEGER;
   }
 }
 
@@ -109,8 +172,9 @@ export function parseDatagram(data: string, limits: FramingLimits): FrameResult 
   if (data.length > limits.maxHeaderBytes + limits.maxBodyBytes) return { ok: false, error: { status: 413, reason: "Request Entity Too Large", fatal: false } };
   const end = data.indexOf(HEADER_END);
   if (end < 0) return { ok: false, error: { status: 400, reason: "Bad Request", fatal: false } };
-  const m = parseHead(data.slice(0, end));
-  if (!m) return { ok: false, error: { status: 400, reason: "Bad Request", fatal: false } };
+  const r = parseHead(data.slice(0, end));
+  if (!r.ok) return { ok: false, error: { status: 400, reason: r.reason, message: r.message, fatal: false } };
+  const m = r.message;
   const body = data.slice(end + HEADER_END.length);
   const declared = m.headers["content-length"];
   if (declared === undefined) {

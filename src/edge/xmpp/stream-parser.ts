@@ -7,12 +7,15 @@
  *
  * ltx treats "<!DOCTYPE" as a comment and silently skips comments and PIs, so
  * XmlGuard (xml-guard.ts) scans the decoded text first; only text it
- * accepted reaches ltx.
+ * accepted reaches ltx, one whole stanza per write. The result (stanzas, or
+ * the error and the stanzas before it) is the same however the bytes are
+ * split into chunks.
  */
 import { EventEmitter } from "node:events";
 import { NS_STREAMS, StreamError } from "./errors.js";
 import { Parser, type Element, type LtxStreamParser } from "./xml.js";
 import { XmlGuard } from "./xml-guard.js";
+import { Utf8Stream } from "./utf8.js";
 
 export interface StreamParserOptions {
   /** Largest stanza (and stream header), in bytes; RFC 6120 section 13.12 item 4. */
@@ -40,7 +43,8 @@ export interface XmppStreamParser {
 export class XmppStreamParser extends EventEmitter {
   private maxBytes: number;
   readonly maxDepth: number;
-  private decoder = new TextDecoder("utf-8", { fatal: true });
+  private utf8 = new Utf8Stream();
+  private atStart = true;
   private ltx!: LtxStreamParser;
   private queue: ParsedEvent[] = [];
   private generation = 0;
@@ -60,7 +64,8 @@ export class XmppStreamParser extends EventEmitter {
   reset(): void {
     this.generation++;
     this.queue = [];
-    this.decoder = new TextDecoder("utf-8", { fatal: true });
+    this.utf8 = new Utf8Stream();
+    this.atStart = true;
     this.ltx?.removeAllListeners();
     this.ltx = this.createLtx();
     this.guard = new XmlGuard(this.maxBytes, this.maxDepth);
@@ -77,6 +82,11 @@ export class XmppStreamParser extends EventEmitter {
     this.guard.maxStanzaBytes = n;
   }
 
+  /** Bytes (UTF-16 units for decoded text) held for an unfinished stanza: bounded by the stanza cap. */
+  get buffered(): number {
+    return this.closed ? 0 : 2 * this.guard.held + this.utf8.held;
+  }
+
   /** True once a stream error was raised; further input is ignored. */
   get closed(): boolean {
     return this.failed || this.ended;
@@ -84,33 +94,40 @@ export class XmppStreamParser extends EventEmitter {
 
   write(chunk: Buffer): void {
     if (this.closed) return;
-    let text: string;
-    try {
-      text = this.decoder.decode(chunk, { stream: true });
-    } catch {
-      return this.fail(new StreamError("not-well-formed", "invalid UTF-8"));
+    const gen = this.generation;
+    let text = this.utf8.decode(chunk);
+    if (this.atStart && text.length > 0) {
+      // XML 1.0 section 4.3.3: a byte order mark may open the entity; it is not text before the header.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      this.atStart = false;
     }
-    if (this.guard.carry) {
-      text = this.guard.carry + text;
-      this.guard.carry = "";
-    }
-    if (text.length === 0) return;
-    if (ILLEGAL_CHAR.test(text)) return this.fail(new StreamError("not-well-formed", "character not allowed in XML"));
-    const problem = this.guard.scan(text);
+    // Stanzas before a bad character are delivered as they would be had it come in a later chunk.
+    const bad = this.utf8.clean ? -1 : text.search(ILLEGAL_CHAR);
+    const problem = this.guard.scan(bad >= 0 ? text.slice(0, bad) : text, this.sink, this.utf8.ascii);
+    if (gen !== this.generation || this.closed) return;
     if (problem) return this.fail(problem);
-    if (this.guard.feed.length === 0) return;
+    if (bad >= 0) return this.fail(new StreamError("not-well-formed", "character not allowed in XML"));
+    if (this.utf8.invalid) this.fail(new StreamError("not-well-formed", "invalid UTF-8"));
+  }
+
+  /** Each complete unit goes to ltx in one write and its events out at once, before the scan reads on. */
+  private readonly sink = (unit: string): boolean => {
+    const gen = this.generation;
     try {
-      this.ltx.write(this.guard.feed);
+      this.ltx.write(unit);
     } catch (err) {
       this.queue.push({ kind: "error", err: new StreamError("not-well-formed", describeLtxError(err)) });
     }
     this.drain();
-  }
+    return gen === this.generation && !this.closed;
+  };
 
   private fail(err: StreamError): void {
     if (this.failed) return;
     this.failed = true;
     this.queue = [];
+    // Nothing more is read: let go of the unfinished stanza at once.
+    this.guard = new XmlGuard(0, 0);
     this.emit("error", err);
   }
 

@@ -87,6 +87,19 @@ describe("c2s stream negotiation transcripts", () => {
     expect(streamError(r2)).toBe("unsupported-stanza-type");
   });
 
+  it("closes at once with not-well-formed when an HTTP request comes instead of a stream header (RFC 6120 4.9.3.13)", async () => {
+    for (const open of [() => Raw.plain(ADDRESS), () => Raw.direct(ADDRESS, b.caPem)]) {
+      const r = await open();
+      raws.push(r);
+      const started = Date.now();
+      r.write("GET / HTTP/1.1\r\nHost: corp.test\r\n\r\n");
+      await r.waitClosed(3_000);
+      expect(streamError(r)).toBe("not-well-formed");
+      // At once: not after some timeout for a header that never comes.
+      expect(Date.now() - started).toBeLessThan(1_000);
+    }
+  });
+
   it("closes the stream after repeated SASL failures", async () => {
     const r = await direct();
     r.write(HEADER);

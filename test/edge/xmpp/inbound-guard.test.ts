@@ -91,6 +91,17 @@ describe("s2s listener refuses bad input", () => {
     await expectStreamError(p, "not-well-formed");
   });
 
+  it("an HTTP request instead of a stream header: not-well-formed at once (RFC 6120 4.9.3.13)", async () => {
+    for (const port of [PORT, DIRECT]) {
+      const p = port === PORT ? await RawPeer.connect(DEMARC, port) : await RawPeer.connectTls(DEMARC, port, { ca: ca.certPem, servername: "corp.test" });
+      const started = Date.now();
+      await p.write("GET / HTTP/1.1\r\nHost: corp.test\r\n\r\n");
+      await expectStreamError(p, "not-well-formed");
+      // At once: the auth timeout here is 1 s, the header timeout longer.
+      expect(Date.now() - started).toBeLessThan(900);
+    }
+  });
+
   it("a DOCTYPE: restricted-xml", async () => {
     const p = await RawPeer.connect(DEMARC, PORT);
     await p.write("<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol 'lol'>]>");
