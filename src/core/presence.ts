@@ -37,6 +37,7 @@ export class PresenceService {
     if (typeof watcher !== "string" && (watcher.blocks.has(watched.jid) || watcher.blocks.has(domainOf(watched.jid)))) return false;
     const policy = this.s.policy;
     if (policy.isTrivial) return true;
+    if (policy.walled(jid, watched.jid)) return false;
     const groups = typeof watcher === "string" ? policy.groupsOf(jid) : watcher.groups;
     return policy.mayWatch(groups, watched.groups).allowed;
   }

@@ -35,6 +35,8 @@ export interface PipelineOptions {
   log: Logger;
   /** Token buckets shared across reloads. */
   limits?: LimitState;
+  /** Groups of a bare address for external servers (the group directory); default: the policy files' groups. */
+  groupsOf?: (bare: string) => string[];
   /** Told of every decision, for metrics. */
   observe?: (decision: Decision, seconds: number) => void;
 }
@@ -77,9 +79,22 @@ export class CompliancePipeline implements Compliance {
       ...this.plugins,
     ]);
     for (const x of set.externals) {
-      if (x.def.enabled) stages.set(EXTERNAL_PREFIX + x.def.id, externalStage(x.def, { log: this.opts.log, policyVersion: set.version }));
+      if (x.def.enabled) stages.set(EXTERNAL_PREFIX + x.def.id, externalStage(x.def, {
+          log: this.opts.log,
+          policyVersion: set.version,
+          groupsOf: this.opts.groupsOf ?? ((a) => set.groups.names().filter((g) => set.groups.isMember(g, a))),
+        }));
     }
     return { set, stages };
+  }
+
+  /**
+   * Whether an enforced, enabled wall covering `kind` stands between two bare
+   * addresses (from -> to): for the core, whose presence between hosted users
+   * never passes the router.
+   */
+  walled(from: string, to: string, kind: Envelope["kind"]): boolean {
+    return this.active.set.walls.some((w) => w.def.enabled && !w.def.shadow && (!w.def.kinds || w.def.kinds.includes(kind)) && w.crosses(from, to));
   }
 
   profileFor(envelope: Envelope, set: PolicySet = this.active.set): CompiledProfile | undefined {

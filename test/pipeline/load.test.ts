@@ -52,7 +52,7 @@ describe("policy files", () => {
     });
     expect(ps).toEqual([
       'a.yaml:4: rule r: unknown lexicon "nope"',
-      'a.yaml:4: rule r: unknown group "ghosts" (define it under groups:)',
+      'a.yaml:4: rule r: unknown group "ghosts" (define it under groups:, in core.groups, or on accounts with users add --group)',
       "a.yaml:7: profile r: id already used at a.yaml:3",
       'a.yaml:7: profile r: stages.1: unknown stage "external:missing" (known: limits, walls, rules, lexicons)',
     ]);

@@ -15,6 +15,7 @@ import type { Stage } from "../../pipeline/stage.js";
 import { formatTrace } from "../../pipeline/report.js";
 import { readSample } from "../../pipeline/sample.js";
 import { action } from "../run.js";
+import { cliDirectory } from "./policy-directory.js";
 
 export function registerPolicy(program: Command): void {
   const policy = program.command("policy").description("compliance policy: lint, test, explain");
@@ -30,7 +31,9 @@ export function registerPolicy(program: Command): void {
     const cfg = config();
     const path = dir ? resolve(dir) : cfg ? resolvePath(cfg, cfg.policy.dir) : resolve("policies");
     const stages = cfg ? await loadStagePlugins(pluginFiles(cfg), { log: createLogger({ level: "error", format: "json" }) }) : [];
-    const { set, missing } = loadPolicy(path, { extraStages: stages.map((st) => st.name) });
+    // With a config, groups of core.groups and of accounts count as the gateway would see them.
+    const directory = cfg ? await cliDirectory(cfg) : undefined;
+    const { set, missing } = loadPolicy(path, { extraStages: stages.map((st) => st.name), groups: () => directory });
     if (missing) throw new UsageError(`${displayPath(path)}: no such policy folder`);
     return { path, set, stages };
   };

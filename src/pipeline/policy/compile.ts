@@ -5,7 +5,7 @@
  * by the first message that reaches it.
  */
 import type { Envelope, EnvelopeKind, Direction } from "../../model/envelope.js";
-import { chainGroups, PatternGroups, type GroupSource } from "../groups.js";
+import { PatternGroups, unionGroups, type GroupSource } from "../groups.js";
 import { anyFinder, compileFinder, patternProblem, type Finder } from "../lexicon/lexicon.js";
 import { checkZone, compileDomainPattern, compileMembers, compileTimeWindow, GROUP_PREFIX } from "../patterns.js";
 import type { ExternalDef, LexiconFile, LimitDef, ProfileDef, RuleDef, ThenDef, WallDef } from "./schema.js";
@@ -67,7 +67,7 @@ export const BUILTIN_STAGES = ["limits", "walls", "rules", "lexicons"] as const;
 export const EXTERNAL_PREFIX = "external:";
 
 export interface CompileOptions {
-  /** Groups defined outside policy files (a directory); asked after policy groups. */
+  /** Groups defined outside policy files (the group directory without its policy layer); members count beside policy groups. */
   groups?: () => GroupSource | undefined;
   /** Names of plug-in stages profiles may list. */
   extraStages?: string[];
@@ -93,11 +93,11 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
     }
   }
   const groups = new PatternGroups(groupDefs);
-  const groupSource = chainGroups(() => [groups, opts.groups?.()]);
+  const groupSource = unionGroups(() => [groups, opts.groups?.()]);
   const checkMembers = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, specs: string[] | undefined) => {
     for (const s of specs ?? []) {
       if (s.startsWith(GROUP_PREFIX) && !groupSource.knows(s.slice(GROUP_PREFIX.length))) {
-        at(f, path, owner, `unknown group "${s.slice(GROUP_PREFIX.length)}" (define it under groups:)`);
+        at(f, path, owner, `unknown group "${s.slice(GROUP_PREFIX.length)}" (define it under groups:, in core.groups, or on accounts with users add --group)`);
       }
     }
     return specs ? compileMembers(specs, groupSource) : undefined;
