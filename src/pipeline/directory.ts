@@ -10,10 +10,16 @@ import type { LoadedConfig } from "../config/load.js";
 import type { Db } from "../archive/db.js";
 import type { GatewayModule } from "../gateway/context.js";
 import { GroupDirectory, type DirectoryConnector } from "./groups.js";
+import type { FederationFacts } from "./policy/lint.js";
 
 export const CONFIG_LAYER = "config";
 export const ACCOUNTS_LAYER = "accounts";
 export const POLICY_LAYER = "policy";
+
+/** What policy lint needs of the federation settings to tell rules that can never fire. */
+export function federationFacts(cfg: LoadedConfig): FederationFacts {
+  return { mode: cfg.federation.mode, partners: cfg.partners.map((p) => p.domain.toLowerCase()), deny: cfg.federation.deny.map((d) => d.toLowerCase()) };
+}
 
 /** core.groups: { name: { members: [...] } } as a directory layer. */
 export function configGroups(cfg: LoadedConfig): Record<string, string[]> {

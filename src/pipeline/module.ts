@@ -8,7 +8,7 @@
 import { Counter, Histogram } from "prom-client";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
-import { POLICY_LAYER } from "./directory.js";
+import { federationFacts, POLICY_LAYER } from "./directory.js";
 import { GroupDirectory } from "./groups.js";
 import { CompliancePipeline } from "./pipeline.js";
 import { displayPath, loadPolicy, PolicyError, type PolicySet } from "./policy/index.js";
@@ -40,6 +40,7 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
       dir,
       ...loadPolicy(dir, {
         groups: () => directory.without(POLICY_LAYER),
+        federation: federationFacts(ctx.config),
         extraStages: plugins.map((p) => p.name),
       }),
     };
@@ -66,6 +67,7 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
       const next = load(ctx);
       pipeline.use(next.set);
       directory.setLayer(POLICY_LAYER, next.set.groups.definitions);
+      for (const w of next.set.warnings) ctx.log.warn({ warning: w }, "policy lint warning");
       if (next.missing) ctx.log.warn({ dir: displayPath(next.dir) }, "policy folder not found; running with an empty policy");
       ctx.log.info({ why, previous, ...summary(next.set) }, "policy reloaded");
     } catch (err) {
@@ -96,6 +98,7 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
       plugins = await loadStagePlugins(pluginFiles(ctx.config), { log: ctx.log.child({ module: "compliance-plugin" }) });
       const { dir, set, missing } = load(ctx);
       directory.setLayer(POLICY_LAYER, set.groups.definitions);
+      for (const w of set.warnings) ctx.log.warn({ warning: w }, "policy lint warning");
       const verdicts = new Counter({
         name: "demarc_compliance_verdicts_total",
         help: "Verdicts by stage and action (shadow verdicts counted apart)",

@@ -71,11 +71,6 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Throws a RangeError for an unknown zone: callers validate at load. */
-export function checkZone(zone: string): void {
-  formatter(zone);
-}
-
 export function parseHours(hours: string): [number, number] | undefined {
   const m = /^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$/.exec(hours.trim());
   if (!m) return undefined;

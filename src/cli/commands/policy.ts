@@ -16,6 +16,7 @@ import { formatTrace } from "../../pipeline/report.js";
 import { readSample } from "../../pipeline/sample.js";
 import { action } from "../run.js";
 import { cliDirectory } from "./policy-directory.js";
+import { federationFacts } from "../../pipeline/directory.js";
 
 export function registerPolicy(program: Command): void {
   const policy = program.command("policy").description("compliance policy: lint, test, explain");
@@ -33,7 +34,8 @@ export function registerPolicy(program: Command): void {
     const stages = cfg ? await loadStagePlugins(pluginFiles(cfg), { log: createLogger({ level: "error", format: "json" }) }) : [];
     // With a config, groups of core.groups and of accounts count as the gateway would see them.
     const directory = cfg ? await cliDirectory(cfg) : undefined;
-    const { set, missing } = loadPolicy(path, { extraStages: stages.map((st) => st.name), groups: () => directory });
+    const federation = cfg ? federationFacts(cfg) : undefined;
+    const { set, missing } = loadPolicy(path, { extraStages: stages.map((st) => st.name), groups: () => directory, federation });
     if (missing) throw new UsageError(`${displayPath(path)}: no such policy folder`);
     return { path, set, stages };
   };
@@ -51,6 +53,7 @@ export function registerPolicy(program: Command): void {
       action(async (dir?: string) => {
         try {
           const { path, set } = await load(dir);
+          for (const w of set.warnings) process.stderr.write(`${w}\n`);
           const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
           process.stdout.write(
             `${displayPath(path)}: OK: ${count(set.files.length, "file")}, ${count(set.ruleDefs.length, "rule")}, ` +
