@@ -16,6 +16,8 @@ import { formatTrace } from "../../pipeline/report.js";
 import { readSample } from "../../pipeline/sample.js";
 import { action } from "../run.js";
 import { cliDirectory } from "./policy-directory.js";
+import { runSamples } from "./policy-samples.js";
+import { mismatches } from "../../pipeline/expect.js";
 import { federationFacts } from "../../pipeline/directory.js";
 
 export function registerPolicy(program: Command): void {
@@ -72,16 +74,23 @@ export function registerPolicy(program: Command): void {
 
   policy
     .command("test")
-    .description("run a sample message through the policy: which rules fire, the verdict, the text delivered")
+    .description("run a sample message through the policy (which rules fire, the verdict, the text delivered), or a folder of samples checked against their expect:")
     .argument("[dir]", "policy folder (default: policy.dir of the config, else ./policies)")
-    .requiredOption("-m, --message <file>", "sample message (YAML: direction, from, to, body, ...)")
+    .option("-m, --message <file>", "one sample message (YAML: direction, from, to, body, ..., expect)")
+    .option("-s, --samples <dir>", "every sample in a folder; exit 1 when one's expect: does not hold")
     .action(
-      action(async (dir: string | undefined, opts: { message: string }) => {
+      action(async (dir: string | undefined, opts: { message?: string; samples?: string }) => {
+        if (!opts.message === !opts.samples) throw new UsageError("give --message FILE or --samples DIR (one of them)");
         const { set, stages } = await load(dir);
-        const { envelope, at } = readSample(opts.message);
-        const trace = await pipelineFor(set, stages).trace(envelope, at);
+        const pipeline = pipelineFor(set, stages);
+        if (opts.samples) return runSamples(pipeline, resolve(opts.samples), (line) => process.stdout.write(`${line}\n`));
+        const { envelope, at, expect } = readSample(opts.message!);
+        const trace = await pipeline.trace(envelope, at);
         process.stdout.write(formatTrace(set, envelope, trace));
-        return EXIT.ok;
+        if (!expect) return EXIT.ok;
+        const wrong = mismatches(expect, trace.decision);
+        process.stdout.write(wrong.length ? `\nExpectation FAILED: ${wrong.join("; ")}\n` : `\nExpectation met: ${expect.verdict}\n`);
+        return wrong.length ? EXIT.failure : EXIT.ok;
       }),
     );
 
