@@ -33,7 +33,7 @@ export interface Trace {
 
 export interface PipelineOptions {
   log: Logger;
-  /** Token buckets shared across reloads. */
+  /** Rate-limit windows shared across reloads. */
   limits?: LimitState;
   /** Groups of a bare address for external servers (the group directory); default: the policy files' groups. */
   groupsOf?: (bare: string) => string[];
