@@ -11,8 +11,9 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { quarantineRoutes } from "../admin/quarantine.js";
-import { ArchiveService } from "./archiver.js";
+import { ArchiveService, intervened } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
+import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
 import { purge } from "./retention.js";
 
@@ -58,6 +59,7 @@ function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: n
 
 export function archiveModule(): GatewayModule {
   let svc: ArchiveService | undefined;
+  let outcomes: OutcomeLog | undefined;
   let timer: NodeJS.Timeout | undefined;
   let purging = false;
   return {
@@ -83,6 +85,14 @@ export function archiveModule(): GatewayModule {
       });
       svc = archive;
       ctx.router.useArchiver(archive);
+      outcomes = new OutcomeLog(ctx.db, log);
+      const outcomeLog = outcomes;
+      // Outcomes only for envelopes the archive kept (archive.kinds, or a verdict that intervened).
+      ctx.router.useOutcomes({
+        record: (e, about) => {
+          if (!about || ctx.config.archive.kinds.includes(about.kind) || intervened(about.decision)) outcomeLog.record(e);
+        },
+      });
       ctx.services.set("archive", archive);
       // A database outage is not a readiness problem: the journal carries on. A journal that cannot write is.
       ctx.readiness.set("archive", () => {
@@ -92,7 +102,7 @@ export function archiveModule(): GatewayModule {
       });
       registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
-      const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
+      const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision), undefined, outcomes);
       ctx.adminRoutes.push((app) => void app.register(quarantineRoutes, { prefix: "/api/quarantine", desk, log: log.child({ part: "quarantine" }) }));
       const hours = cfg.retention.purge_interval_h;
       if (hours > 0) {
@@ -111,6 +121,7 @@ export function archiveModule(): GatewayModule {
     },
     async stop(drainMs: number) {
       clearInterval(timer);
+      await outcomes?.flush(drainMs);
       await svc?.close(drainMs);
       svc = undefined;
     },

@@ -13,6 +13,7 @@ import {
   type DeliveryTarget,
   type RouteResult,
 } from "./types.js";
+import type { DeliveryOutcome, DeliveryReceipt, OutcomeRecorder } from "./outcome.js";
 
 export const allowAll: Compliance = {
   async evaluate(envelope) {
@@ -31,6 +32,7 @@ export class Router {
   private archiver: Archiver | undefined;
   private internal: DeliveryTarget | undefined;
   private readonly remotes = new Map<"xmpp" | "sip", DeliveryTarget>();
+  private outcomes: OutcomeRecorder | undefined;
 
   constructor(private readonly opts: RouterOptions) {}
 
@@ -39,6 +41,10 @@ export class Router {
   }
   useArchiver(a: Archiver): void {
     this.archiver = a;
+  }
+  /** Who records what became of each archived envelope. */
+  useOutcomes(o: OutcomeRecorder): void {
+    this.outcomes = o;
   }
   /** Where inbound traffic for hosted users goes: the embedded core or an internal server. */
   useInternal(t: DeliveryTarget): void {
@@ -69,21 +75,41 @@ export class Router {
       }
     }
     if (decision.copies?.length) void this.sendCopies(decision);
+    const result = await this.deliverArchived(envelope, decision);
+    this.noteOutcome(envelope, decision, result);
+    return result;
+  }
+
+  private async deliverArchived(envelope: Envelope, decision: Decision): Promise<RouteResult & { receipt?: DeliveryReceipt; routing?: boolean }> {
     if (!decision.deliver) {
       return { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } };
     }
     const target = this.targetFor(decision.envelope);
     if (!target) {
-      return { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } };
+      return { delivered: false, routing: true, error: { condition: "service-unavailable", type: "cancel", text: "no route" } };
     }
     try {
-      await target.deliver(decision.envelope);
-      return { delivered: true, envelope: decision.envelope };
+      const receipt = await target.deliver(decision.envelope);
+      return { delivered: true, envelope: decision.envelope, ...(receipt ? { receipt } : {}) };
     } catch (err) {
-      if (err instanceof DeliveryFailure) return { delivered: false, error: err.error };
+      if (err instanceof DeliveryFailure) return { delivered: false, error: err.error, routing: err.routing };
       this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
       return { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } };
     }
+  }
+
+  /** Tells the outcome recorder what became of an archived envelope. */
+  private noteOutcome(envelope: Envelope, decision: Decision, r: RouteResult & { receipt?: DeliveryReceipt; routing?: boolean }): void {
+    const rec = this.outcomes;
+    if (!rec) return;
+    const at = Date.now();
+    const note = (outcome: DeliveryOutcome, condition?: string, detail?: string) => rec.record({ msgId: envelope.id, at, outcome, condition, detail }, { kind: envelope.kind, decision });
+    // A release that could not be delivered leaves the message held; only one that went out is released.
+    const release = decision.verdicts.find((v) => v.action === "release");
+    if (release && r.delivered) note("released", undefined, release.reason);
+    if (r.delivered) note(r.receipt?.outcome ?? "delivered");
+    else if (!decision.deliver) note(decision.quarantined ? "held" : "blocked", r.error.condition, r.error.text);
+    else note(r.routing ? "refused" : "bounced", r.error.condition, r.error.text);
   }
 
   /** Compliance copies go to internal addresses only, best effort; the archive already holds the original. */

@@ -8,6 +8,7 @@ import * as m001 from "./001_meta.js";
 import * as m010 from "./010_archive.js";
 import * as m020 from "./020_core.js";
 import * as m030 from "./030_quarantine.js";
+import * as m050 from "./050_outcomes.js";
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -19,6 +20,7 @@ const migrations: [string, Migration][] = [
   ["010_archive", m010],
   ["020_core", m020],
   ["030_quarantine", m030],
+  ["050_outcomes", m050],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
