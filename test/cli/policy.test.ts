@@ -28,6 +28,26 @@ describe("demarc policy", () => {
     ]);
   });
 
+  it("lint with --config knows groups set with users add --group and in core.groups; without them a wall naming them is an error at its line", async () => {
+    const { dir, configPath } = workdir({ domains: ["corp.test"], data_dir: "data", policy: { dir: "policies" }, core: { groups: { trading: { members: ["*@trading.corp.test"] } } } });
+    mkdirSync(join(dir, "policies"));
+    writeFileSync(join(dir, "policies", "30-walls.yaml"), "kind: policy\nwalls:\n  - id: wall-rt\n    from: group:research\n    to: group:trading\n");
+    const before = await demarcCommand(["--config", configPath, "policy", "lint"], { cwd: dir });
+    expect(before.code).toBe(78);
+    expect(before.stderr).toContain('policies/30-walls.yaml:4: wall wall-rt: unknown group "research" (define it under groups:, in core.groups, or on accounts with users add --group)');
+    expect(before.stderr).not.toContain('"trading"');
+
+    const add = await demarcCommand(["--config", configPath, "users", "add", "carol", "--password", "pw-carol-1", "--group", "research"], { cwd: dir });
+    expect(add.code, add.stderr).toBe(0);
+    const after = await demarcCommand(["--config", configPath, "policy", "lint"], { cwd: dir });
+    expect(after.stderr).toBe("");
+    expect(after.code).toBe(0);
+    const bare = await demarcCommand(["policy", "lint", join(dir, "policies")], { cwd: dir });
+    expect(bare.code).toBe(78);
+    expect(bare.stderr).toContain('wall wall-rt: unknown group "research"');
+    expect(bare.stderr).toContain('wall wall-rt: unknown group "trading"');
+  });
+
   it("lint and test load the config's plug-in stages, so a profile naming one checks and runs as in the gateway", async () => {
     const { dir, configPath } = workdir({ policy: { dir: "policies", plugins: ["./plugins/project-list.mjs"] } });
     mkdirSync(join(dir, "policies"));
