@@ -48,8 +48,14 @@ export class PresencePolicy {
     return new PresencePolicy({ groups: {}, watchRules: [], defaultAllow: true });
   }
 
+  /** Nothing to check: no watch rules, watching allowed, no walls to ask. */
   get isTrivial(): boolean {
-    return this.cfg.watchRules.length === 0 && this.cfg.defaultAllow && !this.cfg.walled;
+    return this.rulesTrivial && !this.cfg.walled;
+  }
+
+  /** No watch rules and watching allowed: group membership need not be worked out. */
+  get rulesTrivial(): boolean {
+    return this.cfg.watchRules.length === 0 && this.cfg.defaultAllow;
   }
 
   /** Groups of a bare JID: config membership, the directory's groups and the group on the account record. */
@@ -67,7 +73,7 @@ export class PresencePolicy {
   }
 
   mayWatch(watcherGroups: string[], watchedGroups: string[]): WatchVerdict {
-    if (this.cfg.watchRules.length === 0 && this.cfg.defaultAllow) return { allowed: true };
+    if (this.rulesTrivial) return { allowed: true };
     for (const r of this.cfg.watchRules) {
       const w = r.watcher === "*" || watcherGroups.includes(r.watcher);
       const t = r.watched === "*" || watchedGroups.includes(r.watched);

@@ -4,7 +4,7 @@
  * in whole (one reference), so an evaluation in flight finishes on the policy
  * it started with and a reload never exposes half a policy.
  */
-import type { Envelope } from "../model/envelope.js";
+import { bareOf, type Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
 import { contentOf, withContent } from "./content.js";
 import type { CompiledProfile, PolicySet } from "./policy/compile.js";
@@ -94,7 +94,11 @@ export class CompliancePipeline implements Compliance {
    * never passes the router.
    */
   walled(from: string, to: string, kind: Envelope["kind"]): boolean {
-    return this.active.set.walls.some((w) => w.def.enabled && !w.def.shadow && (!w.def.kinds || w.def.kinds.includes(kind)) && w.crosses(from, to));
+    const walls = this.active.set.walls;
+    if (!walls.length) return false;
+    const a = bareOf(from);
+    const b = bareOf(to);
+    return walls.some((w) => w.def.enabled && !w.def.shadow && (!w.def.kinds || w.def.kinds.includes(kind)) && w.crosses(a, b));
   }
 
   profileFor(envelope: Envelope, set: PolicySet = this.active.set): CompiledProfile | undefined {
