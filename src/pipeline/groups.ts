@@ -125,7 +125,17 @@ export class GroupDirectory implements GroupSource {
 
   /** The directory without one layer: policy compilation checks its own groups plus everyone else's. */
   without(layer: string): GroupSource {
-    const others = () => [...this.layers].filter(([n]) => n !== layer).map(([, l]) => l);
-    return unionGroups(others);
+    // Reads the layers live, so a refresh reaches policies compiled before it; no allocation per lookup.
+    const layers = this.layers;
+    return {
+      knows(group) {
+        for (const [n, l] of layers) if (n !== layer && l.knows(group)) return true;
+        return false;
+      },
+      isMember(group, address) {
+        for (const [n, l] of layers) if (n !== layer && l.knows(group) && l.isMember(group, address)) return true;
+        return false;
+      },
+    };
   }
 }

@@ -28,6 +28,7 @@ export interface ComplianceWiring {
 
 export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule & { pipeline?: CompliancePipeline } {
   const directory = wiring.directory ?? new GroupDirectory();
+  const others = directory.without(POLICY_LAYER);
   let watcher: { close(): void } | undefined;
   let watchedDir: string | undefined;
   let ctxRef: GatewayContext | undefined;
@@ -39,7 +40,7 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
     return {
       dir,
       ...loadPolicy(dir, {
-        groups: () => directory.without(POLICY_LAYER),
+        groups: () => others,
         federation: federationFacts(ctx.config),
         extraStages: plugins.map((p) => p.name),
       }),
