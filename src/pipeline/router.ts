@@ -15,6 +15,14 @@ import {
 } from "./types.js";
 import type { DeliveryOutcome, DeliveryReceipt, OutcomeRecorder } from "./outcome.js";
 
+/** A delivery attempt: what the caller is told, and what the outcome recorder also needs. */
+interface Attempt {
+  result: RouteResult;
+  receipt?: DeliveryReceipt | undefined;
+  /** Our own routing refused it (rather than the far side). */
+  routing?: boolean | undefined;
+}
+
 export const allowAll: Compliance = {
   async evaluate(envelope) {
     return { deliver: true, envelope, policyVersion: "none", verdicts: [] };
@@ -75,31 +83,31 @@ export class Router {
       }
     }
     if (decision.copies?.length) void this.sendCopies(decision);
-    const result = await this.deliverArchived(envelope, decision);
-    this.noteOutcome(envelope, decision, result);
-    return result;
+    const attempt = await this.deliverArchived(envelope, decision);
+    this.noteOutcome(envelope, decision, attempt);
+    return attempt.result;
   }
 
-  private async deliverArchived(envelope: Envelope, decision: Decision): Promise<RouteResult & { receipt?: DeliveryReceipt; routing?: boolean }> {
+  private async deliverArchived(envelope: Envelope, decision: Decision): Promise<Attempt> {
     if (!decision.deliver) {
-      return { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } };
+      return { result: { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } } };
     }
     const target = this.targetFor(decision.envelope);
     if (!target) {
-      return { delivered: false, routing: true, error: { condition: "service-unavailable", type: "cancel", text: "no route" } };
+      return { routing: true, result: { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } } };
     }
     try {
       const receipt = await target.deliver(decision.envelope);
-      return { delivered: true, envelope: decision.envelope, ...(receipt ? { receipt } : {}) };
+      return { receipt: receipt ?? undefined, result: { delivered: true, envelope: decision.envelope } };
     } catch (err) {
-      if (err instanceof DeliveryFailure) return { delivered: false, error: err.error, routing: err.routing };
+      if (err instanceof DeliveryFailure) return { routing: err.routing, result: { delivered: false, error: err.error } };
       this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
-      return { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } };
+      return { result: { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } } };
     }
   }
 
   /** Tells the outcome recorder what became of an archived envelope. */
-  private noteOutcome(envelope: Envelope, decision: Decision, r: RouteResult & { receipt?: DeliveryReceipt; routing?: boolean }): void {
+  private noteOutcome(envelope: Envelope, decision: Decision, { result: r, receipt, routing }: Attempt): void {
     const rec = this.outcomes;
     if (!rec) return;
     const at = Date.now();
@@ -107,9 +115,9 @@ export class Router {
     // A release that could not be delivered leaves the message held; only one that went out is released.
     const release = decision.verdicts.find((v) => v.action === "release");
     if (release && r.delivered) note("released", undefined, release.reason);
-    if (r.delivered) note(r.receipt?.outcome ?? "delivered");
+    if (r.delivered) note(receipt?.outcome ?? "delivered");
     else if (!decision.deliver) note(decision.quarantined ? "held" : "blocked", r.error.condition, r.error.text);
-    else note(r.routing ? "refused" : "bounced", r.error.condition, r.error.text);
+    else note(routing ? "refused" : "bounced", r.error.condition, r.error.text);
   }
 
   /** Compliance copies go to internal addresses only, best effort; the archive already holds the original. */
