@@ -129,8 +129,10 @@ export function searchLine(r: StoredRecord, outcomes?: OutcomeEntry[]): string {
   return `#${r.seq} ${new Date(r.ts).toISOString()} ${r.direction} ${r.kind} ${r.from} -> ${r.to} (${marks}) ${subj}${clip(r.body, 80)}`;
 }
 
-export function threadLine(r: StoredRecord): string {
+/** One line of a conversation; the outcome is shown when the message did not simply arrive. */
+export function threadLine(r: StoredRecord, latest?: OutcomeEntry): string {
   const by = releasedBy(r);
-  const flag = r.verdict === "allow" ? "" : ` [${r.verdict}${r.ruleId ? ` ${r.ruleId}` : ""}${by ? ` by ${by}` : ""}]`;
+  const fate = latest && latest.outcome !== "delivered" && latest.outcome !== "stored-offline" ? ` [${describeOutcome(latest)}]` : "";
+  const flag = (r.verdict === "allow" ? "" : ` [${r.verdict}${r.ruleId ? ` ${r.ruleId}` : ""}${by ? ` by ${by}` : ""}]`) + fate;
   return `${new Date(r.ts).toISOString()} ${r.from}${flag}: ${r.body ?? ""}`;
 }

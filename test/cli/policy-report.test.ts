@@ -29,7 +29,7 @@ beforeAll(async () => {
   const shadow = (e: ReturnType<typeof envelope>): Decision => ({ ...allow(e), verdicts: [{ stage: "rules", ruleId: "trial-numbers", action: "block", shadow: true }] });
   const envs = [
     envelope({ receivedAt: now - 10 * DAY, body: "old numbers" }),
-    envelope({ receivedAt: now - DAY, direction: "outbound", from: "a@corp.test", to: "x@acme.example", partnerDomain: "acme.example", body: "Q1 numbers" }),
+    envelope({ receivedAt: now - DAY, direction: "outbound", from: "a@corp.test", to: "x@acme.example", partnerDomain: "acme.example", thread: "t-1", body: "Q1 numbers" }),
     envelope({ receivedAt: now - DAY, body: "Q2 numbers" }),
     envelope({ receivedAt: now - DAY, body: "hello" }),
   ];
@@ -58,6 +58,8 @@ describe("archive search filters", () => {
     expect(r.stdout.trim().split("\n")).toHaveLength(3);
     const refused = await demarc("archive", "search", "--outcome", "refused");
     expect(refused.stdout).toMatch(/^#2 .* outbound message a@corp\.test -> x@acme\.example \(allow; refused: not-allowed\) Q1 numbers\n$/);
+    const t = await demarc("archive", "thread", "t-1");
+    expect(t.stdout).toMatch(/ a@corp\.test \[refused: not-allowed\]: Q1 numbers\n$/);
     const j = await demarc("archive", "search", "--outcome", "refused", "--json");
     expect(JSON.parse(j.stdout).outcomes).toEqual([expect.objectContaining({ outcome: "refused", condition: "not-allowed", detail: "acme.example is not an allowed partner" })]);
   });

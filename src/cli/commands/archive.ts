@@ -86,7 +86,8 @@ export function registerArchive(program: Command): void {
           for (let after = 0; ; ) {
             const page = await s.store.find({ thread }, { afterSeq: after, limit: 500 });
             if (page.length === 0) break;
-            for (const r of page) out(threadLine(r));
+            const fates = await outcomesOf(s.db, [...new Set(page.map((r) => r.msgId))]);
+            for (const r of page) out(threadLine(r, fates.get(r.msgId)?.at(-1)));
             n += page.length;
             after = page[page.length - 1]!.seq;
           }
