@@ -3,7 +3,6 @@
  * "group:NAME" references, and time windows. Everything compiles once at load
  * so a message pays only for the tests.
  */
-import RE2 from "re2";
 import { bareOf } from "../model/envelope.js";
 import type { GroupSource } from "./groups.js";
 
@@ -11,36 +10,53 @@ import type { GroupSource } from "./groups.js";
 export type AddressMatcher = (bareAddress: string) => boolean;
 
 /**
- * "*" matches any run of characters (dots included); everything else is
- * literal, case-insensitive. Compiled to RE2: on a backtracking engine a glob
- * with several stars ("*a*a*a*a*b") takes polynomial time in the address
- * length, and addresses come from the wire.
+ * Whether `text` matches `glob`, where "*" matches any run of characters (dots
+ * included) and everything else is literal; both already lower-cased. No
+ * regex: on a backtracking engine a glob with several stars ("*a*a*a*a*b")
+ * takes polynomial time in the address length, and addresses come from the
+ * wire. This is the greedy wildcard match with one backtrack point (the last
+ * star): at worst |text| x |glob| steps, and one pass for the usual
+ * "*@domain" and "*.domain" shapes.
  */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RE2(`^${body}$`, "iu");
+export function globMatch(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (g < glob.length && glob.charCodeAt(g) === 42 /* * */) {
+      star = g++;
+      mark = t;
+    } else if (g < glob.length && glob.charCodeAt(g) === text.charCodeAt(t)) {
+      g++;
+      t++;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob.charCodeAt(g) === 42) g++;
+  return g === glob.length;
 }
 
 /**
  * "alice@corp.example", "*@research.corp.example" match addresses; a pattern
  * without "@" ("partner.example", "*.bank.example") matches the address's domain.
+ * Case-insensitive.
  */
 export function compileAddressPattern(pattern: string): AddressMatcher {
   const p = pattern.trim().toLowerCase();
   if (p === "*") return () => true;
-  const re = globToRegExp(p);
-  if (p.includes("@")) return (a) => re.test(a);
-  return (a) => re.test(a.slice(a.indexOf("@") + 1));
+  if (p.includes("@")) return (a) => globMatch(p, a.toLowerCase());
+  return (a) => globMatch(p, a.slice(a.indexOf("@") + 1).toLowerCase());
 }
 
 export function compileDomainPattern(pattern: string): (domain: string) => boolean {
   const p = pattern.trim().toLowerCase();
   if (p === "*") return () => true;
-  const re = globToRegExp(p);
-  return (d) => re.test(d);
+  return (d) => globMatch(p, d.toLowerCase());
 }
 
 export const GROUP_PREFIX = "group:";
