@@ -30,7 +30,7 @@ export interface ArchiveServiceOptions {
  * someone's presence, a redacted status note - is kept whatever its kind, so
  * every enforced verdict is on record.
  */
-function intervened(decision: Decision): boolean {
+export function intervened(decision: Decision): boolean {
   return !decision.deliver || decision.verdicts.some((v) => !v.shadow && v.action !== "allow");
 }
 

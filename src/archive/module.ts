@@ -12,8 +12,9 @@ import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
 import { quarantineRoutes } from "../admin/quarantine.js";
 import { apiPrincipal } from "../admin/principal.js";
-import { ArchiveService } from "./archiver.js";
+import { ArchiveService, intervened } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
+import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
 import { purge } from "./retention.js";
 
@@ -59,6 +60,7 @@ function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: n
 
 export function archiveModule(): GatewayModule {
   let svc: ArchiveService | undefined;
+  let outcomes: OutcomeLog | undefined;
   let timer: NodeJS.Timeout | undefined;
   let purging = false;
   return {
@@ -84,6 +86,14 @@ export function archiveModule(): GatewayModule {
       });
       svc = archive;
       ctx.router.useArchiver(archive);
+      outcomes = new OutcomeLog(ctx.db, log);
+      const outcomeLog = outcomes;
+      // Outcomes only for envelopes the archive kept (archive.kinds, or a verdict that intervened).
+      ctx.router.useOutcomes({
+        record: (e, about) => {
+          if (!about || ctx.config.archive.kinds.includes(about.kind) || intervened(about.decision)) outcomeLog.record(e);
+        },
+      });
       ctx.services.set("archive", archive);
       // A database outage is not a readiness problem: the journal carries on. A journal that cannot write is.
       ctx.readiness.set("archive", () => {
@@ -93,7 +103,7 @@ export function archiveModule(): GatewayModule {
       });
       registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
-      const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision));
+      const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision), undefined, outcomes);
       ctx.services.set("quarantine", desk);
       // Inside the token-guarded /api scope; the token then acts as its named service account.
       const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
@@ -115,6 +125,7 @@ export function archiveModule(): GatewayModule {
     },
     async stop(drainMs: number) {
       clearInterval(timer);
+      await outcomes?.flush(drainMs);
       await svc?.close(drainMs);
       svc = undefined;
     },

@@ -10,6 +10,7 @@
 import type { Direction, Envelope, EnvelopeKind, Protocol, SecurityContext } from "../model/envelope.js";
 import type { Decision, DeliveryError, RouteResult } from "../pipeline/types.js";
 import type { StoredRecord } from "./record.js";
+import type { OutcomeRecorder } from "../pipeline/outcome.js";
 import type { ArchiveStore, Review } from "./store.js";
 import { parseArchivedContent, restoreContent } from "./content.js";
 
@@ -140,6 +141,8 @@ export class QuarantineDesk {
     /** Absent where no gateway runs (the CLI): reject works, release does not. */
     private readonly redeliver?: Redeliver,
     private readonly now: () => number = Date.now,
+    /** Where a rejection is told (a release is told by the router, which delivers it). */
+    private readonly outcomes?: OutcomeRecorder,
   ) {}
 
   /** Pending records, oldest first; listing is audited like a search. */
@@ -155,6 +158,7 @@ export class QuarantineDesk {
     const claimed = await this.claim(req, "rejected", found);
     if (claimed.status !== "claimed") return claimed;
     await this.audit(req.actor, "quarantine-reject", { id: req.seq, comment: req.comment ?? null }, null);
+    this.outcomes?.record({ msgId: found.msgId, at: this.now(), outcome: "rejected", detail: `rejected by ${req.actor}${req.comment ? `: ${req.comment}` : ""}` });
     return { status: "rejected", review: claimed.review, record: found };
   }
 

@@ -38,13 +38,20 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
   if (q.since !== undefined) qb.where("m.ts", ">=", q.since);
   if (q.until !== undefined) qb.where("m.ts", "<", q.until);
   if (q.verdict) qb.where("m.verdict", q.verdict);
-  if (q.rule) qb.where("m.rule_id", q.rule);
-  if (q.anyRule) {
-    // The verdict list is canonical JSON (record.ts), so a fired rule appears as exactly this text.
-    const needle = `"ruleId":${JSON.stringify(q.anyRule)}`;
-    const contexts = db("archive_context").select("id").whereRaw(pg ? "strpos(verdicts, ?) > 0" : "instr(verdicts, ?) > 0", [needle]);
-    const rule = q.anyRule;
+  // The deciding rule, or any rule in the verdict list, shadow ones included (anyRule is the console's name for it).
+  const rule = q.rule ?? q.anyRule;
+  if (rule) {
+    // Verdict lists are interned per context (archive_context), so the LIKE runs over a few rows, not every message.
+    const needle = `%"ruleId":${JSON.stringify(rule).replace(/[\\%_]/g, "\\$&")}%`;
+    const contexts = db("archive_context").select("id").whereRaw("verdicts like ? escape '\\'", [needle]);
     qb.where((b) => b.where("m.rule_id", rule).orWhereIn("m.context_id", contexts));
+  }
+  if (q.outcome) {
+    const latest = db("archive_outcome as o")
+      .select("o.msg_id")
+      .where("o.outcome", q.outcome)
+      .whereRaw("o.id = (select max(o2.id) from archive_outcome o2 where o2.msg_id = o.msg_id)");
+    qb.whereIn("m.msg_id", latest);
   }
   if (q.thread) qb.where("m.thread", q.thread);
   if (q.direction) qb.where("m.direction", q.direction);
@@ -67,7 +74,7 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
 export function parseQuery(json: string): ArchiveQuery {
   const v = JSON.parse(json) as Record<string, unknown>;
   const q: ArchiveQuery = {};
-  for (const k of ["participant", "peer", "domain", "text", "verdict", "rule", "anyRule", "thread", "direction", "kind"] as const) {
+  for (const k of ["participant", "peer", "domain", "text", "verdict", "rule", "anyRule", "thread", "direction", "kind", "outcome"] as const) {
     if (typeof v[k] === "string") q[k] = v[k];
   }
   for (const k of ["since", "until"] as const) if (typeof v[k] === "number") q[k] = v[k];

@@ -11,6 +11,8 @@ import { KnexArchiveStore } from "./knex-store.js";
 import { releasedBy } from "./quarantine.js";
 import type { StoredRecord } from "./record.js";
 import type { ArchiveQuery, ArchiveStore } from "./store.js";
+import { describeOutcome, OUTCOMES, type OutcomeEntry } from "./outcomes.js";
+import { KINDS } from "../pipeline/policy/schema.js";
 
 export interface FilterOptions {
   participant?: string;
@@ -23,6 +25,7 @@ export interface FilterOptions {
   thread?: string;
   direction?: string;
   kind?: string;
+  outcome?: string;
 }
 
 export const FILTER_FLAGS: [string, string][] = [
@@ -36,9 +39,18 @@ export const FILTER_FLAGS: [string, string][] = [
   ["--thread <id>", "conversation thread id"],
   ["--direction <dir>", "inbound, outbound or internal"],
   ["--kind <kind>", "message, groupchat, subscription, file-transfer, presence, iq"],
+  ["--outcome <outcome>", `latest delivery outcome: ${OUTCOMES.join(", ")}`],
 ];
 
-function time(v: string | undefined, flag: string): number | undefined {
+/** The values a filter may take; a typo is a usage error, not an empty result. */
+export const FILTER_VALUES = {
+  verdict: ["allow", "block", "quarantine", "released"],
+  direction: ["inbound", "outbound", "internal"],
+  kind: [...KINDS],
+  outcome: [...OUTCOMES],
+} as const;
+
+export function parseTime(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`;
   const t = Date.parse(iso);
@@ -48,14 +60,17 @@ function time(v: string | undefined, flag: string): number | undefined {
 
 export function queryFrom(o: FilterOptions): ArchiveQuery {
   const q: ArchiveQuery = {};
-  for (const k of ["participant", "domain", "text", "verdict", "rule", "thread", "direction", "kind"] as const) {
+  for (const k of ["participant", "domain", "text", "verdict", "rule", "thread", "direction", "kind", "outcome"] as const) {
     if (o[k] !== undefined) q[k] = o[k];
   }
-  const since = time(o.since, "--since");
-  const until = time(o.until, "--until");
+  for (const [k, allowed] of Object.entries(FILTER_VALUES) as [keyof typeof FILTER_VALUES, readonly string[]][]) {
+    const v = q[k];
+    if (v !== undefined && !allowed.includes(v)) throw new UsageError(`--${k} "${v}" is not a valid ${k}; use one of: ${allowed.join(", ")}`);
+  }
+  const since = parseTime(o.since, "--since");
+  const until = parseTime(o.until, "--until");
   if (since !== undefined) q.since = since;
   if (until !== undefined) q.until = until;
-  if (q.direction && !["inbound", "outbound", "internal"].includes(q.direction)) throw new UsageError("--direction must be inbound, outbound or internal");
   return q;
 }
 
@@ -105,15 +120,19 @@ const clip = (s: string | null, n: number) => {
   return flat.length > n ? `${flat.slice(0, n - 1)}…` : flat;
 };
 
-export function searchLine(r: StoredRecord): string {
+/** One line per record; with its outcome history when known ("held > released > delivered"). */
+export function searchLine(r: StoredRecord, outcomes?: OutcomeEntry[]): string {
   const by = releasedBy(r);
-  const marks = `${r.verdict}${r.ruleId ? `:${r.ruleId}` : ""}${by ? ` by ${by}` : ""}`;
+  const fate = outcomes?.length ? `; ${outcomes.map(describeOutcome).join(" > ")}` : "";
+  const marks = `${r.verdict}${r.ruleId ? `:${r.ruleId}` : ""}${by ? ` by ${by}` : ""}${fate}`;
   const subj = r.subject ? `[${clip(r.subject, 40)}] ` : "";
   return `#${r.seq} ${new Date(r.ts).toISOString()} ${r.direction} ${r.kind} ${r.from} -> ${r.to} (${marks}) ${subj}${clip(r.body, 80)}`;
 }
 
-export function threadLine(r: StoredRecord): string {
+/** One line of a conversation; the outcome is shown when the message did not simply arrive. */
+export function threadLine(r: StoredRecord, latest?: OutcomeEntry): string {
   const by = releasedBy(r);
-  const flag = r.verdict === "allow" ? "" : ` [${r.verdict}${r.ruleId ? ` ${r.ruleId}` : ""}${by ? ` by ${by}` : ""}]`;
+  const fate = latest && latest.outcome !== "delivered" && latest.outcome !== "stored-offline" ? ` [${describeOutcome(latest)}]` : "";
+  const flag = (r.verdict === "allow" ? "" : ` [${r.verdict}${r.ruleId ? ` ${r.ruleId}` : ""}${by ? ` by ${by}` : ""}]`) + fate;
   return `${new Date(r.ts).toISOString()} ${r.from}${flag}: ${r.body ?? ""}`;
 }

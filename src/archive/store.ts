@@ -27,6 +27,8 @@ export interface ArchiveQuery {
   thread?: string | undefined;
   direction?: string | undefined;
   kind?: string | undefined;
+  /** The latest delivery outcome (archive_outcome): delivered, refused, bounced, ... */
+  outcome?: string | undefined;
 }
 
 export interface FindOptions {

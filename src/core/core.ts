@@ -21,6 +21,7 @@ import { Shared, type CoreStats } from "./shared.js";
 import { MemoryStore, type CoreStore } from "./store.js";
 import { Device, UserDirectory, type UserState } from "./user.js";
 import type { DeviceSink, Limits, PresenceSource, RouteFn } from "./types.js";
+import type { DeliveryReceipt } from "../pipeline/outcome.js";
 
 export interface CoreOptions {
   domains: string[];
@@ -58,7 +59,7 @@ export class PresenceCore implements DeliveryTarget {
     const s = new Shared(new Set(opts.domains.map((d) => d.toLowerCase())), store, this.users, limits, policy, opts.route, opts.log);
     const presence = new PresenceService(s);
     this.parts = { s, presence, roster: new RosterService(s, presence), messages: new MessageService(s) };
-    s.deliverLocal = (e) => this.deliver(e);
+    s.deliverLocal = async (e) => void (await this.deliver(e));
   }
 
   get store(): CoreStore {
@@ -116,8 +117,8 @@ export class PresenceCore implements DeliveryTarget {
   }
 
   /** The router's internal target: envelopes for hosted users, after compliance and archive. */
-  async deliver(e: Envelope): Promise<void> {
-    if (!this.isHosted(e.to)) throw new DeliveryFailure({ condition: "item-not-found", type: "cancel", text: "not a hosted domain" });
+  async deliver(e: Envelope): Promise<void | DeliveryReceipt> {
+    if (!this.isHosted(e.to)) throw new DeliveryFailure({ condition: "item-not-found", type: "cancel", text: "not a hosted domain" }, true);
     switch (e.kind) {
       case "message":
       case "file-transfer":

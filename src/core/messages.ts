@@ -13,6 +13,11 @@
 import { bareOf } from "../model/envelope.js";
 import type { Envelope } from "../model/envelope.js";
 import { DeliveryFailure } from "../pipeline/types.js";
+import type { DeliveryReceipt } from "../pipeline/outcome.js";
+
+/** What the router files as the outcome when nobody could take the message now. */
+const STORED_OFFLINE: DeliveryReceipt = { outcome: "stored-offline" };
+const DISCARDED: DeliveryReceipt = { outcome: "discarded" };
 import type { Shared } from "./shared.js";
 import type { Device, UserState } from "./user.js";
 
@@ -40,7 +45,7 @@ export class MessageService {
   }
 
   /** Delivery to a hosted user after compliance and archive (the router's internal target). */
-  async deliver(e: Envelope): Promise<void> {
+  async deliver(e: Envelope): Promise<void | DeliveryReceipt> {
     const u = await this.s.users.load(bareOf(e.to));
     // RFC 6121 8.5.2.2 / 8.5.1: no such user.
     if (!u) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel" });
@@ -55,13 +60,13 @@ export class MessageService {
     const targets = this.targets(u, e);
     if (targets.length === 0) {
       if (type === "groupchat") throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel" });
-      if (type === "headline") return; // RFC 6121 8.5.2.1.1: headlines are not stored
+      if (type === "headline") return DISCARDED; // RFC 6121 8.5.2.1.1: headlines are not stored
       if ((await this.s.store.countOffline(u.jid)) >= this.s.limits.maxOffline) {
         throw new DeliveryFailure({ condition: "service-unavailable", type: "wait", text: `${u.jid} has too many stored messages` });
       }
       await this.s.store.storeOffline(u.jid, e);
       this.s.stats.offlineStored++;
-      return;
+      return STORED_OFFLINE;
     }
     this.toResources(u, e, targets, true);
   }

@@ -13,12 +13,32 @@ import { KnexStore } from "./knex-store.js";
 import { FallbackStore } from "./fallback-store.js";
 import { PresencePolicy } from "./policy.js";
 import { presenceSourceRoutes } from "../admin/presence-sources.js";
+import { ConfigError } from "../errors.js";
+import type { GroupDirectory } from "../pipeline/groups.js";
 
-export function policyFromConfig(cfg: CoreConfig): PresencePolicy {
+export interface CoreWiring {
+  /** The gateway's one group directory; watch rules may name any group it knows. */
+  directory?: GroupDirectory | undefined;
+  /** Whether a compliance wall stands between two bare JIDs for presence. */
+  walled?: ((watcher: string, watched: string) => boolean) | undefined;
+}
+
+/** Throws a ConfigError for a watch rule naming a group neither core.groups nor the directory defines. */
+export function policyFromConfig(cfg: CoreConfig, wiring: CoreWiring = {}): PresencePolicy {
+  cfg.watch_rules.forEach((r, i) => {
+    for (const key of ["watcher", "watched"] as const) {
+      const g = r[key];
+      if (g !== "*" && !(g in cfg.groups) && !wiring.directory?.knows(g)) {
+        throw new ConfigError(`core.watch_rules.${i}.${key}: unknown group "${g}" (define it in core.groups, in a policy file's groups:, or on accounts with users add --group)`);
+      }
+    }
+  });
   return new PresencePolicy({
     groups: cfg.groups,
     watchRules: cfg.watch_rules,
     defaultAllow: cfg.default_watch === "allow",
+    directory: wiring.directory,
+    walled: wiring.walled,
   });
 }
 
@@ -48,7 +68,7 @@ async function screenPresence(ctx: GatewayContext, e: Envelope): Promise<Envelop
   return decision.deliver && archived ? decision.envelope : undefined;
 }
 
-export function coreModule(): GatewayModule & { core?: PresenceCore } {
+export function coreModule(wiring: CoreWiring = {}): GatewayModule & { core?: PresenceCore } {
   let fallback: FallbackStore | undefined;
   let stopping = false;
   let ctx0: GatewayContext | undefined;
@@ -73,7 +93,7 @@ export function coreModule(): GatewayModule & { core?: PresenceCore } {
         domains: ctx.config.domains,
         store,
         limits: { maxContacts: cfg.max_contacts, maxWatchers: cfg.max_watchers, maxOffline: cfg.max_offline },
-        policy: policyFromConfig(cfg),
+        policy: policyFromConfig(cfg, wiring),
         route: (e) => ctx.router.route(e),
         screen: (e) => screenPresence(ctx, e),
         log,
@@ -87,7 +107,7 @@ export function coreModule(): GatewayModule & { core?: PresenceCore } {
       ctx.log.info({ domains: ctx.config.domains, accounts }, "presence core ready");
     },
     async reload(ctx: GatewayContext) {
-      if (mod.core) await mod.core.usePolicy(policyFromConfig(ctx.config.core));
+      if (mod.core) await mod.core.usePolicy(policyFromConfig(ctx.config.core, wiring));
     },
     async stop() {
       // Sessions are closed by the access modules, which stop first.

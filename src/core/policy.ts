@@ -18,6 +18,14 @@ export interface PolicyConfig {
   groups: Record<string, { members: string[] }>;
   watchRules: WatchRule[];
   defaultAllow: boolean;
+  /** The gateway's group directory (config, accounts, policy files): its groups count beside `groups`. */
+  directory?: { groupsOf(bare: string): string[] } | undefined;
+  /**
+   * Whether an ethical wall of the compliance policy stands between the two
+   * bare JIDs for presence: presence between hosted users is broadcast by the
+   * core, not routed, so the core asks the walls itself.
+   */
+  walled?: ((watcher: string, watched: string) => boolean) | undefined;
 }
 
 export type WatchVerdict = { allowed: true } | { allowed: false; reason: string };
@@ -43,21 +51,32 @@ export class PresencePolicy {
     return new PresencePolicy({ groups: {}, watchRules: [], defaultAllow: true });
   }
 
+  /** Nothing to check: no watch rules, watching allowed, no walls to ask. */
   get isTrivial(): boolean {
+    return this.rulesTrivial && !this.cfg.walled;
+  }
+
+  /** No watch rules and watching allowed: group membership need not be worked out. */
+  get rulesTrivial(): boolean {
     return this.cfg.watchRules.length === 0 && this.cfg.defaultAllow;
   }
 
-  /** Groups of a bare JID: config membership plus the group on the account record. */
+  /** Groups of a bare JID: config membership, the directory's groups and the group on the account record. */
   groupsOf(bare: string, accountGroup?: string | undefined): string[] {
     const at = bare.indexOf("@");
     const domain = at >= 0 ? bare.slice(at + 1) : bare;
-    const out = [...(this.exact.get(bare) ?? []), ...(this.byDomain.get(domain) ?? [])];
-    if (accountGroup && !out.includes(accountGroup)) out.push(accountGroup);
-    return out;
+    const out = new Set([...(this.exact.get(bare) ?? []), ...(this.byDomain.get(domain) ?? []), ...(this.cfg.directory?.groupsOf(bare) ?? [])]);
+    if (accountGroup) out.add(accountGroup);
+    return [...out];
+  }
+
+  /** An ethical wall stands between watcher and watched (either way round, as the wall says). */
+  walled(watcher: string, watched: string): boolean {
+    return this.cfg.walled?.(watcher, watched) ?? false;
   }
 
   mayWatch(watcherGroups: string[], watchedGroups: string[]): WatchVerdict {
-    if (this.isTrivial) return { allowed: true };
+    if (this.rulesTrivial) return { allowed: true };
     for (const r of this.cfg.watchRules) {
       const w = r.watcher === "*" || watcherGroups.includes(r.watcher);
       const t = r.watched === "*" || watchedGroups.includes(r.watched);

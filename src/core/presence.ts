@@ -37,6 +37,8 @@ export class PresenceService {
     if (typeof watcher !== "string" && (watcher.blocks.has(watched.jid) || watcher.blocks.has(domainOf(watched.jid)))) return false;
     const policy = this.s.policy;
     if (policy.isTrivial) return true;
+    if (policy.walled(jid, watched.jid)) return false;
+    if (policy.rulesTrivial) return true;
     const groups = typeof watcher === "string" ? policy.groupsOf(jid) : watcher.groups;
     return policy.mayWatch(groups, watched.groups).allowed;
   }
@@ -162,7 +164,7 @@ export class PresenceService {
       return;
     }
     if (u.blocks.has(fromBare) || u.blocks.has(domainOf(fromBare))) return;
-    if (!this.s.policy.isTrivial && !this.s.policy.mayWatch(u.groups, this.s.policy.groupsOf(fromBare)).allowed) return;
+    if (!this.s.policy.rulesTrivial && !this.s.policy.mayWatch(u.groups, this.s.policy.groupsOf(fromBare)).allowed) return;
     const unavailable = e.type === "unavailable" || e.presence?.state === "offline";
     const ev: CoreEvent = unavailable
       ? { kind: "presence", from, type: "unavailable" }

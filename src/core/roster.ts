@@ -12,6 +12,8 @@ import type { Shared } from "./shared.js";
 import type { Device, UserState } from "./user.js";
 import type { RosterItem, SubscriptionType } from "./types.js";
 
+const WALLED = "an information barrier prevents presence between these users";
+
 const SUB_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
 export function isSubscriptionType(t: string | undefined): t is SubscriptionType {
@@ -115,6 +117,7 @@ export class RosterService {
   /** Why `contact` may not become a watcher of `u`, or undefined. */
   private watchDenied(u: UserState, contact: string): string | undefined {
     const groups = this.s.isHosted(contact) ? (this.s.users.peek(contact)?.groups ?? this.s.policy.groupsOf(contact)) : this.s.policy.groupsOf(contact);
+    if (this.s.policy.walled(contact, u.jid)) return WALLED;
     const verdict = this.s.policy.mayWatch(groups, u.groups);
     if (!verdict.allowed) return verdict.reason;
     if (u.watcherCount() >= this.s.limits.maxWatchers) return `${u.jid} already has the maximum of ${this.s.limits.maxWatchers} watchers`;
@@ -128,6 +131,7 @@ export class RosterService {
     const item = c.roster.get(u.jid);
     if (item && (item.subscription === "from" || item.subscription === "both")) return;
     if (c.blocks.has(u.jid)) return; // XEP-0191: the blocked user is not told
+    if (this.s.policy.walled(u.jid, c.jid)) throw new CoreError("forbidden", "auth", WALLED);
     const verdict = this.s.policy.mayWatch(u.groups, c.groups);
     if (!verdict.allowed) throw new CoreError("forbidden", "auth", verdict.reason);
     if (c.watcherCount() >= this.s.limits.maxWatchers) throw tooManyWatchers(contact, this.s.limits.maxWatchers);

@@ -80,7 +80,7 @@ export function explain(set: PolicySet, id: string): string[] | undefined {
     return [
       `Limit ${id}  (${limit.origin.file}, line ${limit.origin.line})`,
       ...(d.description ? [`  ${d.description.trim()}`] : []),
-      ...(d.max_messages ? [`  At most ${d.max_messages} messages per ${d.window_s} s for each ${d.per === "partner" ? "partner domain" : "sender"}`] : []),
+      ...(d.max_messages ? [`  At most ${d.max_messages} messages in any ${d.window_s} s (sliding window) for each ${d.per === "partner" ? "partner domain" : "sender"}`] : []),
       ...(d.max_body_bytes ? [`  Messages larger than ${d.max_body_bytes} bytes are refused`] : []),
       `  Mode: ${mode(d.shadow, d.enabled)}`,
     ];

@@ -1,7 +1,12 @@
 /**
- * Who belongs to which group, for rules and ethical walls. Policy files define
- * groups as lists of address patterns; a directory (the presence core, LDAP)
- * can answer for groups it knows through the same small interface.
+ * One directory of groups for everything that names a group: ethical walls,
+ * rules and limits (policy "group:NAME"), presence watch rules (core), and the
+ * external-server payload. Its sources are layers: groups written in policy
+ * files, `core.groups` in the config, groups set on accounts (`users add
+ * --group`, CSV import), and any DirectoryConnector (an LDAP/AD connector
+ * implements that interface). A group is the union of its members across
+ * layers, so "research" can be a domain pattern in a policy file and a few
+ * named accounts at once.
  */
 import { compileAddressPattern, type AddressMatcher } from "./patterns.js";
 
@@ -12,13 +17,31 @@ export interface GroupSource {
   isMember(group: string, address: string): boolean;
 }
 
-/** Groups written in policy files: each a list of user and domain patterns. */
-export class PatternGroups implements GroupSource {
-  private readonly groups = new Map<string, AddressMatcher[]>();
+/**
+ * A directory the gateway reads groups from. load() returns every group it
+ * defines with its members (bare addresses, "*@domain", or domain patterns);
+ * it is called at start, on reload and every refresh interval, and a failed
+ * load keeps the previous answer.
+ */
+export interface DirectoryConnector {
+  readonly name: string;
+  load(): Promise<Record<string, string[]>>;
+}
 
-  constructor(definitions: Record<string, string[]>) {
+/** One layer's groups, compiled for lookups: exact addresses and domains in sets, globs as matchers. */
+export class PatternGroups implements GroupSource {
+  private readonly groups = new Map<string, { exact: Set<string>; domains: Set<string>; globs: AddressMatcher[] }>();
+
+  constructor(readonly definitions: Record<string, string[]>) {
     for (const [name, patterns] of Object.entries(definitions)) {
-      this.groups.set(name, patterns.map(compileAddressPattern));
+      const g = { exact: new Set<string>(), domains: new Set<string>(), globs: [] as AddressMatcher[] };
+      for (const raw of patterns) {
+        const p = raw.trim().toLowerCase();
+        if (p.includes("*")) g.globs.push(compileAddressPattern(p));
+        else if (p.includes("@")) g.exact.add(p);
+        else g.domains.add(p);
+      }
+      this.groups.set(name, g);
     }
   }
 
@@ -27,7 +50,10 @@ export class PatternGroups implements GroupSource {
   }
 
   isMember(group: string, address: string): boolean {
-    return this.groups.get(group)?.some((m) => m(address)) ?? false;
+    const g = this.groups.get(group);
+    if (!g) return false;
+    const a = address.toLowerCase();
+    return g.exact.has(a) || g.domains.has(a.slice(a.indexOf("@") + 1)) || g.globs.some((m) => m(a));
   }
 
   names(): string[] {
@@ -35,13 +61,81 @@ export class PatternGroups implements GroupSource {
   }
 }
 
-/** Asks each source in turn; the first that knows the group answers. */
-export function chainGroups(sources: () => (GroupSource | undefined)[]): GroupSource {
+/** A member in any source that defines the group; known when any source defines it. */
+export function unionGroups(sources: () => (GroupSource | undefined)[]): GroupSource {
   return {
     knows: (g) => sources().some((s) => s?.knows(g)),
-    isMember(g, address) {
-      for (const s of sources()) if (s?.knows(g)) return s.isMember(g, address);
-      return false;
-    },
+    isMember: (g, address) => sources().some((s) => s !== undefined && s.knows(g) && s.isMember(g, address)),
   };
+}
+
+export interface DirectoryLog {
+  warn(obj: object, msg: string): void;
+}
+
+export class GroupDirectory implements GroupSource {
+  private readonly layers = new Map<string, PatternGroups>();
+  private readonly connectors: DirectoryConnector[] = [];
+
+  /** Replaces one layer's groups (policy files on each load, the config on each reload). */
+  setLayer(name: string, definitions: Record<string, string[]>): void {
+    this.layers.set(name, new PatternGroups(definitions));
+  }
+
+  addConnector(c: DirectoryConnector): void {
+    this.connectors.push(c);
+  }
+
+  /** Reloads every connector; one that fails keeps its previous groups and is reported. */
+  async refresh(log?: DirectoryLog): Promise<void> {
+    await Promise.all(
+      this.connectors.map(async (c) => {
+        try {
+          this.setLayer(c.name, await c.load());
+        } catch (err) {
+          log?.warn({ directory: c.name, err: (err as Error).message }, "group directory not refreshed; keeping its previous groups");
+        }
+      }),
+    );
+  }
+
+  knows(group: string): boolean {
+    for (const l of this.layers.values()) if (l.knows(group)) return true;
+    return false;
+  }
+
+  isMember(group: string, address: string): boolean {
+    for (const l of this.layers.values()) if (l.knows(group) && l.isMember(group, address)) return true;
+    return false;
+  }
+
+  /** Every group the address belongs to, in any layer (presence watch rules, external servers). */
+  groupsOf(address: string): string[] {
+    return this.names().filter((g) => this.isMember(g, address));
+  }
+
+  names(): string[] {
+    return [...new Set([...this.layers.values()].flatMap((l) => l.names()))].sort();
+  }
+
+  /** Which layers define the group, for messages and `demarc policy explain`. */
+  definedBy(group: string): string[] {
+    return [...this.layers].filter(([, l]) => l.knows(group)).map(([n]) => n);
+  }
+
+  /** The directory without one layer: policy compilation checks its own groups plus everyone else's. */
+  without(layer: string): GroupSource {
+    // Reads the layers live, so a refresh reaches policies compiled before it; no allocation per lookup.
+    const layers = this.layers;
+    return {
+      knows(group) {
+        for (const [n, l] of layers) if (n !== layer && l.knows(group)) return true;
+        return false;
+      },
+      isMember(group, address) {
+        for (const [n, l] of layers) if (n !== layer && l.knows(group) && l.isMember(group, address)) return true;
+        return false;
+      },
+    };
+  }
 }

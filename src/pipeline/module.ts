@@ -8,7 +8,8 @@
 import { Counter, Histogram } from "prom-client";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../gateway/context.js";
-import type { GroupSource } from "./groups.js";
+import { federationFacts, POLICY_LAYER } from "./directory.js";
+import { GroupDirectory } from "./groups.js";
 import { CompliancePipeline } from "./pipeline.js";
 import { displayPath, loadPolicy, PolicyError, type PolicySet } from "./policy/index.js";
 import { loadStagePlugins, pluginFiles } from "./plugins.js";
@@ -16,10 +17,18 @@ import type { Stage } from "./stage.js";
 import { LimitState } from "./stages/limits.js";
 import { watchFolder } from "./watch.js";
 
-/** A directory module may publish a GroupSource under this service name; policy groups are asked first. */
-export const GROUPS_SERVICE = "groups";
+export interface ComplianceWiring {
+  /**
+   * The gateway's one group directory: policy files are checked against its
+   * other layers (config, accounts, connectors) and publish their own groups
+   * into it. Without one, only the policy files' groups exist.
+   */
+  directory?: GroupDirectory | undefined;
+}
 
-export function complianceModule(): GatewayModule & { pipeline?: CompliancePipeline } {
+export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule & { pipeline?: CompliancePipeline } {
+  const directory = wiring.directory ?? new GroupDirectory();
+  const others = directory.without(POLICY_LAYER);
   let watcher: { close(): void } | undefined;
   let watchedDir: string | undefined;
   let ctxRef: GatewayContext | undefined;
@@ -31,7 +40,8 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
     return {
       dir,
       ...loadPolicy(dir, {
-        groups: () => ctx.services.get(GROUPS_SERVICE) as GroupSource | undefined,
+        groups: () => others,
+        federation: federationFacts(ctx.config),
         extraStages: plugins.map((p) => p.name),
       }),
     };
@@ -57,6 +67,8 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
     try {
       const next = load(ctx);
       pipeline.use(next.set);
+      directory.setLayer(POLICY_LAYER, next.set.groups.definitions);
+      for (const w of next.set.warnings) ctx.log.warn({ warning: w }, "policy lint warning");
       if (next.missing) ctx.log.warn({ dir: displayPath(next.dir) }, "policy folder not found; running with an empty policy");
       ctx.log.info({ why, previous, ...summary(next.set) }, "policy reloaded");
     } catch (err) {
@@ -86,6 +98,8 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
       pluginPaths = ctx.config.policy.plugins.join("\n");
       plugins = await loadStagePlugins(pluginFiles(ctx.config), { log: ctx.log.child({ module: "compliance-plugin" }) });
       const { dir, set, missing } = load(ctx);
+      directory.setLayer(POLICY_LAYER, set.groups.definitions);
+      for (const w of set.warnings) ctx.log.warn({ warning: w }, "policy lint warning");
       const verdicts = new Counter({
         name: "demarc_compliance_verdicts_total",
         help: "Verdicts by stage and action (shadow verdicts counted apart)",
@@ -107,6 +121,7 @@ export function complianceModule(): GatewayModule & { pipeline?: CompliancePipel
       mod.pipeline = new CompliancePipeline(set, {
         log: ctx.log,
         limits: new LimitState(ctx.config.policy.limit_keys),
+        groupsOf: (a) => directory.groupsOf(a),
         observe(decision, seconds) {
           latency.observe(seconds);
           decisions.inc({ outcome: decision.deliver ? "delivered" : decision.quarantined ? "quarantined" : "blocked" });

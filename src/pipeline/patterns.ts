@@ -10,33 +10,55 @@ import type { GroupSource } from "./groups.js";
 /** Tests a bare address (user@domain) or a bare domain. */
 export type AddressMatcher = (bareAddress: string) => boolean;
 
-/** "*" matches any run of characters (dots included); everything else is literal, case-insensitive. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .split("*")
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${body}$`, "i");
+/**
+ * Whether `text` matches `glob`, where "*" matches any run of characters (dots
+ * included) and everything else is literal; both already lower-cased. No
+ * regex: on a backtracking engine a glob with several stars ("*a*a*a*a*b")
+ * takes polynomial time in the address length, and addresses come from the
+ * wire. This is the greedy wildcard match with one backtrack point (the last
+ * star): at worst |text| x |glob| steps, and one pass for the usual
+ * "*@domain" and "*.domain" shapes.
+ */
+export function globMatch(glob: string, text: string): boolean {
+  let g = 0;
+  let t = 0;
+  let star = -1;
+  let mark = 0;
+  while (t < text.length) {
+    if (g < glob.length && glob.charCodeAt(g) === 42 /* * */) {
+      star = g++;
+      mark = t;
+    } else if (g < glob.length && glob.charCodeAt(g) === text.charCodeAt(t)) {
+      g++;
+      t++;
+    } else if (star >= 0) {
+      g = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (g < glob.length && glob.charCodeAt(g) === 42) g++;
+  return g === glob.length;
 }
 
 /**
  * "alice@corp.example", "*@research.corp.example" match addresses; a pattern
  * without "@" ("partner.example", "*.bank.example") matches the address's domain.
+ * Case-insensitive.
  */
 export function compileAddressPattern(pattern: string): AddressMatcher {
   // Addresses arrive prepared (RFC 7622 PRECIS): a pattern typed in another case or Unicode form must match them.
   const p = foldAddress(pattern.trim());
   if (p === "*") return () => true;
-  const re = globToRegExp(p);
-  if (p.includes("@")) return (a) => re.test(a);
-  return (a) => re.test(a.slice(a.indexOf("@") + 1));
+  if (p.includes("@")) return (a) => globMatch(p, a.toLowerCase());
+  return (a) => globMatch(p, a.slice(a.indexOf("@") + 1).toLowerCase());
 }
 
 export function compileDomainPattern(pattern: string): (domain: string) => boolean {
   const p = pattern.trim().toLowerCase();
   if (p === "*") return () => true;
-  const re = globToRegExp(p);
-  return (d) => re.test(d);
+  return (d) => globMatch(p, d.toLowerCase());
 }
 
 export const GROUP_PREFIX = "group:";
@@ -71,11 +93,6 @@ function formatter(zone: string): Intl.DateTimeFormat {
     formatters.set(zone, f);
   }
   return f;
-}
-
-/** Throws a RangeError for an unknown zone: callers validate at load. */
-export function checkZone(zone: string): void {
-  formatter(zone);
 }
 
 export function parseHours(hours: string): [number, number] | undefined {

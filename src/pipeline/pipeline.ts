@@ -4,7 +4,7 @@
  * in whole (one reference), so an evaluation in flight finishes on the policy
  * it started with and a reload never exposes half a policy.
  */
-import type { Envelope } from "../model/envelope.js";
+import { bareOf, type Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
 import { contentOf, mapContent, withContent, withXhtmlParagraph } from "./content.js";
 import type { CompiledProfile, PolicySet } from "./policy/compile.js";
@@ -34,8 +34,10 @@ export interface Trace {
 
 export interface PipelineOptions {
   log: Logger;
-  /** Token buckets shared across reloads. */
+  /** Rate-limit windows shared across reloads. */
   limits?: LimitState;
+  /** Groups of a bare address for external servers (the group directory); default: the policy files' groups. */
+  groupsOf?: (bare: string) => string[];
   /** Told of every decision, for metrics. */
   observe?: (decision: Decision, seconds: number) => void;
 }
@@ -78,9 +80,26 @@ export class CompliancePipeline implements Compliance {
       ...this.plugins,
     ]);
     for (const x of set.externals) {
-      if (x.def.enabled) stages.set(EXTERNAL_PREFIX + x.def.id, externalStage(x.def, { log: this.opts.log, policyVersion: set.version }));
+      if (x.def.enabled) stages.set(EXTERNAL_PREFIX + x.def.id, externalStage(x.def, {
+          log: this.opts.log,
+          policyVersion: set.version,
+          groupsOf: this.opts.groupsOf ?? ((a) => set.groups.names().filter((g) => set.groups.isMember(g, a))),
+        }));
     }
     return { set, stages };
+  }
+
+  /**
+   * Whether an enforced, enabled wall covering `kind` stands between two bare
+   * addresses (from -> to): for the core, whose presence between hosted users
+   * never passes the router.
+   */
+  walled(from: string, to: string, kind: Envelope["kind"]): boolean {
+    const walls = this.active.set.walls;
+    if (!walls.length) return false;
+    const a = bareOf(from);
+    const b = bareOf(to);
+    return walls.some((w) => w.def.enabled && !w.def.shadow && (!w.def.kinds || w.def.kinds.includes(kind)) && w.crosses(a, b));
   }
 
   profileFor(envelope: Envelope, set: PolicySet = this.active.set): CompiledProfile | undefined {

@@ -13,6 +13,15 @@ import {
   type DeliveryTarget,
   type RouteResult,
 } from "./types.js";
+import type { DeliveryOutcome, DeliveryReceipt, OutcomeRecorder } from "./outcome.js";
+
+/** A delivery attempt: what the caller is told, and what the outcome recorder also needs. */
+interface Attempt {
+  result: RouteResult;
+  receipt?: DeliveryReceipt | undefined;
+  /** Our own routing refused it (rather than the far side). */
+  routing?: boolean | undefined;
+}
 
 export const allowAll: Compliance = {
   async evaluate(envelope) {
@@ -31,6 +40,7 @@ export class Router {
   private archiver: Archiver | undefined;
   private internal: DeliveryTarget | undefined;
   private readonly remotes = new Map<"xmpp" | "sip", DeliveryTarget>();
+  private outcomes: OutcomeRecorder | undefined;
 
   constructor(private readonly opts: RouterOptions) {}
 
@@ -39,6 +49,10 @@ export class Router {
   }
   useArchiver(a: Archiver): void {
     this.archiver = a;
+  }
+  /** Who records what became of each archived envelope. */
+  useOutcomes(o: OutcomeRecorder): void {
+    this.outcomes = o;
   }
   /** Where inbound traffic for hosted users goes: the embedded core or an internal server. */
   useInternal(t: DeliveryTarget): void {
@@ -69,21 +83,41 @@ export class Router {
       }
     }
     if (decision.copies?.length) void this.sendCopies(decision);
+    const attempt = await this.deliverArchived(envelope, decision);
+    this.noteOutcome(envelope, decision, attempt);
+    return attempt.result;
+  }
+
+  private async deliverArchived(envelope: Envelope, decision: Decision): Promise<Attempt> {
     if (!decision.deliver) {
-      return { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } };
+      return { result: { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } } };
     }
     const target = this.targetFor(decision.envelope);
     if (!target) {
-      return { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } };
+      return { routing: true, result: { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } } };
     }
     try {
-      await target.deliver(decision.envelope);
-      return { delivered: true, envelope: decision.envelope };
+      const receipt = await target.deliver(decision.envelope);
+      return { receipt: receipt ?? undefined, result: { delivered: true, envelope: decision.envelope } };
     } catch (err) {
-      if (err instanceof DeliveryFailure) return { delivered: false, error: err.error };
+      if (err instanceof DeliveryFailure) return { routing: err.routing, result: { delivered: false, error: err.error } };
       this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
-      return { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } };
+      return { result: { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } } };
     }
+  }
+
+  /** Tells the outcome recorder what became of an archived envelope. */
+  private noteOutcome(envelope: Envelope, decision: Decision, { result: r, receipt, routing }: Attempt): void {
+    const rec = this.outcomes;
+    if (!rec) return;
+    const at = Date.now();
+    const note = (outcome: DeliveryOutcome, condition?: string, detail?: string) => rec.record({ msgId: envelope.id, at, outcome, condition, detail }, { kind: envelope.kind, decision });
+    // A release that could not be delivered leaves the message held; only one that went out is released.
+    const release = decision.verdicts.find((v) => v.action === "release");
+    if (release && r.delivered) note("released", undefined, release.reason);
+    if (r.delivered) note(receipt?.outcome ?? "delivered");
+    else if (!decision.deliver) note(decision.quarantined ? "held" : "blocked", r.error.condition, r.error.text);
+    else note(routing ? "refused" : "bounced", r.error.condition, r.error.text);
   }
 
   /** Compliance copies go to internal addresses only, best effort; the archive already holds the original. */

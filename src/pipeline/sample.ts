@@ -9,6 +9,7 @@ import { domainOf, type Envelope } from "../model/envelope.js";
 import { ConfigError } from "../errors.js";
 import { RICH_STATES } from "../model/presence.js";
 import { DIRECTIONS, KINDS } from "./policy/schema.js";
+import { expectSchema, type Expectation } from "./expect.js";
 
 const address = z.string().regex(/^[^@\s]+@[^@\s]+$|^[^@\s]+$/, "an address like user@domain");
 
@@ -27,10 +28,12 @@ export const sampleSchema = z
     note: z.string().optional(),
     /** When it is sent (ISO 8601); now by default. Time windows are checked against it. */
     at: z.union([z.string(), z.date()]).optional(),
+    /** What the policy should decide, for `policy test --samples` (policy regression tests). */
+    expect: expectSchema.optional(),
   })
   .strict();
 
-export function readSample(path: string): { envelope: Envelope; at: number } {
+export function readSample(path: string): { envelope: Envelope; at: number; expect: Expectation | undefined } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -67,5 +70,5 @@ export function readSample(path: string): { envelope: Envelope; at: number } {
     subject: s.subject,
     presence: s.kind === "presence" ? { state: s.state ?? "available", note: s.note ?? s.body } : undefined,
   };
-  return { envelope, at };
+  return { envelope, at, expect: s.expect };
 }

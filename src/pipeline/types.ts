@@ -4,6 +4,7 @@
  * a delivery target takes what was allowed. None of these know a wire format.
  */
 import type { Envelope } from "../model/envelope.js";
+import type { DeliveryReceipt } from "./outcome.js";
 
 /** An error the edge turns into its protocol's form (XMPP stanza error, SIP status). */
 export interface DeliveryError {
@@ -67,12 +68,19 @@ export interface Archiver {
 }
 
 export interface DeliveryTarget {
-  /** Rejects with a DeliveryFailure when the recipient cannot be reached. */
-  deliver(envelope: Envelope): Promise<void>;
+  /**
+   * Rejects with a DeliveryFailure when the recipient cannot be reached;
+   * may answer a receipt when the message was stored for later or discarded.
+   */
+  deliver(envelope: Envelope): Promise<void | DeliveryReceipt>;
 }
 
 export class DeliveryFailure extends Error {
-  constructor(readonly error: DeliveryError) {
+  /**
+   * @param routing true when our own routing refused it (partner not allowed,
+   *   domain denied): the archive files it as refused, not bounced.
+   */
+  constructor(readonly error: DeliveryError, readonly routing = false) {
     super(`${error.condition}${error.text ? `: ${error.text}` : ""}`);
   }
 }

@@ -123,12 +123,13 @@ describe("demarc archive quarantine", () => {
 
     const s = await demarc("archive", "search", "--thread", "t-m");
     expect(s.stdout.trim().split("\n")).toEqual([
-      expect.stringMatching(/^#2 .* \(quarantine:hold-merger\) the merger is on$/),
-      expect.stringMatching(/^#5 .* inbound message carl@partner\.test\/desk -> bob@corp\.test \(released:hold-merger by legal-bot\) the merger is on$/),
+      // Both records carry the message's outcomes: released by the officer, then stored for bob, who was offline.
+      expect.stringMatching(/^#2 .* \(quarantine:hold-merger; released > stored-offline\) the merger is on$/),
+      expect.stringMatching(/^#5 .* inbound message carl@partner\.test\/desk -> bob@corp\.test \(released:hold-merger by legal-bot; released > stored-offline\) the merger is on$/),
     ]);
     // The release that failed was archived before its delivery was tried, as every message is; the hold stays pending.
     const nobody = await demarc("archive", "search", "--participant", "nobody@corp.test");
-    expect(nobody.stdout.trim().split("\n").map((x) => x.match(/^#\d+|\([^)]+\)/g)!.join(" "))).toEqual(["#4 (quarantine:hold-merger)", "#6 (released:hold-merger by legal-bot)"]);
+    expect(nobody.stdout.trim().split("\n").map((x) => x.match(/^#\d+|\([^)]+\)/g)!.join(" "))).toEqual(["#4 (quarantine:hold-merger; bounced: service-unavailable)", "#6 (released:hold-merger by legal-bot; bounced: service-unavailable)"]);
     const v = await demarc("archive", "verify");
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toContain("ok: 6 record(s) verified");

@@ -28,6 +28,26 @@ describe("demarc policy", () => {
     ]);
   });
 
+  it("lint with --config knows groups set with users add --group and in core.groups; without them a wall naming them is an error at its line", async () => {
+    const { dir, configPath } = workdir({ domains: ["corp.test"], data_dir: "data", policy: { dir: "policies" }, core: { groups: { trading: { members: ["*@trading.corp.test"] } } } });
+    mkdirSync(join(dir, "policies"));
+    writeFileSync(join(dir, "policies", "30-walls.yaml"), "kind: policy\nwalls:\n  - id: wall-rt\n    from: group:research\n    to: group:trading\n");
+    const before = await demarcCommand(["--config", configPath, "policy", "lint"], { cwd: dir });
+    expect(before.code).toBe(78);
+    expect(before.stderr).toContain('policies/30-walls.yaml:4: wall wall-rt: unknown group "research" (define it under groups:, in core.groups, or on accounts with users add --group)');
+    expect(before.stderr).not.toContain('"trading"');
+
+    const add = await demarcCommand(["--config", configPath, "users", "add", "carol", "--password", "pw-carol-1", "--group", "research"], { cwd: dir });
+    expect(add.code, add.stderr).toBe(0);
+    const after = await demarcCommand(["--config", configPath, "policy", "lint"], { cwd: dir });
+    expect(after.stderr).toBe("");
+    expect(after.code).toBe(0);
+    const bare = await demarcCommand(["policy", "lint", join(dir, "policies")], { cwd: dir });
+    expect(bare.code).toBe(78);
+    expect(bare.stderr).toContain('wall wall-rt: unknown group "research"');
+    expect(bare.stderr).toContain('wall wall-rt: unknown group "trading"');
+  });
+
   it("lint and test load the config's plug-in stages, so a profile naming one checks and runs as in the gateway", async () => {
     const { dir, configPath } = workdir({ policy: { dir: "policies", plugins: ["./plugins/project-list.mjs"] } });
     mkdirSync(join(dir, "policies"));
@@ -65,6 +85,51 @@ describe("demarc policy", () => {
     expect(b.stdout).toContain("1. wall-research-trading: BLOCK");
     expect(b.stdout).toContain("Verdict: BLOCKED: not delivered");
     expect(b.stdout).toContain("The sender is told: An information barrier prevents this conversation. (policy-violation)");
+  });
+
+  it("test --samples: the shipped samples all meet their expect:, exit 0", async () => {
+    const r = await demarcCommand(["policy", "test", shipped, "--samples", join(shipped, "samples")], { cwd: ROOT });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("ok    policies/samples/card-to-partner.yaml: redact\n");
+    expect(r.stdout).toMatch(/\n5 samples: 5 passed, 0 failed, 0 without expect:, 0 unreadable\n$/);
+  });
+
+  it("test --samples: a mismatch fails with exit 1, an unreadable sample with 78, and every other sample still runs", async () => {
+    const { dir } = workdir();
+    mkdirSync(join(dir, "samples"));
+    const msg = (body: string, expectation: string) => `direction: outbound\nfrom: alice@corp.example\nto: bob@partner.example\nbody: "${body}"\nexpect: ${expectation}\n`;
+    writeFileSync(join(dir, "samples", "a-codename.yaml"), msg("project falcon is late", "allow"));
+    writeFileSync(join(dir, "samples", "b-card.yaml"), msg("card 4111 1111 1111 1111", "{ verdict: deliver, rules: [redact-payment-cards, no-such-rule] }"));
+    writeFileSync(join(dir, "samples", "c-fine.yaml"), msg("hello", "allow"));
+    writeFileSync(join(dir, "samples", "d-unchecked.yaml"), "from: a@corp.example\nto: b@partner.example\nbody: hi\n");
+    const r = await demarcCommand(["policy", "test", shipped, "--samples", join(dir, "samples")], { cwd: dir });
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trimEnd().split("\n").map((l) => l.replace(/\S*samples\//, ""));
+    expect(lines).toEqual([
+      "FAIL  a-codename.yaml: expected allow, got block",
+      "FAIL  b-card.yaml: expected rule no-such-rule to fire; fired: redact-payment-cards, disclaimer-external",
+      "ok    c-fine.yaml: allow",
+      "----  d-unchecked.yaml: allow (no expect:)",
+      "4 samples: 1 passed, 2 failed, 1 without expect:, 0 unreadable",
+    ]);
+
+    writeFileSync(join(dir, "samples", "e-typo.yaml"), msg("hi", "blocked"));
+    const bad = await demarcCommand(["policy", "test", shipped, "--samples", join(dir, "samples")], { cwd: dir });
+    expect(bad.code).toBe(78);
+    expect(bad.stdout).toMatch(/ERROR \S*e-typo\.yaml:5: expect: expect must be one of allow, deliver, redact, block, quarantine, or \{ verdict, rules, tags \}\n/);
+
+    const both = await demarcCommand(["policy", "test", shipped], { cwd: dir });
+    expect(both.code).toBe(64);
+    expect(both.stderr).toContain("give --message FILE or --samples DIR");
+  });
+
+  it("test --message with expect: says whether it holds and exits 1 when it does not", async () => {
+    const { dir } = workdir();
+    writeFileSync(join(dir, "s.yaml"), "from: alice@corp.example\nto: bob@partner.example\nbody: project osprey\nexpect: allow\n");
+    const r = await demarcCommand(["policy", "test", shipped, "-m", join(dir, "s.yaml")], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\nExpectation FAILED: expected allow, got block\n$/);
   });
 
   it("test: a bad sample names its file and key", async () => {

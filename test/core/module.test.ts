@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/schema.js";
 import { policyFromConfig } from "../../src/core/module.js";
+import { GroupDirectory } from "../../src/pipeline/groups.js";
 import { makeCore, online } from "./helpers.js";
 
 describe("core settings", () => {
@@ -10,10 +11,14 @@ describe("core settings", () => {
     expect(policyFromConfig(cfg).isTrivial).toBe(true);
   });
 
-  it("refuses a watch rule naming an unknown group, at its path", () => {
-    const r = configSchema.safeParse({ core: { groups: { execs: { members: [] } }, watch_rules: [{ watcher: "contractors", watched: "execs", allow: false }] } });
-    expect(r.success).toBe(false);
-    expect(r.error!.issues[0]).toMatchObject({ path: ["core", "watch_rules", 0, "watcher"], message: 'unknown presence group "contractors"' });
+  it("refuses a watch rule naming a group nobody defines, at its path; a group of the directory will do", () => {
+    const cfg = configSchema.parse({ core: { groups: { execs: { members: [] } }, watch_rules: [{ watcher: "contractors", watched: "execs", allow: false }] } }).core;
+    expect(() => policyFromConfig(cfg)).toThrow('core.watch_rules.0.watcher: unknown group "contractors"');
+    const directory = new GroupDirectory();
+    directory.setLayer("accounts", { contractors: ["temp@corp.test"] });
+    const policy = policyFromConfig(cfg, { directory });
+    expect(policy.groupsOf("temp@corp.test")).toEqual(["contractors"]);
+    expect(policy.mayWatch(policy.groupsOf("temp@corp.test"), ["execs"]).allowed).toBe(false);
   });
 
   it("applies a new policy on reload to users already loaded", async () => {

@@ -6,7 +6,7 @@ import { envelope, pipelineFor, wiredRouter } from "./fixtures.js";
 // This file's loopback addresses: 127.0.5.1 (the compliance server), 127.0.5.2 (nothing listens).
 let server: Server;
 let base: string;
-const seen: { path: string; json: { envelope: Record<string, unknown>; parts?: unknown[]; policy_version: string } }[] = [];
+const seen: { path: string; json: { envelope: Record<string, unknown>; parts?: unknown[]; policy_version: string; groups?: { from: string[]; to: string[] } } }[] = [];
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -69,6 +69,16 @@ describe("external compliance server over HTTP", () => {
     const ok = await w.router.route(envelope({ body: "pay acct 12345 today" }));
     expect(ok.delivered).toBe(true);
     expect(w.remote[0]).toMatchObject({ body: "pay acct #### today", tags: ["vendor-checked"] });
+  });
+
+  it("sees the groups of sender and recipient from the group directory", async () => {
+    const pipeline = pipelineFor({
+      "00.yaml": "kind: policy\ngroups:\n  research: ['*@corp.example']\n  suppliers: [partner.example]\n",
+      "90.yaml": `kind: policy\nexternal:\n  - id: vendor\n    url: ${base}/verdict\n`,
+    });
+    const w = wiredRouter(pipeline);
+    expect((await w.router.route(envelope({ body: "groups please" }))).delivered).toBe(true);
+    expect(seen.at(-1)!.json.groups).toEqual({ from: ["research"], to: ["suppliers"] });
   });
 
   it("slow: past the timeout, fail-open delivers and records why; fail-closed blocks with a wait error", async () => {

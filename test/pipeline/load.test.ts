@@ -34,7 +34,7 @@ describe("policy files", () => {
     expect(ps[1]).toBe('b.yaml:4: rule r2: rules.0.when.colour: unknown key "colour"');
     expect(ps).toHaveLength(2); // c.yaml is compiled only once every file parses
     const [only] = problems({ "c.yaml": "kind: policy\nrules:\n  - id: r3\n    when:\n      body: ['(unclosed']\n    then: { action: block }\n" });
-    expect(only).toMatch(/^c\.yaml:5: rule r3: bad regular expression: /);
+    expect(only).toMatch(/^c\.yaml:5: rule r3: bad regular expression '\(unclosed': missing \)/);
   });
 
   it("kinds: missing or unknown kinds are errors, state-map is someone else's", () => {
@@ -52,7 +52,7 @@ describe("policy files", () => {
     });
     expect(ps).toEqual([
       'a.yaml:4: rule r: unknown lexicon "nope"',
-      'a.yaml:4: rule r: unknown group "ghosts" (define it under groups:)',
+      'a.yaml:4: rule r: unknown group "ghosts" (define it under groups:, in core.groups, or on accounts with users add --group)',
       "a.yaml:7: profile r: id already used at a.yaml:3",
       'a.yaml:7: profile r: stages.1: unknown stage "external:missing" (known: limits, walls, rules, lexicons)',
     ]);

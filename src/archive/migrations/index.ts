@@ -10,6 +10,7 @@ import * as m020 from "./020_core.js";
 import * as m030 from "./030_quarantine.js";
 import * as m040 from "./040_content.js";
 import * as m041 from "./041_offline_original.js";
+import * as m050 from "./050_outcomes.js";
 import * as m070 from "./070_officers.js";
 
 interface Migration {
@@ -24,6 +25,7 @@ const migrations: [string, Migration][] = [
   ["030_quarantine", m030],
   ["040_content", m040],
   ["041_offline_original", m041],
+  ["050_outcomes", m050],
   ["070_officers", m070],
 ];
 

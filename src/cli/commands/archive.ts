@@ -13,6 +13,7 @@ import { exportRecords, FORMATS, toJson, type ExportFormat } from "../../archive
 import { purge } from "../../archive/retention.js";
 import { FILTER_FLAGS, openSession, queryFrom, searchLine, threadLine, type FilterOptions, type Session } from "../../archive/session.js";
 import { verifyChain } from "../../archive/verify.js";
+import { outcomesOf } from "../../archive/outcomes.js";
 import { action } from "../run.js";
 import { narrowOpenFile } from "../../archive/file-modes.js";
 import { registerQuarantine } from "./archive-quarantine.js";
@@ -65,7 +66,11 @@ export function registerArchive(program: Command): void {
         const limit = limitOf(o.limit);
         await run(o.actor, async (s) => {
           const rows = await s.store.find(q, { limit });
-          for (const r of rows) out(o.json ? JSON.stringify(toJson(r)) : searchLine(r));
+          const fates = await outcomesOf(s.db, [...new Set(rows.map((r) => r.msgId))]);
+          for (const r of rows) {
+            const history = fates.get(r.msgId) ?? [];
+            out(o.json ? JSON.stringify({ ...toJson(r), outcomes: history.map(({ at, outcome, condition, detail }) => ({ at, outcome, condition, detail })) }) : searchLine(r, history));
+          }
           await s.audit("search", q, rows.length);
           if (!o.json) process.stderr.write(`${rows.length} record(s)${rows.length === limit ? " (limit reached; narrow the search or raise --limit)" : ""}\n`);
         });
@@ -84,7 +89,8 @@ export function registerArchive(program: Command): void {
           for (let after = 0; ; ) {
             const page = await s.store.find({ thread }, { afterSeq: after, limit: 500 });
             if (page.length === 0) break;
-            for (const r of page) out(threadLine(r));
+            const fates = await outcomesOf(s.db, [...new Set(page.map((r) => r.msgId))]);
+            for (const r of page) out(threadLine(r, fates.get(r.msgId)?.at(-1)));
             n += page.length;
             after = page[page.length - 1]!.seq;
           }

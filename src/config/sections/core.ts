@@ -28,8 +28,9 @@ export const coreSection = z
     /** Messages kept for a user who is offline; beyond this, senders get service-unavailable (RFC 6121 8.5.2.1.1). */
     max_offline: z.number().int().min(0).max(1_000_000).default(1_000),
     /**
-     * Presence groups: members are bare JIDs or "*@domain". A user may also
-     * carry a group on their account (demarc users add --group).
+     * Groups: members are bare JIDs or "*@domain". Part of the one group
+     * directory with account groups (demarc users add --group) and the
+     * groups of policy files; walls, rules and watch rules read them all.
      */
     groups: z
       .record(
@@ -37,6 +38,11 @@ export const coreSection = z
         z.object({ members: z.array(z.string().min(1).superRefine(memberProblem)).default([]) }).strict(),
       )
       .default({}),
+    /**
+     * How often groups set on accounts (users add --group, CSV import) are
+     * re-read into the group directory, in seconds; 0 = only at start and SIGHUP.
+     */
+    groups_refresh_s: z.number().int().min(0).max(86_400).default(30),
     /** Who may watch whom, between groups ("*" = anyone); first match wins. */
     watch_rules: z
       .array(
@@ -52,15 +58,6 @@ export const coreSection = z
     /** When no rule matches. */
     default_watch: z.enum(["allow", "deny"]).default("allow"),
   })
-  .strict()
-  .superRefine((v, ctx) => {
-    v.watch_rules.forEach((r, i) => {
-      for (const key of ["watcher", "watched"] as const) {
-        if (r[key] !== "*" && !(r[key] in v.groups)) {
-          ctx.addIssue({ code: "custom", path: ["watch_rules", i, key], message: `unknown presence group "${r[key]}"` });
-        }
-      }
-    });
-  });
+  .strict();
 
 export type CoreConfig = z.infer<typeof coreSection>;

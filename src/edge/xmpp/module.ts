@@ -197,10 +197,10 @@ export function s2sModule(): S2sModule {
           // the partner entry it belongs to sets the policy and profile.
           const remote = domainOf(envelope.to);
           const local = domainOf(envelope.from);
-          if (!policy.hosted(local)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `${local} is not hosted here` });
+          if (!policy.hosted(local)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `${local} is not hosted here` }, true);
           const partner = policy.settings(envelope.partnerDomain ?? remote);
-          if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason });
-          if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` });
+          if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason }, true);
+          if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
           const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
           await p.send(local, remote, envelopeToStanza(envelope, profile));
           metrics.stanzas.inc({ direction: "outbound", result: "sent" });

@@ -5,12 +5,13 @@
  * by the first message that reaches it.
  */
 import type { Envelope, EnvelopeKind, Direction } from "../../model/envelope.js";
-import { chainGroups, PatternGroups, type GroupSource } from "../groups.js";
+import { PatternGroups, unionGroups, type GroupSource } from "../groups.js";
 import { anyFinder, compileFinder, patternProblem, type Finder } from "../lexicon/lexicon.js";
-import { checkZone, compileDomainPattern, compileMembers, compileTimeWindow, GROUP_PREFIX } from "../patterns.js";
+import { compileDomainPattern, compileMembers, compileTimeWindow, GROUP_PREFIX } from "../patterns.js";
 import type { ExternalDef, LexiconFile, LimitDef, ProfileDef, RuleDef, ThenDef, WallDef } from "./schema.js";
 import { PolicyError, type Origin, type ParsedFile, type ParsedPolicy } from "./load.js";
 import { compileExtensions, type ExtensionsPolicy } from "./extensions.js";
+import { hoursProblem, lintPolicy, zoneProblem, type FederationFacts } from "./lint.js";
 
 export interface Located<T> {
   def: T;
@@ -64,22 +65,30 @@ export interface PolicySet {
   defaultStages: string[];
   /** What happens to elements the edge does not model, per direction and partner. */
   extensions: ExtensionsPolicy;
+  /** Lint warnings: the policy loads, but these deserve a look ("FILE:LINE: owner: warning: ..."). */
+  warnings: string[];
 }
 
 export const BUILTIN_STAGES = ["limits", "walls", "rules", "lexicons"] as const;
 export const EXTERNAL_PREFIX = "external:";
 
 export interface CompileOptions {
-  /** Groups defined outside policy files (a directory); asked after policy groups. */
+  /** Groups defined outside policy files (the group directory without its policy layer); members count beside policy groups. */
   groups?: () => GroupSource | undefined;
   /** Names of plug-in stages profiles may list. */
   extraStages?: string[];
+  /** The config's federation settings, so lint can tell rules that can never fire. */
+  federation?: FederationFacts | undefined;
 }
 
 export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): PolicySet {
   const problems: string[] = [];
   const at = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, msg: string) =>
     problems.push(`${f.file}:${f.lineAt(path)}: ${owner}: ${msg}`);
+
+  const findings = lintPolicy(parsed, opts.federation);
+  for (const x of findings) if (x.severity === "error") problems.push(x.text);
+  const warnings = findings.filter((x) => x.severity === "warning").map((x) => x.text);
 
   const ids = new Map<string, Origin>();
   const claim = (id: string, origin: Origin, noun: string) => {
@@ -96,11 +105,11 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
     }
   }
   const groups = new PatternGroups(groupDefs);
-  const groupSource = chainGroups(() => [groups, opts.groups?.()]);
+  const groupSource = unionGroups(() => [groups, opts.groups?.()]);
   const checkMembers = (f: ParsedFile<unknown>, path: (string | number)[], owner: string, specs: string[] | undefined) => {
     for (const s of specs ?? []) {
       if (s.startsWith(GROUP_PREFIX) && !groupSource.knows(s.slice(GROUP_PREFIX.length))) {
-        at(f, path, owner, `unknown group "${s.slice(GROUP_PREFIX.length)}" (define it under groups:)`);
+        at(f, path, owner, `unknown group "${s.slice(GROUP_PREFIX.length)}" (define it under groups:, in core.groups, or on accounts with users add --group)`);
       }
     }
     return specs ? compileMembers(specs, groupSource) : undefined;
@@ -178,15 +187,8 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
         if (!written) at(f, ["rules", i, "then"], owner, "redact needs something to redact: body, words or lexicons under when, or patterns or lexicons under then");
         redacts = anyFinder([...contentParts, ...extra]);
       }
-      let zoneOk = true;
-      if (w.time?.zone) {
-        try {
-          checkZone(w.time.zone);
-        } catch {
-          zoneOk = false;
-          at(f, ["rules", i, "when", "time", "zone"], owner, `unknown time zone "${w.time.zone}"`);
-        }
-      }
+      // lint.ts reports bad zones and hours; this only keeps them from being compiled.
+      const timeOk = !w.time || ((!w.time.zone || !zoneProblem(w.time.zone)) && (!w.time.hours || !hoursProblem(w.time.hours)));
       const conditions: ((e: Envelope, now: number) => boolean)[] = [];
       if (w.direction) conditions.push(oneOf<Direction>(w.direction, (e) => e.direction));
       if (w.kind) conditions.push(oneOf<EnvelopeKind>(w.kind, (e) => e.kind));
@@ -197,7 +199,7 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
       if (from) conditions.push((e) => from(e.from));
       if (to) conditions.push((e) => to(e.to));
       if (users) conditions.push((e) => users(e.from) || users(e.to));
-      if (w.time && zoneOk) {
+      if (w.time && timeOk) {
         const inWindow = compileTimeWindow(w.time);
         conditions.push((_e, now) => inWindow(now));
       }
@@ -267,6 +269,7 @@ export function compilePolicy(parsed: ParsedPolicy, opts: CompileOptions = {}): 
   return {
     version: parsed.version, dir: parsed.dir, files: parsed.files, groups, lexicons, rules, ruleDefs, walls, limits, externals, profiles, extensions,
     defaultStages: [...BUILTIN_STAGES, ...externals.filter((x) => x.def.enabled).map((x) => EXTERNAL_PREFIX + x.def.id)],
+    warnings,
   };
 }
 

@@ -6,7 +6,7 @@
  * policy says; either way the verdict names the server and why.
  */
 import { z } from "zod";
-import type { Envelope } from "../../model/envelope.js";
+import { bareOf, type Envelope } from "../../model/envelope.js";
 import type { Logger } from "../../log.js";
 import { contentOf, contentParts } from "../content.js";
 import type { ExternalDef } from "../policy/schema.js";
@@ -30,15 +30,26 @@ type Answer = z.infer<typeof verdictSchema>;
 export const UNAVAILABLE_TEXT = "The compliance check is unavailable; try again later.";
 
 /**
+/**
  * The JSON the server receives: the canonical envelope (typed content, no
- * wire text) and, flat, every human-readable part of it with its kind and
- * path, so a server that only knows "text" still sees all of it.
+ * wire text); flat, every human-readable part of it with its kind and path, so
+ * a server that only knows "text" still sees all of it; and the groups of
+ * sender and recipient from the group directory, so a server can apply the
+ * same barriers the walls do.
  */
-export function requestBody(env: Envelope, policyVersion: string): string {
-  return JSON.stringify({ envelope: env, parts: contentParts(env), policy_version: policyVersion });
+export function requestBody(env: Envelope, policyVersion: string, groupsOf?: (bare: string) => string[]): string {
+  const groups = groupsOf ? { from: groupsOf(bareOf(env.from)), to: groupsOf(bareOf(env.to)) } : undefined;
+  return JSON.stringify({ envelope: env, parts: contentParts(env), policy_version: policyVersion, ...(groups ? { groups } : {}) });
 }
 
-export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersion: string }): Stage {
+export interface ExternalDeps {
+  log: Logger;
+  policyVersion: string;
+  /** Groups of a bare address, from the group directory. */
+  groupsOf?: ((bare: string) => string[]) | undefined;
+}
+
+export function externalStage(def: ExternalDef, deps: ExternalDeps): Stage {
   let lastWarn = 0;
   const unreachable = (envelope: Envelope, why: string): Verdict[] => {
     const now = Date.now();
@@ -59,7 +70,7 @@ export function externalStage(def: ExternalDef, deps: { log: Logger; policyVersi
         res = await fetch(def.url, {
           method: "POST",
           headers: { "content-type": "application/json", accept: "application/json", ...def.headers },
-          body: requestBody(envelope, deps.policyVersion),
+          body: requestBody(envelope, deps.policyVersion, deps.groupsOf),
           signal: AbortSignal.timeout(def.timeout_ms),
         });
         if (!res.ok) {

@@ -1,43 +1,58 @@
 /**
- * Rate and size limits per partner domain or per sending user. Rates are token
- * buckets (max_messages per window_s, refilled smoothly) kept in a bounded map
- * that outlives policy reloads, so a reload does not hand every sender a fresh
- * allowance.
+ * Rate and size limits per partner domain or per sending user. "max_messages
+ * per window_s" is a sliding window: in any window_s seconds at most
+ * max_messages pass. Each key counts what it let through in 60 slices of the
+ * window and refuses while the last 61 slices (the window and the slice now
+ * running) already hold max_messages, so the bound holds for every window
+ * position; the price is that a message's allowance comes back up to one slice
+ * (window_s / 60) after an exact log would give it back. 61 counters per key,
+ * whatever the limit, in a bounded map that outlives policy reloads, so a
+ * reload does not hand every sender a fresh allowance.
  */
 import { bareOf } from "../../model/envelope.js";
 import { contentBytes } from "../content.js";
 import type { CompiledLimit } from "../policy/compile.js";
 import type { Stage, Verdict } from "../stage.js";
 
-interface Bucket {
-  tokens: number;
-  at: number;
+/** Slices per window. */
+export const SLICES = 60;
+
+interface Window {
+  windowMs: number;
+  /** Messages let through per slice, a ring indexed by slice number modulo SLICES + 1. */
+  counts: Uint32Array;
+  /** The newest slice counted. */
+  last: number;
 }
 
 export class LimitState {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly windows = new Map<string, Window>();
 
   constructor(private readonly maxKeys = 100_000) {}
 
-  /** Takes one token; false when the bucket is empty. */
-  take(key: string, capacity: number, windowMs: number, now: number): boolean {
-    let b = this.buckets.get(key);
-    if (b) {
-      this.buckets.delete(key);
-      b.tokens = Math.min(capacity, b.tokens + ((now - b.at) * capacity) / windowMs);
-      b.at = now;
-    } else {
-      b = { tokens: capacity, at: now };
-      if (this.buckets.size >= this.maxKeys) this.buckets.delete(this.buckets.keys().next().value!);
+  /** Counts one message and returns true, or false when the window is full (nothing is counted then). */
+  take(key: string, max: number, windowMs: number, now: number): boolean {
+    const slice = Math.floor(now / (windowMs / SLICES));
+    let w = this.windows.get(key);
+    if (w) this.windows.delete(key);
+    if (!w || w.windowMs !== windowMs) {
+      w = { windowMs, counts: new Uint32Array(SLICES + 1), last: slice };
+      if (this.windows.size >= this.maxKeys) this.windows.delete(this.windows.keys().next().value!);
     }
-    this.buckets.set(key, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
+    this.windows.set(key, w);
+    // Slices that ended since the last message no longer count; clock steps back are counted in the newest slice.
+    const current = Math.max(slice, w.last);
+    for (let s = w.last + 1; s <= current && s <= w.last + SLICES + 1; s++) w.counts[s % (SLICES + 1)] = 0;
+    w.last = current;
+    let used = 0;
+    for (const c of w.counts) used += c;
+    if (used >= max) return false;
+    w.counts[current % (SLICES + 1)]! += 1;
     return true;
   }
 
   get size(): number {
-    return this.buckets.size;
+    return this.windows.size;
   }
 }
 

@@ -13,7 +13,7 @@ import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
 import { createLogger } from "../../../src/log.js";
-import { coreModule } from "../../../src/core/module.js";
+import { coreModule, type CoreWiring } from "../../../src/core/module.js";
 import { c2sModule } from "../../../src/access/c2s/module.js";
 import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
@@ -46,6 +46,8 @@ export interface BenchOptions {
   ca?: TestCa;
   /** Modules around the core and c2s, in gateway order: [before core, between core and c2s]. */
   modules?: { before?: GatewayModule[]; after?: GatewayModule[] };
+  /** What the core is wired to (group directory, walls), as the composition root does. */
+  core?: CoreWiring;
 }
 
 export async function startBench(address: string, extra: Record<string, unknown> = {}, opts: BenchOptions = {}): Promise<Bench> {
@@ -65,7 +67,7 @@ export async function startBench(address: string, extra: Record<string, unknown>
   const config: LoadedConfig = { ...parsed, baseDir: dir };
   const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [
     ...(opts.modules?.before ?? []),
-    coreModule(),
+    coreModule(opts.core),
     ...(opts.modules?.after ?? []),
     c2sModule(),
   ]);
