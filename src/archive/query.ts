@@ -38,8 +38,8 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
   if (q.since !== undefined) qb.where("m.ts", ">=", q.since);
   if (q.until !== undefined) qb.where("m.ts", "<", q.until);
   if (q.verdict) qb.where("m.verdict", q.verdict);
-  // The deciding rule, or any rule in the verdict list, shadow ones included (anyRule is the console's name for it).
-  const rule = q.rule ?? q.anyRule;
+  // The deciding rule, or any rule in the verdict list, shadow ones included.
+  const rule = q.rule;
   if (rule) {
     // Verdict lists are interned per context (archive_context), so the LIKE runs over a few rows, not every message.
     const needle = `%"ruleId":${JSON.stringify(rule).replace(/[\\%_]/g, "\\$&")}%`;
@@ -74,7 +74,7 @@ export function applyQuery(db: Knex, qb: Knex.QueryBuilder, q: ArchiveQuery, pg:
 export function parseQuery(json: string): ArchiveQuery {
   const v = JSON.parse(json) as Record<string, unknown>;
   const q: ArchiveQuery = {};
-  for (const k of ["participant", "peer", "domain", "text", "verdict", "rule", "anyRule", "thread", "direction", "kind", "outcome"] as const) {
+  for (const k of ["participant", "peer", "domain", "text", "verdict", "rule", "thread", "direction", "kind", "outcome"] as const) {
     if (typeof v[k] === "string") q[k] = v[k];
   }
   for (const k of ["since", "until"] as const) if (typeof v[k] === "number") q[k] = v[k];

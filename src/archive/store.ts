@@ -21,9 +21,8 @@ export interface ArchiveQuery {
   /** Words (all must occur) and "quoted phrases", in subject or body. */
   text?: string | undefined;
   verdict?: string | undefined;
+  /** A rule that fired at all: the one that decided, or any in the verdict list, shadow ones included. */
   rule?: string | undefined;
-  /** A rule that fired at all, enforced or shadow (rule matches only the rule that decided). */
-  anyRule?: string | undefined;
   thread?: string | undefined;
   direction?: string | undefined;
   kind?: string | undefined;

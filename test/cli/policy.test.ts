@@ -37,7 +37,7 @@ describe("demarc policy", () => {
     expect(before.stderr).toContain('policies/30-walls.yaml:4: wall wall-rt: unknown group "research" (define it under groups:, in core.groups, or on accounts with users add --group)');
     expect(before.stderr).not.toContain('"trading"');
 
-    const add = await demarcCommand(["--config", configPath, "users", "add", "carol", "--password", "pw-carol-1", "--group", "research"], { cwd: dir });
+    const add = await demarcCommand(["--config", configPath, "users", "add", "carol", "--password", "pw-carol-long-1", "--group", "research"], { cwd: dir });
     expect(add.code, add.stderr).toBe(0);
     const after = await demarcCommand(["--config", configPath, "policy", "lint"], { cwd: dir });
     expect(after.stderr).toBe("");

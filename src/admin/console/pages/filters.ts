@@ -1,14 +1,14 @@
 /**
  * The archive filters as a form and as an ArchiveQuery: every filter the
  * archive has (participant, partner domain, direction, kind, verdict, rule
- * with or without shadow rules, time range, words and phrases). Times are
+ * enforced or shadow, time range, words and phrases). Times are
  * UTC, as the archive keeps them.
  */
 import type { ArchiveQuery } from "../../../archive/store.js";
 import { html, type SafeHtml } from "../html.js";
 import type { Fields } from "../types.js";
 
-export const FILTER_KEYS = ["participant", "domain", "direction", "kind", "verdict", "rule", "shadow", "since", "until", "text"] as const;
+export const FILTER_KEYS = ["participant", "domain", "direction", "kind", "verdict", "rule", "since", "until", "text"] as const;
 
 const DIRECTIONS = ["inbound", "outbound", "internal"];
 const KINDS = ["message", "groupchat", "subscription", "file-transfer", "presence", "iq"];
@@ -48,7 +48,7 @@ export function queryOf(f: Fields): ArchiveQuery {
   set("kind", oneOf(f.kind, KINDS, "kind"));
   set("verdict", oneOf(f.verdict, VERDICTS, "verdict"));
   const rule = trimmed(f.rule, 128);
-  if (rule) set(f.shadow === "on" ? "anyRule" : "rule", rule);
+  set("rule", rule);
   set("since", parseTime(f.since, "from"));
   set("until", parseTime(f.until, "until"));
   set("text", trimmed(f.text));
@@ -75,8 +75,7 @@ ${input("domain", "Partner domain", "text", "partner.example")}
 ${select("direction", "Direction", DIRECTIONS, f.direction)}
 ${select("kind", "Kind", KINDS, f.kind)}
 ${select("verdict", "Verdict", VERDICTS, f.verdict)}
-${input("rule", "Rule id")}
-<label>Shadow rules<span><input type="checkbox" name="shadow" value="on"${f.shadow === "on" ? html` checked` : ""}> also rules that only observed</span></label>
+${input("rule", "Rule id (enforced or shadow)")}
 ${input("since", "From (UTC)", "datetime-local")}
 ${input("until", "Until (UTC)", "datetime-local")}
 ${input("text", "Words and \"phrases\"")}
