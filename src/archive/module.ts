@@ -79,6 +79,7 @@ export function archiveModule(): GatewayModule {
         retryMaxMs: cfg.writer.retry_max_ms,
         onJournalFailure: cfg.on_journal_failure,
         kinds: cfg.kinds,
+        pauseBytes: Math.floor((budgetBytes * cfg.journal.pause_at_percent) / 100),
         log,
       });
       svc = archive;

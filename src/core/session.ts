@@ -109,7 +109,7 @@ export class CoreSession {
       tags: m.private ? ["carbons:private"] : undefined,
     });
     this.core.parts.messages.pin(this.device, to);
-    const r = await s.send(e);
+    const r = await s.send(e, this.device.route);
     if (r.delivered) this.core.parts.messages.sent(this.device, r.envelope);
     return r;
   }

@@ -85,6 +85,7 @@ export class Gateway {
       adminRoutes: [],
       services: new Map(),
     };
+    ctx.router.flow.register(ctx.metrics);
     ctx.readiness.set("certificates", () => {
       const missing = certs.uncovered();
       return missing.length ? `no certificate covers ${missing.join(", ")}` : undefined;

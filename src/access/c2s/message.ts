@@ -11,13 +11,18 @@ import type { C2sSession } from "./session.js";
 
 const TYPES = new Set(["chat", "error", "groupchat", "headline", "normal"]);
 
+/**
+ * Hands the message to the core without waiting for its result, so the
+ * stream's next stanzas are read while this one is journaled: the session's
+ * lane keeps their order, and results (an error reply) come back in order.
+ */
 export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
   const type = TYPES.has(el.attrs.type ?? "") ? el.attrs.type! : "normal";
   // Group chat needs a MUC service, which this server does not host.
   if (type === "groupchat") throw new StanzaError("service-unavailable", "group chat is not offered here");
   const to = el.attrs.to ?? s.bare;
   const priv = el.getChild("private", NS.carbons) !== undefined || el.getChild("no-copy", NS.hints) !== undefined;
-  const r = await s.core.message({
+  const pending = s.core.message({
     to,
     type,
     body: el.getChildText("body") ?? undefined,
@@ -27,5 +32,10 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
     private: priv,
     kind: isFileTransfer(el) ? "file-transfer" : "message",
   });
-  if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
+  pending.then(
+    (r) => {
+      if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
+    },
+    (err: unknown) => s.replyError(el, err),
+  );
 }

@@ -53,6 +53,7 @@ export function c2sModule(): C2sModule {
         fakeSalt: fakeSaltFn(),
         sessions,
         connections: new Set(),
+        lane: (o) => ctx.router.lane(o),
         upgrade: (raw: Socket) =>
           new Promise<TLSSocket>((resolve, reject) => {
             const hidden = createTlsServer(tlsOptions());

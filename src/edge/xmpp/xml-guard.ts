@@ -64,7 +64,8 @@ export class XmlGuard {
       switch (this.state) {
         case S.Text: {
           const lt = s.indexOf("<", i);
-          if (lt === -1) {
+          // A '<' at n is the carried one: the next chunk scans it.
+          if (lt === -1 || lt >= n) {
             i = n;
             break;
           }
