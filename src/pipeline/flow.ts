@@ -7,6 +7,12 @@ import { Gauge, Histogram, type Registry } from "prom-client";
 
 /** How often a congested archive is looked at again while streams wait on it. */
 const CLEAR_POLL_MS = 20;
+/**
+ * Envelopes waiting across all lanes at which every stream is paused: one
+ * lane may hold a few thousand (a whole journal group), many lanes together
+ * must not hold the process's memory hostage.
+ */
+const MAX_IN_FLIGHT = 50_000;
 
 export class RouteFlow {
   /** Envelopes in any lane, not yet delivered or refused. */
@@ -50,7 +56,7 @@ export class RouteFlow {
   }
 
   congested(): boolean {
-    return this.archiveBehind();
+    return this.depth >= MAX_IN_FLIGHT || this.archiveBehind();
   }
 
   whenClear(fn: () => void): void {
@@ -60,7 +66,7 @@ export class RouteFlow {
   }
 
   private check(): void {
-    if (this.archiveBehind()) return;
+    if (this.congested()) return;
     clearInterval(this.poll);
     this.poll = undefined;
     for (const fn of this.waiting.splice(0)) fn();

@@ -44,8 +44,8 @@ export interface LaneOptions {
   resume?: (() => void) | undefined;
 }
 
-const DEFAULT_HIGH = 256;
-const DEFAULT_LOW = 64;
+const DEFAULT_HIGH = 4096;
+const DEFAULT_LOW = 2048;
 
 interface Journaled {
   decision: Decision;
