@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
+import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
 import { bareOf, domainOf } from "../model/envelope.js";
 import { isPostgres, type Db } from "./db.js";
 import { applyQuery } from "./query.js";
@@ -42,7 +43,26 @@ export class KnexArchiveStore implements ArchiveStore {
 
   async append(records: ArchiveRecord[]): Promise<{ inserted: number; skipped: number }> {
     const learned = { parties: new Map<string, number>(), contexts: new Map<string, number>() };
-    const result = await this.db.transaction(async (trx) => {
+    const result = this.dialect === "sqlite" ? await this.appendSqlite(records, learned) : await this.appendKnex(records, learned);
+    // Only ids from a committed transaction may be cached.
+    for (const [k, v] of learned.parties) this.parties.set(k, v);
+    for (const [k, v] of learned.contexts) this.contexts.set(k, v);
+    return result;
+  }
+
+  /** SQLite: better-sqlite3 directly, prepared statements in one transaction (see sqlite-append.ts). */
+  private async appendSqlite(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
+    const client = this.db.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: unknown): Promise<void> };
+    const conn = await client.acquireConnection();
+    try {
+      return appendSqlite(conn, records, { parties: this.parties, contexts: this.contexts, contextKey }, learned);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  private async appendKnex(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
+    return this.db.transaction(async (trx) => {
       // One writer at a time per schema keeps the chain sequential even if two gateways share a database.
       if (this.dialect === "pg") await trx.raw("select pg_advisory_xact_lock(hashtext(current_schema() || '.archive_message'))");
       const stored = new Set<string>();
@@ -84,10 +104,6 @@ export class KnexArchiveStore implements ArchiveStore {
       for (const c of chunks(rows, 100)) await trx("archive_message").insert(c);
       return { inserted: fresh.length, skipped: records.length - fresh.length };
     });
-    // Only ids from a committed transaction may be cached.
-    for (const [k, v] of learned.parties) this.parties.set(k, v);
-    for (const [k, v] of learned.contexts) this.contexts.set(k, v);
-    return result;
   }
 
   private async internParties(trx: Knex.Transaction, recs: ArchiveRecord[], learned: Map<string, number>): Promise<Map<string, number>> {
