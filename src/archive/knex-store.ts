@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
+import { copyRows, type CopyValue } from "./pg-copy.js";
 import { bareOf, domainOf } from "../model/envelope.js";
 import { isPostgres, type Db } from "./db.js";
 import { applyQuery } from "./query.js";
@@ -13,6 +14,9 @@ import { chainHash, GENESIS, type ArchiveRecord, type StoredRecord } from "./rec
 import type { ArchiveQuery, ArchiveStore, AuditEntry, FindOptions, Hold, PurgeEntry, Review } from "./store.js";
 
 const CHUNK = 200;
+/** archive_message columns in the order the writer fills them. */
+const MESSAGE_COLUMNS = ["seq", "rid", "msg_id", "ts", "direction", "protocol", "kind", "type", "from_id", "to_id", "partner_id",
+  "thread", "subject", "body", "delivered_body", "verdict", "rule_id", "context_id", "hash"];
 const num = (v: unknown): number => (typeof v === "string" ? Number(v) : (v as number));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
@@ -61,6 +65,7 @@ export class KnexArchiveStore implements ArchiveStore {
     }
   }
 
+  /** PostgreSQL: knex for the lock, dedupe and interning; COPY for the rows (see pg-copy.ts). */
   private async appendKnex(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
     return this.db.transaction(async (trx) => {
       // One writer at a time per schema keeps the chain sequential even if two gateways share a database.
@@ -76,32 +81,16 @@ export class KnexArchiveStore implements ArchiveStore {
       let prev: Buffer = head ? (head.hash as Buffer) : GENESIS;
       const partyIds = await this.internParties(trx, fresh, learned.parties);
       const contextIds = await this.internContexts(trx, fresh, learned.contexts);
-      const rows = fresh.map((r) => {
+      const rows = fresh.map((r): CopyValue[] => {
         seq += 1;
         prev = chainHash(prev, seq, r);
-        return {
-          seq,
-          rid: Buffer.from(r.rid, "hex"),
-          msg_id: r.msgId,
-          ts: r.ts,
-          direction: r.direction,
-          protocol: r.protocol,
-          kind: r.kind,
-          type: r.type,
-          from_id: partyIds.get(r.from),
-          to_id: partyIds.get(r.to),
-          partner_id: r.partner === null ? null : partyIds.get(r.partner),
-          thread: r.thread,
-          subject: r.subject,
-          body: r.body,
-          delivered_body: r.deliveredBody,
-          verdict: r.verdict,
-          rule_id: r.ruleId,
-          context_id: contextIds.get(contextKey(r)),
-          hash: prev,
-        };
+        return [
+          seq, Buffer.from(r.rid, "hex"), r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type,
+          partyIds.get(r.from), partyIds.get(r.to), r.partner === null ? null : partyIds.get(r.partner),
+          r.thread, r.subject, r.body, r.deliveredBody, r.verdict, r.ruleId, contextIds.get(contextKey(r)), prev,
+        ];
       });
-      for (const c of chunks(rows, 100)) await trx("archive_message").insert(c);
+      await copyRows(trx, "archive_message", MESSAGE_COLUMNS, rows);
       return { inserted: fresh.length, skipped: records.length - fresh.length };
     });
   }
