@@ -17,7 +17,7 @@ import { startEjabberd, type EjabberdHandle } from "../../test/helpers/ejabberd.
 export const ADDR = { demarc: "127.0.61.1", prosody: "127.0.61.2", ejabberd: "127.0.61.3", dns: "127.0.61.4" };
 export const PORT = { s2s: 15269, c2s: 15222, admin: 15280, ejabberdDist: 25961 };
 const ROOT = resolve(import.meta.dirname, "../..");
-const PASSWORD = "bench-pw";
+export const PASSWORD = "bench-pw";
 
 export interface World {
   dir: string;
@@ -47,7 +47,7 @@ function policiesWithoutLimits(dir: string): string {
   return out;
 }
 
-function demarcConfig(dir: string, ca: TestCa, dns: string, partners: string[]): string {
+export function demarcConfig(dir: string, ca: TestCa, dns: string, partners: string[]): string {
   const own = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
   const on = (port: number) => ({ host: ADDR.demarc, port });
   const config = {
@@ -71,8 +71,9 @@ function demarcConfig(dir: string, ca: TestCa, dns: string, partners: string[]):
   return path;
 }
 
-export async function startDemarc(dir: string, configPath: string, users: string[], profileDir?: string): Promise<ChildProcess> {
+export async function startDemarc(dir: string, configPath: string, users: string[], profileDir?: string, usersCsv?: string): Promise<ChildProcess> {
   const bin = join(ROOT, "bin", "demarc.js");
+  if (usersCsv) execFileSync(process.execPath, [bin, "users", "import", usersCsv, "-c", configPath], { stdio: ["ignore", "ignore", "pipe"] });
   for (const u of users) {
     execFileSync(process.execPath, [bin, "users", "add", u, "--password-stdin", "-c", configPath], { input: `${PASSWORD}\n`, stdio: ["pipe", "ignore", "pipe"] });
   }
