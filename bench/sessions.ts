@@ -10,7 +10,8 @@
  *
  * Starts real peers on fixed loopback addresses: run it under the shared peer lock.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,6 +68,38 @@ async function measure(label: string, pid: number, at: { address: string; port: 
   return kb;
 }
 
+/** The same number of idle TLS connections to a bare Node TLS server: Node's own floor per connection. */
+async function tlsFloor(ca: TestCa): Promise<void> {
+  const leaf = ca.issue({ name: "floor", domains: ["corp.test"] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, "sessions", "tls-floor-server.mjs"), ADDR.demarc, String(PORT.c2s), leaf.certPath, leaf.keyPath], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once("data", () => resolve());
+      child.once("exit", () => reject(new Error("TLS floor server exited")));
+    });
+    const open = () =>
+      new Promise<TLSSocket>((resolve, reject) => {
+        const s = tlsConnect({ host: ADDR.demarc, port: PORT.c2s, servername: "corp.test", ca: ca.certPem }, () => s.once("data", () => resolve(s)));
+        s.once("error", reject);
+      });
+    const many = async (n: number) => {
+      const out: TLSSocket[] = [];
+      for (let i = 0; i < n; i += CONCURRENCY) out.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n - i) }, open))));
+      return out;
+    };
+    const warm = await many(20);
+    await settle();
+    const before = memoryMb(child.pid!).rss;
+    const conns = await many(N);
+    await settle();
+    const after = memoryMb(child.pid!).rss;
+    console.log(`${"Node TLS".padEnd(8)} ${N} idle TLS connections to a bare Node TLS server: ${(((after - before) * 1024) / N).toFixed(1)} kB/connection (the floor under any Node server)`);
+    for (const s of [...warm, ...conns]) s.destroy();
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-sessions-"));
   const ca = createTestCa(join(dir, "ca"));
@@ -95,6 +128,7 @@ async function main(): Promise<void> {
       console.log(`Prosody: not measured (${(err as Error).message.split("\n")[0]})`);
     }
     if (theirs !== undefined) console.log(`demarc at ${(ours / theirs).toFixed(2)}x Prosody's memory per idle session (target: 0.5x or less)`);
+    await tlsFloor(ca);
   } finally {
     await dns.close();
   }
