@@ -16,7 +16,7 @@
  * Starts real peers on fixed loopback addresses: run it under the shared peer lock.
  */
 import { parseArgs } from "node:util";
-import { ADDR, PORT, startWorld, type World } from "./relay/setup.js";
+import { ADDR, PORT, RECEIVERS, startWorld, type World } from "./relay/setup.js";
 import { benchClient, relayRun, type BenchClient } from "./relay/clients.js";
 import { measured } from "./relay/proc.js";
 import { trustTestCa } from "../test/helpers/xmpp-tls.js";
@@ -105,8 +105,9 @@ async function main(): Promise<void> {
     }
     console.log(`\n-- synthetic: ${domains.length} partner domains x 1 s2s stream x ${perStream} messages --`);
     const streams = await openStreams(world.ca, domains, { address: ADDR.demarc, port: PORT.s2s });
-    const { result, cpu } = await measured(world.demarc.pid, () => syntheticRun(streams, perStream, bob));
-    print({ path: `${domains.length} partners -> demarc -> c2s user`, n: result.messages, rate: result.rate, seconds: result.seconds, inOrder: result.inOrder, cpu });
+    const receivers = await Promise.all(RECEIVERS.map((r) => login(ADDR.demarc, "corp.test", r)));
+    const { result, cpu } = await measured(world.demarc.pid, () => syntheticRun(streams, perStream, receivers));
+    print({ path: `${domains.length} partners -> demarc -> ${RECEIVERS.length} users`, n: result.messages, rate: result.rate, seconds: result.seconds, inOrder: result.inOrder, cpu });
     console.log(`\ndemarc: ${await demarcWait()}`);
   } finally {
     for (const c of clients) await c.stop();

@@ -18,6 +18,8 @@ export const ADDR = { demarc: "127.0.61.1", prosody: "127.0.61.2", ejabberd: "12
 export const PORT = { s2s: 15269, c2s: 15222, admin: 15280, ejabberdDist: 25961 };
 const ROOT = resolve(import.meta.dirname, "../..");
 export const PASSWORD = "bench-pw";
+/** demarc users the synthetic partners write to. */
+export const RECEIVERS = ["r1", "r2", "r3", "r4", "r5"];
 
 export interface World {
   dir: string;
@@ -130,7 +132,7 @@ export async function startWorld(opts: { synthetic: string[]; profileDir?: strin
       cleanup.push(() => e.stop());
     }
     const configPath = demarcConfig(dir, ca, dns.server, ["partner-a.test", "ejab.test", ...opts.synthetic]);
-    const demarc = await startDemarc(dir, configPath, ["bob@corp.test"], opts.profileDir);
+    const demarc = await startDemarc(dir, configPath, ["bob@corp.test", ...RECEIVERS.map((r) => `${r}@corp.test`)], opts.profileDir);
     cleanup.push(() => stopByPid(demarc));
     return { dir, ca, dns, prosody, ejabberd, demarc, password: PASSWORD, close };
   } catch (err) {
