@@ -15,6 +15,7 @@ import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
 import { QuarantineDesk } from "./quarantine.js";
 import { purge } from "./retention.js";
+import { startCheckpointer, type Checkpointer } from "./sqlite-checkpoint.js";
 
 const MB = 1 << 20;
 
@@ -56,8 +57,22 @@ function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: n
   });
 }
 
+/** SQLite only: the WAL checkpoints move to a worker thread (see sqlite-checkpoint.ts). */
+async function sqliteCheckpointer(ctx: GatewayContext, log: GatewayContext["log"]): Promise<Checkpointer | undefined> {
+  const client = ctx.db.client as { config: { client: string; connection?: { filename?: string } }; acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
+  const file = client.config.connection?.filename;
+  if (client.config.client !== "better-sqlite3" || !file || file === ":memory:") return undefined;
+  const conn = (await client.acquireConnection()) as Parameters<typeof startCheckpointer>[0];
+  try {
+    return startCheckpointer(conn, file, log);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 export function archiveModule(): GatewayModule {
   let svc: ArchiveService | undefined;
+  let checkpointer: Checkpointer | undefined;
   let timer: NodeJS.Timeout | undefined;
   let purging = false;
   return {
@@ -83,6 +98,7 @@ export function archiveModule(): GatewayModule {
         log,
       });
       svc = archive;
+      checkpointer = await sqliteCheckpointer(ctx, log);
       ctx.router.useArchiver(archive);
       ctx.services.set("archive", archive);
       // A database outage is not a readiness problem: the journal carries on. A journal that cannot write is.
@@ -114,6 +130,8 @@ export function archiveModule(): GatewayModule {
       clearInterval(timer);
       await svc?.close(drainMs);
       svc = undefined;
+      await checkpointer?.stop();
+      checkpointer = undefined;
     },
   };
 }
