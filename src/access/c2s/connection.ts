@@ -85,8 +85,19 @@ export class C2sConnection implements Wire {
 
   send(el: Element | string): void {
     if (this.state === "closed" || this.socket.destroyed) return;
+    // Stanzas sent in one tick (a burst of deliveries) leave as one write: one TLS record, one syscall.
+    if (!this.corked) {
+      const s = this.socket;
+      this.corked = true;
+      s.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        s.uncork();
+      });
+    }
     this.socket.write(typeof el === "string" ? el : el.toString());
   }
+  private corked = false;
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
