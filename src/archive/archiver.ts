@@ -21,6 +21,8 @@ export interface ArchiveServiceOptions {
   onJournalFailure: "refuse" | "deliver";
   /** Envelope kinds archived; others pass without a record. */
   kinds: string[];
+  /** Bytes waiting for the database at which streams are paused (back-pressure), below the budget. */
+  pauseBytes?: number | undefined;
   log: Logger;
 }
 
@@ -30,6 +32,9 @@ export interface ArchiveServiceOptions {
  * someone's presence, a redacted status note - is kept whatever its kind, so
  * every enforced verdict is on record.
  */
+/** Appended bytes still waiting for their fsync at which streams stop reading: the disk is the bottleneck. */
+const UNSYNCED_PAUSE_BYTES = 32 << 20;
+
 export function intervened(decision: Decision): boolean {
   return !decision.deliver || decision.verdicts.some((v) => !v.shadow && v.action !== "allow");
 }
@@ -57,6 +62,16 @@ export class ArchiveService implements Archiver {
     const svc = new ArchiveService(store, journal, writer, opts);
     writer.start();
     return svc;
+  }
+
+  /**
+   * The journal or the database is behind: streams stop reading until it
+   * catches up, so a slow disk or a long database outage slows partners
+   * down instead of spending the budget and refusing their messages.
+   */
+  congested(): boolean {
+    const pauseBytes = this.opts.pauseBytes ?? Math.floor(this.opts.journal.budgetBytes * 0.75);
+    return this.journal.pendingBytes >= pauseBytes || this.journal.unsyncedBytes >= UNSYNCED_PAUSE_BYTES;
   }
 
   async record(original: Envelope, decision: Decision): Promise<void> {

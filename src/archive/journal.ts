@@ -98,6 +98,10 @@ export class Journal extends EventEmitter {
     for (const s of this.older.values()) n += s;
     return n;
   }
+  /** Bytes appended and waiting for their group commit. */
+  get unsyncedBytes(): number {
+    return this.queuedBytes;
+  }
   /** Bytes not yet in the database (the checkpoint is always in the first live segment). */
   get pendingBytes(): number {
     return this.diskBytes - this.checkpoint.offset;

@@ -5,6 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
+import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
+import { copyRows, type CopyValue } from "./pg-copy.js";
 import { bareOf, domainOf } from "../model/envelope.js";
 import { isPostgres, type Db } from "./db.js";
 import { applyQuery } from "./query.js";
@@ -12,6 +14,9 @@ import { chainHash, GENESIS, type ArchiveRecord, type StoredRecord } from "./rec
 import type { ArchiveQuery, ArchiveStore, AuditEntry, FindOptions, Hold, PurgeEntry, Review } from "./store.js";
 
 const CHUNK = 200;
+/** archive_message columns in the order the writer fills them. */
+const MESSAGE_COLUMNS = ["seq", "rid", "msg_id", "ts", "direction", "protocol", "kind", "type", "from_id", "to_id", "partner_id",
+  "thread", "subject", "body", "delivered_body", "content", "verdict", "rule_id", "context_id", "hash"];
 const num = (v: unknown): number => (typeof v === "string" ? Number(v) : (v as number));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
@@ -42,7 +47,27 @@ export class KnexArchiveStore implements ArchiveStore {
 
   async append(records: ArchiveRecord[]): Promise<{ inserted: number; skipped: number }> {
     const learned = { parties: new Map<string, number>(), contexts: new Map<string, number>() };
-    const result = await this.db.transaction(async (trx) => {
+    const result = this.dialect === "sqlite" ? await this.appendSqlite(records, learned) : await this.appendKnex(records, learned);
+    // Only ids from a committed transaction may be cached.
+    for (const [k, v] of learned.parties) this.parties.set(k, v);
+    for (const [k, v] of learned.contexts) this.contexts.set(k, v);
+    return result;
+  }
+
+  /** SQLite: better-sqlite3 directly, prepared statements in one transaction (see sqlite-append.ts). */
+  private async appendSqlite(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
+    const client = this.db.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: unknown): Promise<void> };
+    const conn = await client.acquireConnection();
+    try {
+      return appendSqlite(conn, records, { parties: this.parties, contexts: this.contexts, contextKey }, learned);
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  }
+
+  /** PostgreSQL: knex for the lock, dedupe and interning; COPY for the rows (see pg-copy.ts). */
+  private async appendKnex(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
+    return this.db.transaction(async (trx) => {
       // One writer at a time per schema keeps the chain sequential even if two gateways share a database.
       if (this.dialect === "pg") await trx.raw("select pg_advisory_xact_lock(hashtext(current_schema() || '.archive_message'))");
       const stored = new Set<string>();
@@ -56,39 +81,18 @@ export class KnexArchiveStore implements ArchiveStore {
       let prev: Buffer = head ? (head.hash as Buffer) : GENESIS;
       const partyIds = await this.internParties(trx, fresh, learned.parties);
       const contextIds = await this.internContexts(trx, fresh, learned.contexts);
-      const rows = fresh.map((r) => {
+      const rows = fresh.map((r): CopyValue[] => {
         seq += 1;
         prev = chainHash(prev, seq, r);
-        return {
-          seq,
-          rid: Buffer.from(r.rid, "hex"),
-          msg_id: r.msgId,
-          ts: r.ts,
-          direction: r.direction,
-          protocol: r.protocol,
-          kind: r.kind,
-          type: r.type,
-          from_id: partyIds.get(r.from),
-          to_id: partyIds.get(r.to),
-          partner_id: r.partner === null ? null : partyIds.get(r.partner),
-          thread: r.thread,
-          subject: r.subject,
-          body: r.body,
-          delivered_body: r.deliveredBody,
-          content: r.content ?? null,
-          verdict: r.verdict,
-          rule_id: r.ruleId,
-          context_id: contextIds.get(contextKey(r)),
-          hash: prev,
-        };
+        return [
+          seq, Buffer.from(r.rid, "hex"), r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type,
+          partyIds.get(r.from), partyIds.get(r.to), r.partner === null ? null : partyIds.get(r.partner),
+          r.thread, r.subject, r.body, r.deliveredBody, r.content ?? null, r.verdict, r.ruleId, contextIds.get(contextKey(r)), prev,
+        ];
       });
-      for (const c of chunks(rows, 100)) await trx("archive_message").insert(c);
+      await copyRows(trx, "archive_message", MESSAGE_COLUMNS, rows);
       return { inserted: fresh.length, skipped: records.length - fresh.length };
     });
-    // Only ids from a committed transaction may be cached.
-    for (const [k, v] of learned.parties) this.parties.set(k, v);
-    for (const [k, v] of learned.contexts) this.contexts.set(k, v);
-    return result;
   }
 
   private async internParties(trx: Knex.Transaction, recs: ArchiveRecord[], learned: Map<string, number>): Promise<Map<string, number>> {

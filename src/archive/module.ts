@@ -17,6 +17,7 @@ import { KnexArchiveStore } from "./knex-store.js";
 import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
 import { purge } from "./retention.js";
+import { startCheckpointer, type Checkpointer } from "./sqlite-checkpoint.js";
 
 const MB = 1 << 20;
 
@@ -58,9 +59,23 @@ function registerMetrics(registry: Registry, svc: ArchiveService, budgetBytes: n
   });
 }
 
+/** SQLite only: the WAL checkpoints move to a worker thread (see sqlite-checkpoint.ts). */
+async function sqliteCheckpointer(ctx: GatewayContext, log: GatewayContext["log"]): Promise<Checkpointer | undefined> {
+  const client = ctx.db.client as { config: { client: string; connection?: { filename?: string } }; acquireConnection(): Promise<unknown>; releaseConnection(c: unknown): Promise<void> };
+  const file = client.config.connection?.filename;
+  if (client.config.client !== "better-sqlite3" || !file || file === ":memory:") return undefined;
+  const conn = (await client.acquireConnection()) as Parameters<typeof startCheckpointer>[0];
+  try {
+    return startCheckpointer(conn, file, log);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 export function archiveModule(): GatewayModule {
   let svc: ArchiveService | undefined;
   let outcomes: OutcomeLog | undefined;
+  let checkpointer: Checkpointer | undefined;
   let timer: NodeJS.Timeout | undefined;
   let purging = false;
   return {
@@ -82,9 +97,11 @@ export function archiveModule(): GatewayModule {
         retryMaxMs: cfg.writer.retry_max_ms,
         onJournalFailure: cfg.on_journal_failure,
         kinds: cfg.kinds,
+        pauseBytes: Math.floor((budgetBytes * cfg.journal.pause_at_percent) / 100),
         log,
       });
       svc = archive;
+      checkpointer = await sqliteCheckpointer(ctx, log);
       ctx.router.useArchiver(archive);
       outcomes = new OutcomeLog(ctx.db, log);
       const outcomeLog = outcomes;
@@ -128,6 +145,8 @@ export function archiveModule(): GatewayModule {
       await outcomes?.flush(drainMs);
       await svc?.close(drainMs);
       svc = undefined;
+      await checkpointer?.stop();
+      checkpointer = undefined;
     },
   };
 }

@@ -93,7 +93,7 @@ export class PresenceCore implements DeliveryTarget {
    * A device comes online (after resource binding). A resource already in use
    * is taken over: the old session is told "conflict" (RFC 6120 7.7.2.2).
    */
-  async connect(jid: string, resource: string, sink: DeviceSink, security?: SecurityContext): Promise<CoreSession> {
+  async connect(jid: string, resource: string, sink: DeviceSink, security?: SecurityContext, route?: RouteFn): Promise<CoreSession> {
     const bare = formatJid(parseJid(jid), true);
     const u = await this.users.load(bare);
     if (!u) throw new CoreError("item-not-found", "cancel", `no account ${bare}`);
@@ -103,6 +103,7 @@ export class PresenceCore implements DeliveryTarget {
       this.disconnect(old);
     }
     const d = new Device(u, resource, `${bare}/${resource}`, sink, security);
+    d.route = route;
     u.devices.set(resource, d);
     return new CoreSession(this, d);
   }

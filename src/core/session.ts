@@ -131,7 +131,7 @@ export class CoreSession {
       tags: tagsOf(m),
     });
     this.core.parts.messages.pin(this.device, to);
-    const r = await s.send(e);
+    const r = await s.send(e, this.device.route);
     if (r.delivered) this.core.parts.messages.sent(this.device, r.envelope);
     return r;
   }

@@ -61,9 +61,9 @@ export class Shared {
    * Hands an envelope to the router (compliance, archive, then delivery). With
    * no router, hosted recipients are served directly and remote ones are unreachable.
    */
-  async send(e: Envelope): Promise<RouteResult> {
+  async send(e: Envelope, ordered?: RouteFn): Promise<RouteResult> {
     this.stats.routed++;
-    if (this.route) return this.route(e);
+    if (this.route) return (ordered ?? this.route)(e);
     if (e.direction === "outbound") return { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } };
     try {
       await this.deliverLocal!(e);

@@ -7,7 +7,7 @@
 import type { RichPresence } from "../model/presence.js";
 import type { CoreStore } from "./store.js";
 import type { PresencePolicy } from "./policy.js";
-import type { DeviceSink, PresenceSource, RosterItem } from "./types.js";
+import type { DeviceSink, PresenceSource, RosterItem, RouteFn } from "./types.js";
 import type { SecurityContext } from "../model/envelope.js";
 
 export class Device {
@@ -20,6 +20,8 @@ export class Device {
   interested = false;
   /** Entities that got directed presence and are not contacts (RFC 6121 4.6). */
   readonly directed = new Set<string>();
+  /** This device's own ordered way into the router, when the access layer gave one (RFC 6120 10.1). */
+  route: RouteFn | undefined;
 
   constructor(
     readonly user: UserState,

@@ -98,6 +98,7 @@ export class Gateway {
       adminApiRoutes: [],
       services: new Map(),
     };
+    ctx.router.flow.register(ctx.metrics);
     ctx.readiness.set("certificates", () => {
       const missing = certs.uncovered();
       return missing.length ? `no certificate covers ${missing.join(", ")}` : undefined;

@@ -5,6 +5,8 @@
  */
 import type { Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
+import { RouteLane, type LaneOptions, type LaneSteps } from "./lane.js";
+import { RouteFlow } from "./flow.js";
 import {
   DeliveryFailure,
   type Archiver,
@@ -41,8 +43,30 @@ export class Router {
   private internal: DeliveryTarget | undefined;
   private readonly remotes = new Map<"xmpp" | "sip", DeliveryTarget>();
   private outcomes: OutcomeRecorder | undefined;
+  /** Queue depth, waits and congestion across every lane. */
+  readonly flow: RouteFlow;
+  private readonly steps: LaneSteps;
 
-  constructor(private readonly opts: RouterOptions) {}
+  constructor(private readonly opts: RouterOptions) {
+    this.flow = new RouteFlow(() => this.archiver?.congested?.() ?? false);
+    this.steps = {
+      decide: (e) => this.compliance.evaluate(e),
+      journal: (e, d) => this.journal(e, d),
+      deliver: (e, d) => this.deliver(e, d),
+      congested: () => this.flow.congested(),
+      track: (delta, waited) => this.flow.track(delta, waited),
+      whenClear: (fn) => this.flow.whenClear(fn),
+    };
+  }
+
+  /**
+   * An ordered lane for one inbound stream: its envelopes are decided,
+   * journaled and delivered as a pipeline that keeps their order (RFC 6120
+   * section 10.1) while sharing journal syncs.
+   */
+  lane(opts?: LaneOptions): RouteLane {
+    return new RouteLane(this.steps, opts);
+  }
 
   useCompliance(c: Compliance): void {
     this.compliance = c;
@@ -73,15 +97,24 @@ export class Router {
    * and running the policy again would only hold it again.
    */
   async deliverDecided(envelope: Envelope, decision: Decision): Promise<RouteResult> {
-    if (this.archiver) {
-      try {
-        await this.archiver.record(envelope, decision);
-      } catch (err) {
-        // Fail closed: a message we could not archive must not cross.
-        this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
-        return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
-      }
+    return (await this.journal(envelope, decision)) ?? (await this.deliver(envelope, decision));
+  }
+
+  /** The archive record; resolves once it is durable, to the refusal when the archive could not take it. */
+  private async journal(envelope: Envelope, decision: Decision): Promise<RouteResult | undefined> {
+    if (!this.archiver) return undefined;
+    try {
+      await this.archiver.record(envelope, decision);
+      return undefined;
+    } catch (err) {
+      // Fail closed: a message we could not archive must not cross.
+      this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
+      return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
     }
+  }
+
+  /** Copies and delivery, once the record is durable. */
+  private async deliver(envelope: Envelope, decision: Decision): Promise<RouteResult> {
     if (decision.copies?.length) void this.sendCopies(decision);
     const attempt = await this.deliverArchived(envelope, decision);
     this.noteOutcome(envelope, decision, attempt);

@@ -65,6 +65,8 @@ export interface Compliance {
 /** Resolves once the record is durable (journal group commit), not when it reaches the database. */
 export interface Archiver {
   record(original: Envelope, decision: Decision): Promise<void>;
+  /** True while the journal or the database is behind: streams stop reading until it clears. */
+  congested?(): boolean;
 }
 
 export interface DeliveryTarget {

@@ -76,10 +76,28 @@ export class C2sConnection implements Wire {
     });
   }
 
+  pauseReading(): void {
+    this.socket.pause();
+  }
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   send(el: Element | string): void {
     if (this.state === "closed" || this.socket.destroyed) return;
+    // Stanzas sent in one tick (a burst of deliveries) leave as one write: one TLS record, one syscall.
+    if (!this.corked) {
+      const s = this.socket;
+      this.corked = true;
+      s.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        s.uncork();
+      });
+    }
     this.socket.write(typeof el === "string" ? el : el.toString());
   }
+  private corked = false;
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
@@ -196,7 +214,10 @@ export class C2sConnection implements Wire {
       return this.send(xml("iq", { xmlns: NS.client, type: "error", id: iq.attrs.id }, xml("error", { type: "modify" }, xml("bad-request", { xmlns: NS.stanzas }))));
     }
     const session = new C2sSession(`${this.authenticated}/${resource}`, this.domain, this.env.log, (s) => this.env.sessions.ended(s));
-    session.core = await this.env.core.connect(this.authenticated!, resource, session, { auth: "password", tlsVersion: (this.socket as TLSSocket).getProtocol?.() ?? undefined, remoteAddress: this.address });
+    // The session's messages keep their order through the router while sharing journal syncs (RFC 6120 10.1).
+    const lane = this.env.lane?.({ pause: () => session.wire?.pauseReading?.(), resume: () => session.wire?.resumeReading?.() });
+    const security = { auth: "password" as const, tlsVersion: (this.socket as TLSSocket).getProtocol?.() ?? undefined, remoteAddress: this.address };
+    session.core = await this.env.core.connect(this.authenticated!, resource, session, security, lane && ((e) => lane.route(e)));
     session.wire = this;
     this.env.sessions.live.add(session);
     this.session = session;

@@ -13,6 +13,11 @@ import type { C2sSession } from "./session.js";
 
 const TYPES = new Set(["chat", "error", "groupchat", "headline", "normal"]);
 
+/**
+ * Hands the message to the core without waiting for its result, so the
+ * stream's next stanzas are read while this one is journaled: the session's
+ * lane keeps their order, and results (an error reply) come back in order.
+ */
 export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
   const type = TYPES.has(el.attrs.type ?? "") ? el.attrs.type! : "normal";
   // Group chat needs a MUC service, which this server does not host.
@@ -20,7 +25,7 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
   const to = el.attrs.to ?? s.bare;
   const priv = el.getChild("private", NS.carbons) !== undefined || el.getChild("no-copy", NS.hints) !== undefined;
   const { body, subject, thread, payload: _none, ...content } = readContent(el);
-  const r = await s.core.message({
+  const pending = s.core.message({
     to,
     type,
     body,
@@ -31,5 +36,10 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
     private: priv,
     kind: isFileTransfer(el) ? "file-transfer" : "message",
   });
-  if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
+  pending.then(
+    (r) => {
+      if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
+    },
+    (err: unknown) => s.replyError(el, err),
+  );
 }

@@ -5,7 +5,7 @@
  * is handed to it, and it does the handshake with the same SNI certificates.
  */
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { createServer as createTlsServer, TLSSocket, type TlsOptions } from "node:tls";
 import { Gauge } from "prom-client";
 import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
 import { service } from "../../gateway/context.js";
@@ -56,12 +56,26 @@ export function c2sModule(): C2sModule {
         fakeSalt: fakeSaltFn(),
         sessions,
         connections: new Set(),
+        lane: (o) => ctx.router.lane(o),
+        // One TLSSocket on the certificates' prebuilt secure contexts: a hidden TLS server per upgrade
+        // built a new secure context (certificate, key, chain) for every client and kept it for the
+        // connection's life, most of an idle session's memory. c2s asks for no client certificate,
+        // so the server-side TLSSocket's missing 'authorized' does not matter here.
         upgrade: (raw: Socket) =>
           new Promise<TLSSocket>((resolve, reject) => {
-            const hidden = createTlsServer(tlsOptions());
-            hidden.once("secureConnection", resolve);
-            hidden.once("tlsClientError", reject);
-            hidden.emit("connection", raw);
+            const tls = new TLSSocket(raw, { isServer: true, secureContext: ctx.certs.defaultCert.context, SNICallback: ctx.certs.sniCallback });
+            const timer = setTimeout(() => fail(new Error("TLS handshake timed out")), HANDSHAKE_TIMEOUT_MS);
+            function fail(err: Error) {
+              clearTimeout(timer);
+              tls.destroy();
+              reject(err);
+            }
+            tls.once("secure", () => {
+              clearTimeout(timer);
+              tls.off("error", fail);
+              resolve(tls);
+            });
+            tls.once("error", fail);
           }),
       };
       const e = env;

@@ -24,6 +24,9 @@ const ACK_DELAY_MS = 500;
 export interface Wire {
   send(el: Element | string): void;
   close(err?: StreamError): void;
+  /** Stop and start reading from the client (back-pressure while its messages wait in the router). */
+  pauseReading?(): void;
+  resumeReading?(): void;
 }
 
 export class C2sSession {

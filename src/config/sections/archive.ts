@@ -40,6 +40,12 @@ export const archiveSection = z
         segment_mb: z.number().min(0.0625).max(1024).default(16),
         /** Extra wait before each group commit, to batch more records per fsync. */
         commit_delay_ms: z.number().min(0).max(100).default(2),
+        /**
+         * Share of budget_mb waiting for the database at which partner and
+         * client streams stop being read (TCP back-pressure) until the writer
+         * catches up; above it nothing is dropped, senders are slowed.
+         */
+        pause_at_percent: z.number().min(1).max(100).default(75),
       })
       .strict()
       .refine((j) => j.budget_mb >= 2 * j.segment_mb, { message: "budget_mb must be at least twice segment_mb" })

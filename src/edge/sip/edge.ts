@@ -11,6 +11,7 @@ import type { SipMessage } from "sip";
 import type { Logger } from "../../log.js";
 import type { LoadedConfig } from "../../config/load.js";
 import type { Router } from "../../pipeline/router.js";
+import type { RouteLane } from "../../pipeline/lane.js";
 import type { TrustStore } from "../../tls/trust.js";
 import { discover, type Resolver } from "../dns/resolver.js";
 import { UnavailableError } from "../../errors.js";
@@ -40,6 +41,7 @@ export class SipEdge {
   readonly stats: EdgeStats = { requests: 0, refused: 0, malformed: 0 };
   private limiter: AddressLimiter;
   private readonly handlers = new Map<string, RequestHandler>();
+  private readonly lanes = new WeakMap<Flow, RouteLane>();
   transports!: SipTransports;
   /** Listening ports per transport, for Contact headers. */
   readonly ports: Partial<Record<TransportName, number>> = {};
@@ -67,6 +69,20 @@ export class SipEdge {
 
   on(method: string, handler: RequestHandler): void {
     this.handlers.set(method, handler);
+  }
+
+  /**
+   * The flow's ordered lane through the router: MESSAGEs on one flow are
+   * delivered in the order they arrived, sharing journal syncs, and a flow
+   * whose messages pile up stops being read.
+   */
+  laneFor(flow: Flow): RouteLane {
+    let lane = this.lanes.get(flow);
+    if (!lane) {
+      lane = this.router.lane({ pause: () => flow.pause?.(), resume: () => flow.resume?.() });
+      this.lanes.set(flow, lane);
+    }
+    return lane;
   }
 
   newId(): string {

@@ -35,6 +35,9 @@ export interface Flow {
   readonly closed: boolean;
   send(m: SipMessage): void;
   close(): void;
+  /** Stop and start reading (stream flows; a datagram flow cannot be paused). */
+  pause?(): void;
+  resume?(): void;
 }
 
 let seq = 0;
@@ -100,6 +103,14 @@ export class StreamFlow implements Flow {
 
   send(m: SipMessage): void {
     if (!this.closed) this.socket.write(serialize(m), "binary");
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   private closeAfterFlush(): void {

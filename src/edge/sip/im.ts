@@ -84,7 +84,7 @@ export async function onMessage(edge: SipEdge, rq: SipMessage, flow: Flow, respo
     subject: typeof rq.headers.subject === "string" ? rq.headers.subject : undefined,
     security: gate.security,
   };
-  const result = await edge.router.route(envelope);
+  const result = await edge.laneFor(flow).route(envelope);
   if (result.delivered) respond(response(rq, 200, "OK"));
   else respond(refusal(rq, result.error, addr.toDomain));
 }

@@ -16,6 +16,7 @@ import { resolverFromConfig, trustFromConfig } from "../../tls/module.js";
 import { DeliveryFailure } from "../../pipeline/types.js";
 import { StanzaError, StreamError, mayReplyWithError } from "./errors.js";
 import { InboundSession, type InboundEnv } from "./inbound.js";
+import { InboundQueue } from "./inbound-queue.js";
 import { OutboundPool } from "./pool.js";
 import { PartnerPolicy } from "./policy.js";
 import { AddressCounter, RateLimits } from "./limits.js";
@@ -26,10 +27,6 @@ import { answerDomainIq, isDomainIq } from "./domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "./xml.js";
-
-/** Stanzas waiting to be routed on one stream before it stops being read, and when reading resumes. */
-const BACKLOG_PAUSE = 64;
-const BACKLOG_RESUME = 16;
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -48,40 +45,26 @@ export function s2sModule(): S2sModule {
   let direct: TlsServer | undefined;
   const bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
   const sessions = new Set<InboundSession>();
-  const chains = new WeakMap<InboundSession, Promise<void>>();
-  const backlog = new WeakMap<InboundSession, number>();
+  const queues = new WeakMap<InboundSession, InboundQueue>();
   const perIp = new AddressCounter();
 
   const trust = (): TrustStore => (ctx.services.get("trust") as TrustStore | undefined) ?? trustFromConfig(ctx.config);
   const resolver = (): Resolver => (ctx.services.get("resolver") as Resolver | undefined) ?? resolverFromConfig(ctx.config);
 
-  /**
-   * Inbound stanzas of one stream are routed one after another (RFC 6120
-   * section 10.1, in-order processing), each waiting for its partner's rate
-   * token; while too many wait, the stream is not read (back-pressure, not loss).
-   */
+  /** Each stream's stanzas keep their order through the router (see InboundQueue). */
   function onStanza(el: Element, session: InboundSession): void {
-    const domain = domainOf(el.attrs.from!);
-    const waiting = (backlog.get(session) ?? 0) + 1;
-    backlog.set(session, waiting);
-    if (waiting >= BACKLOG_PAUSE) session.socket.pause();
-    const prev = chains.get(session) ?? Promise.resolve();
-    const next = prev
-      .then(async () => {
-        const wait = rates.take(domain);
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await handle(el, session);
-      })
-      .catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
-      .finally(() => {
-        const left = (backlog.get(session) ?? 1) - 1;
-        backlog.set(session, left);
-        if (left <= BACKLOG_RESUME && session.socket.isPaused() && !session.closed) session.socket.resume();
-      });
-    chains.set(session, next);
+    let queue = queues.get(session);
+    if (!queue) {
+      queue = new InboundQueue(ctx.router, () => session.socket);
+      queues.set(session, queue);
+    }
+    const q = queue;
+    q.push(rates.take(domainOf(el.attrs.from!)), () =>
+      handle(el, session, q).catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed")),
+    );
   }
 
-  async function handle(el: Element, session: InboundSession): Promise<void> {
+  async function handle(el: Element, session: InboundSession, queue: InboundQueue): Promise<void> {
     const fromDomain = domainOf(el.attrs.from!);
     const toDomain = domainOf(el.attrs.to!);
     if (isDomainIq(el)) {
@@ -96,7 +79,7 @@ export function s2sModule(): S2sModule {
       certFingerprint: cert?.fingerprint256,
       remoteAddress: session.remoteAddress,
     });
-    const result = await ctx.router.route(env);
+    const result = await queue.lane.route(env);
     metrics.stanzas.inc({ direction: "inbound", result: result.delivered ? "delivered" : "refused" });
     if (!result.delivered) {
       ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
@@ -226,7 +209,7 @@ export function s2sModule(): S2sModule {
       // In-flight stanzas finish routing before their streams close.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all([...sessions].map((s) => chains.get(s))),
+        Promise.all([...sessions].map((s) => queues.get(s)?.idle())),
         new Promise((r) => (timer = setTimeout(r, drainMs))),
       ]);
       // A pending drain timer would hold the process open for the whole drain time.

@@ -1,0 +1,123 @@
+/**
+ * bench:relay - end-to-end message relay against real servers, in one run:
+ *
+ *   Prosody -> ejabberd                 the baseline (where ejabberd is installed)
+ *   Prosody -> demarc -> c2s user       inbound through compliance and archive
+ *   c2s user -> demarc -> Prosody       outbound
+ *   ejabberd -> demarc -> c2s user      a second partner implementation
+ *   N partner domains x 1 s2s stream    synthetic aggregate load
+ *
+ * demarc runs as its own process with the archive on SQLite and the shipped
+ * policies loaded (rate limits off); its CPU (share of one core) and RSS are
+ * read from /proc. Each run checks the messages arrived in order.
+ *
+ *   npm run bench:relay -- [--sizes 2000,20000] [--domains 50] [--per-stream 400] [--profile DIR]
+ *
+ * Starts real peers on fixed loopback addresses: run it under the shared peer lock.
+ */
+import { parseArgs } from "node:util";
+import { ADDR, PORT, RECEIVERS, startWorld, type World } from "./relay/setup.js";
+import { benchClient, relayRun, type BenchClient } from "./relay/clients.js";
+import { measured } from "./relay/proc.js";
+import { trustTestCa } from "../test/helpers/xmpp-tls.js";
+import { openStreams, syntheticDomains, syntheticRun } from "./relay/synthetic.js";
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: "string", default: "2000,20000" },
+    domains: { type: "string", default: "50" },
+    "per-stream": { type: "string", default: "400" },
+    profile: { type: "string" },
+  },
+});
+const sizes = values.sizes.split(",").map(Number);
+const domains = syntheticDomains(Number(values.domains));
+const perStream = Number(values["per-stream"]);
+
+interface Row {
+  path: string;
+  n: number;
+  rate: number;
+  seconds: number;
+  inOrder: boolean;
+  firstGap?: string | undefined;
+  /** CPU the benchmark's own clients used, as a share of one core. */
+  clients?: number | undefined;
+  cpu?: { cores: number; rssMb: number; peakMb: number } | undefined;
+}
+
+const rows: Row[] = [];
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+
+function print(r: Row): void {
+  const cpu = r.cpu ? `  demarc ${(r.cpu.cores * 100).toFixed(0)}% of a core, RSS ${r.cpu.rssMb.toFixed(0)} MB (peak ${r.cpu.peakMb.toFixed(0)})` : "";
+  const clients = r.clients !== undefined ? `  clients ${(r.clients * 100).toFixed(0)}%` : "";
+  console.log(`${r.path.padEnd(34)} ${String(r.n).padStart(6)} msgs  ${fmt(r.rate).padStart(7)} msg/s  ${r.seconds.toFixed(2)} s${r.inOrder ? "" : `  OUT OF ORDER (${r.firstGap})`}${cpu}${clients}`);
+  rows.push(r);
+}
+
+async function path(world: World, label: string, from: BenchClient, to: BenchClient, n: number, run: string, watchDemarc: boolean): Promise<Row> {
+  const own = process.cpuUsage();
+  const { result, cpu } = await measured(watchDemarc ? world.demarc.pid : undefined, () => relayRun(from, to, run, n));
+  const used = process.cpuUsage(own);
+  const row = { path: label, n, ...result, cpu, clients: (used.user + used.system) / 1e6 / result.seconds };
+  print(row);
+  return row;
+}
+
+async function demarcWait(): Promise<string> {
+  const text = await fetch(`http://${ADDR.demarc}:${PORT.admin}/metrics`).then((r) => r.text());
+  const get = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, "m").exec(text)?.[1] ?? NaN);
+  const sum = get("demarc_route_wait_seconds_sum");
+  const count = get("demarc_route_wait_seconds_count");
+  return `${fmt(count)} envelopes routed, mean wait ${((sum / count) * 1000).toFixed(1)} ms, journal pending ${get("demarc_archive_journal_pending_records")} records`;
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const world = await startWorld({ synthetic: domains, profileDir: values.profile });
+  const clients: BenchClient[] = [];
+  trustTestCa(world.ca.certPem);
+  try {
+    const login = async (address: string, domain: string, user: string) => {
+      const c = await benchClient({ address, port: PORT.c2s, domain }, user, world.password);
+      clients.push(c);
+      return c;
+    };
+    const alice = await login(ADDR.prosody, "partner-a.test", "alice");
+    const bob = await login(ADDR.demarc, "corp.test", "bob");
+    const carol = world.ejabberd ? await login(ADDR.ejabberd, "ejab.test", "carol") : undefined;
+    console.log(`peers up in ${((Date.now() - t0) / 1000).toFixed(1)} s: Prosody 0.12, ${carol ? "ejabberd" : "no ejabberd (not installed)"}, demarc pid ${world.demarc.pid}`);
+    // Warm-up: every s2s stream established and TLS done before anything is timed.
+    await relayRun(alice, bob, "warm1", 50);
+    await relayRun(bob, alice, "warm2", 50);
+    if (carol) {
+      await relayRun(alice, carol, "warm3", 50);
+      await relayRun(carol, bob, "warm4", 50);
+    }
+    for (const n of sizes) {
+      console.log(`\n-- ${n.toLocaleString("en-US")} messages, one client per side --`);
+      const base = carol ? await path(world, "Prosody -> ejabberd (baseline)", alice, carol, n, `pe${n}`, false) : undefined;
+      const inbound = await path(world, "Prosody -> demarc -> c2s user", alice, bob, n, `pd${n}`, true);
+      await path(world, "c2s user -> demarc -> Prosody", bob, alice, n, `dp${n}`, true);
+      if (carol) await path(world, "ejabberd -> demarc -> c2s user", carol, bob, n, `ed${n}`, true);
+      if (base) console.log(`Prosody -> demarc -> user at ${(inbound.rate / base.rate).toFixed(2)}x Prosody -> ejabberd`);
+    }
+    console.log(`\n-- synthetic: ${domains.length} partner domains x 1 s2s stream x ${perStream} messages --`);
+    const streams = await openStreams(world.ca, domains, { address: ADDR.demarc, port: PORT.s2s });
+    const receivers = await Promise.all(RECEIVERS.map((r) => login(ADDR.demarc, "corp.test", r)));
+    const { result, cpu } = await measured(world.demarc.pid, () => syntheticRun(streams, perStream, receivers));
+    print({ path: `${domains.length} partners -> demarc -> ${RECEIVERS.length} users`, n: result.messages, rate: result.rate, seconds: result.seconds, inOrder: result.inOrder, cpu });
+    console.log(`\ndemarc: ${await demarcWait()}`);
+  } finally {
+    for (const c of clients) await c.stop();
+    await world.close();
+  }
+  if (values.profile) console.log(`CPU profile of demarc written to ${values.profile}`);
+  if (rows.some((r) => !r.inOrder)) process.exitCode = 1;
+}
+
+main().catch((err) => {
+  console.error(`bench:relay failed: ${(err as Error).message}`);
+  process.exit(1);
+});

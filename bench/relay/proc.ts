@@ -1,0 +1,34 @@
+/**
+ * CPU and memory of a process by PID, from /proc (Linux): the figures a
+ * benchmark prints beside its throughput.
+ */
+import { readFileSync } from "node:fs";
+
+const TICKS_PER_S = 100;
+
+/** User + system CPU seconds the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
+}
+
+/** Resident set size and its peak, in MB. */
+export function memoryMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+/** Measures a process while `work` runs: CPU seconds used, as a share of one core, and RSS after. */
+export async function measured<T>(pid: number | undefined, work: () => Promise<T>): Promise<{ result: T; cpu?: { seconds: number; cores: number; rssMb: number; peakMb: number } }> {
+  const cpu0 = pid ? cpuSeconds(pid) : 0;
+  const t0 = performance.now();
+  const result = await work();
+  if (!pid) return { result };
+  const seconds = cpuSeconds(pid) - cpu0;
+  const wall = (performance.now() - t0) / 1000;
+  const mem = memoryMb(pid);
+  return { result, cpu: { seconds, cores: seconds / wall, rssMb: mem.rss, peakMb: mem.peak } };
+}

@@ -1,0 +1,140 @@
+/**
+ * bench:sessions - memory per idle authenticated c2s session: N clients log
+ * in (STARTTLS, SASL PLAIN, bind, presence) and stay idle, first to demarc
+ * (its own process, the relay benchmark's configuration), then to Prosody
+ * where installed, one server at a time with the same client. Prints the RSS
+ * growth per session for both, and for demarc where it went (JS heap versus
+ * native memory such as TLS buffers, from its /metrics).
+ *
+ *   npm run bench:sessions -- [--sessions 2000]
+ *
+ * Starts real peers on fixed loopback addresses: run it under the shared peer lock.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createTestCa, type TestCa } from "../test/helpers/ca.js";
+import { startDnsServer } from "../test/helpers/dns-server.js";
+import { startProsody } from "../test/helpers/prosody.js";
+import { openIdleSession, type IdleSession } from "./sessions/idle-client.js";
+import { memoryMb } from "./relay/proc.js";
+import { ADDR, PASSWORD, PORT, demarcConfig, startDemarc, stopByPid } from "./relay/setup.js";
+
+const { values } = parseArgs({ options: { sessions: { type: "string", default: "2000" } } });
+const N = Number(values.sessions);
+const CONCURRENCY = 40;
+const users = Array.from({ length: N + 20 }, (_, i) => `u${i + 1}`);
+
+async function openMany(o: { address: string; port: number; domain: string; ca: TestCa }, names: string[]): Promise<IdleSession[]> {
+  const out: IdleSession[] = [];
+  for (let i = 0; i < names.length; i += CONCURRENCY) {
+    out.push(...(await Promise.all(names.slice(i, i + CONCURRENCY).map((user) => openIdleSession({ ...o, user, password: PASSWORD, ca: o.ca.certPem })))));
+  }
+  return out;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 3_000));
+
+async function metric(name: string): Promise<number> {
+  const text = await fetch(`http://${ADDR.demarc}:${PORT.admin}/metrics`).then((r) => r.text());
+  return Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, "m").exec(text)?.[1] ?? NaN);
+}
+
+/** RSS (and for demarc the heap) before and after N idle sessions. */
+async function measure(label: string, pid: number, at: { address: string; port: number; domain: string; ca: TestCa }, heap: boolean): Promise<number> {
+  // Warm-up: the code paths and caches of a login are paid once, not per session.
+  const warm = await openMany(at, users.slice(N, N + 20));
+  await settle();
+  const before = memoryMb(pid).rss;
+  const heapBefore = heap ? await metric("demarc_nodejs_heap_size_used_bytes") : 0;
+  const externalBefore = heap ? await metric("demarc_nodejs_external_memory_bytes") : 0;
+  const t0 = performance.now();
+  const sessions = await openMany(at, users.slice(0, N));
+  const seconds = (performance.now() - t0) / 1000;
+  await settle();
+  const after = memoryMb(pid).rss;
+  const kb = ((after - before) * 1024) / N;
+  let detail = "";
+  if (heap) {
+    const dh = ((await metric("demarc_nodejs_heap_size_used_bytes")) - heapBefore) / 1024 / N;
+    const de = ((await metric("demarc_nodejs_external_memory_bytes")) - externalBefore) / 1024 / N;
+    detail = `  (JS heap ${dh.toFixed(1)} kB, external ${de.toFixed(1)} kB, the rest native: TLS, sockets, allocator)`;
+  }
+  console.log(`${label.padEnd(8)} ${N} idle sessions in ${seconds.toFixed(1)} s: RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MB, ${kb.toFixed(1)} kB/session${detail}`);
+  for (const s of [...sessions, ...warm]) s.close();
+  return kb;
+}
+
+/** The same number of idle TLS connections to a bare Node TLS server: Node's own floor per connection. */
+async function tlsFloor(ca: TestCa): Promise<void> {
+  const leaf = ca.issue({ name: "floor", domains: ["corp.test"] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, "sessions", "tls-floor-server.mjs"), ADDR.demarc, String(PORT.c2s), leaf.certPath, leaf.keyPath], { stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.once("data", () => resolve());
+      child.once("exit", () => reject(new Error("TLS floor server exited")));
+    });
+    const open = () =>
+      new Promise<TLSSocket>((resolve, reject) => {
+        const s = tlsConnect({ host: ADDR.demarc, port: PORT.c2s, servername: "corp.test", ca: ca.certPem }, () => s.once("data", () => resolve(s)));
+        s.once("error", reject);
+      });
+    const many = async (n: number) => {
+      const out: TLSSocket[] = [];
+      for (let i = 0; i < n; i += CONCURRENCY) out.push(...(await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n - i) }, open))));
+      return out;
+    };
+    const warm = await many(20);
+    await settle();
+    const before = memoryMb(child.pid!).rss;
+    const conns = await many(N);
+    await settle();
+    const after = memoryMb(child.pid!).rss;
+    console.log(`${"Node TLS".padEnd(8)} ${N} idle TLS connections to a bare Node TLS server: ${(((after - before) * 1024) / N).toFixed(1)} kB/connection (the floor under any Node server)`);
+    for (const s of [...warm, ...conns]) s.destroy();
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-sessions-"));
+  const ca = createTestCa(join(dir, "ca"));
+  const dns = await startDnsServer(ADDR.dns, { a: { "corp.test": [ADDR.demarc], "partner-a.test": [ADDR.prosody] } });
+  try {
+    const configPath = demarcConfig(dir, ca, dns.server, []);
+    const csv = join(dir, "users.csv");
+    writeFileSync(csv, ["jid,password,group,contact,name,roster_group", ...users.map((u) => `${u}@corp.test,${PASSWORD},,,,`)].join("\n") + "\n");
+    const demarc = await startDemarc(dir, configPath, [], undefined, csv);
+    let ours = NaN;
+    try {
+      ours = await measure("demarc", demarc.pid!, { address: ADDR.demarc, port: PORT.c2s, domain: "corp.test", ca }, true);
+    } finally {
+      await stopByPid(demarc);
+    }
+    let theirs: number | undefined;
+    try {
+      execFileSync("sh", ["-c", "command -v prosody"], { stdio: "ignore" });
+      const prosody = await startProsody({ domain: "partner-a.test", address: ADDR.prosody, ca, dnsServer: dns.server, secureAuth: true, users: Object.fromEntries(users.map((u) => [u, PASSWORD])), s2sPort: PORT.s2s, c2sPort: PORT.c2s });
+      try {
+        theirs = await measure("Prosody", prosody.pid, { address: ADDR.prosody, port: PORT.c2s, domain: "partner-a.test", ca }, false);
+      } finally {
+        await prosody.stop();
+      }
+    } catch (err) {
+      console.log(`Prosody: not measured (${(err as Error).message.split("\n")[0]})`);
+    }
+    if (theirs !== undefined) console.log(`demarc at ${(ours / theirs).toFixed(2)}x Prosody's memory per idle session (target: 0.5x or less)`);
+    await tlsFloor(ca);
+  } finally {
+    await dns.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench:sessions failed: ${(err as Error).message}`);
+  process.exit(1);
+});
