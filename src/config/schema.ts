@@ -14,6 +14,7 @@ import { dnsSection } from "./sections/dns.js";
 import { coreSection } from "./sections/core.js";
 import { policySection } from "./sections/policy.js";
 import { domainName } from "./sections/domain.js";
+import { edgeSection } from "./sections/edge.js";
 
 export const configSchema = z
   .object({
@@ -36,6 +37,8 @@ export const configSchema = z
     dns: dnsSection.prefault({}),
     policy: policySection.prefault({}),
     core: coreSection.prefault({}),
+    /** mode: edge only: the internal servers behind this edge. */
+    edge: edgeSection.prefault({}),
   })
   .strict();
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { loadConfig, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
-import { ConfigError, DemarcError, EXIT } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { migrate, openDatabase, type Db } from "../archive/db.js";
@@ -20,7 +20,7 @@ export class Gateway {
   constructor(
     private config: LoadedConfig,
     private readonly log: Logger,
-    private readonly modules: GatewayModule[] = defaultModules(),
+    private readonly modules: GatewayModule[] = defaultModules(config.mode),
   ) {}
 
   get context(): GatewayContext {
@@ -30,13 +30,6 @@ export class Gateway {
 
   async start(): Promise<void> {
     const cfg = this.config;
-    if (cfg.mode === "edge") {
-      throw new DemarcError(
-        "E_NOT_BUILT",
-        "mode: edge (handing traffic to an internal XMPP server as an XEP-0114 component) is not built yet; use mode: single-box",
-        EXIT.notBuilt,
-      );
-    }
     const dataDir = resolvePath(cfg, cfg.data_dir);
     mkdirSync(dataDir, { recursive: true });
     const db = await openDatabase(cfg.archive.url, dataDir, cfg.archive.connect_timeout_s);

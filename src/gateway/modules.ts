@@ -12,8 +12,14 @@ import { c2sModule } from "../access/c2s/module.js";
 import { archiveModule } from "../archive/module.js";
 import { sipModule } from "../edge/sip/module.js";
 import { s2sModule } from "../edge/xmpp/module.js";
+import { componentModule } from "../edge/component/module.js";
+import type { Config } from "../config/schema.js";
 
-export function defaultModules(): GatewayModule[] {
+export function defaultModules(mode: Config["mode"] = "single-box"): GatewayModule[] {
+  if (mode === "edge") {
+    // Split mode: the internal servers hold the users; the component links are the router's internal target.
+    return [complianceModule(), tlsModule(), archiveModule(), componentModule(), sipModule(), s2sModule(), adminModule()];
+  }
   return [
     complianceModule(),
     tlsModule(),
