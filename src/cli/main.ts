@@ -9,6 +9,7 @@ import { registerPolicy } from "./commands/policy.js";
 import { registerArchive } from "./commands/archive.js";
 import { registerDns } from "./commands/dns.js";
 import { registerUsers } from "./commands/users.js";
+import { registerEdge } from "./commands/edge.js";
 
 const program = new Command("demarc")
   .description("federation and compliance edge gateway for enterprise instant messaging")
@@ -23,6 +24,7 @@ registerPolicy(program);
 registerArchive(program);
 registerDns(program);
 registerUsers(program);
+registerEdge(program);
 
 try {
   await program.parseAsync(process.argv);

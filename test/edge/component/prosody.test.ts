@@ -35,6 +35,7 @@ let internal: ProsodyHandle;
 let op: Operator;
 let edge: DemarcProcess;
 let alice: PartnerUser; // on the internal Prosody
+let declarations = "";
 let bob: PartnerUser; // on the partner's Prosody
 
 function startInternal(): Promise<ProsodyHandle> {
@@ -45,8 +46,9 @@ function startInternal(): Promise<ProsodyHandle> {
     dnsServer: dns.server,
     secureAuth: true,
     users: { alice: "pw" },
-    // What `demarc edge internal-config --server prosody` prints, with the secret inline for the test.
-    extra: `component_ports = { ${COMPONENT_PORT} }\ncomponent_interface = "${INTERNAL}"\nComponent "partner-a.test"\n  component_secret = "${SECRET}"`,
+    // What `demarc edge internal-config --server prosody` printed; Prosody reads the secret from its environment.
+    extra: declarations,
+    env: { DEMARC_COMPONENT_SECRET: SECRET },
   });
 }
 
@@ -83,6 +85,8 @@ beforeAll(async () => {
   ca = createTestCa(caDir);
   const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
   await op.demarc(["certs", "install", leaf.certPath, leaf.keyPath]);
+  declarations = (await op.demarc(["edge", "internal-config", "--server", "prosody"])).stdout;
+  expect(declarations).not.toContain(SECRET);
   [partner, internal] = await Promise.all([
     startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { bob: "pw" } }),
     startInternal(),
