@@ -49,6 +49,7 @@ describe("demarc edge internal-config", () => {
     const r = await demarcCommand(["--config", "demarc.yaml", "edge", "internal-config", "--server", "ejabberd", "--secret-file", file], { cwd: dir, env });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/s3cret/);
+    expect(r.stdout).toContain("# Add these entries under listen: in ejabberd.yml.\n  -\n    port: 5347\n");
     expect(r.stdout).toContain('    ip: "10.1.0.5"\n    module: ejabberd_service\n    tls: false\n    hosts:\n      "partner-a.test":\n        password: EDGE_SECRET\n');
     expect(readFileSync(file, "utf8")).toBe('define_macro:\n  EDGE_SECRET: "s3cret-corp"\n  LABS_SECRET: "s3cret-labs"\n');
     expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -50,7 +50,7 @@ function ejabberd(cfg: Config, i: number, env: string): string {
     `# The secret is the macro ${env}: define it in a file only ejabberd can read`,
     `# (demarc edge internal-config --server ejabberd --secret-file FILE writes it from the environment)`,
     `# and include that file: include_config_file: FILE`,
-    `listen:`,
+    `# Add these entries under listen: in ejabberd.yml.`,
     `  -`,
     `    port: ${s.port}`,
     `    ip: ${JSON.stringify(s.host)}`,
