@@ -18,7 +18,7 @@ import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { startEjabberd } from "../../helpers/ejabberd.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { operatorDir, type Operator } from "../../e2e/operator.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import { xml, type Element } from "../../../src/edge/xmpp/xml.js";
 
 export interface Addresses {
   edge: string;
@@ -174,6 +174,23 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
       expect(bob.received.filter((el) => body(el).includes("Falcon"))).toEqual([]);
     });
 
+    it("carries a subscription and presence both ways across the boundary", async () => {
+      const isPresence = (type: string | undefined, from: string) => (el: Element) =>
+        el.name === "presence" && el.attrs.type === type && (el.attrs.from ?? "").startsWith(from);
+      await alice.send(xml("presence", { to: "bob@partner-a.test", type: "subscribe" }));
+      await orDump(bob.waitFor(isPresence("subscribe", "alice@corp.test")));
+      await bob.send(xml("presence", { to: "alice@corp.test", type: "subscribed" }));
+      await bob.send(xml("presence", { to: "alice@corp.test", type: "subscribe" }));
+      await orDump(alice.waitFor(isPresence("subscribe", "bob@partner-a.test")));
+      await alice.send(xml("presence", { to: "bob@partner-a.test", type: "subscribed" }));
+
+      await bob.presence({}, [xml("show", {}, "dnd"), xml("status", {}, "In a meeting")]);
+      const seen = await orDump(alice.waitFor((el) => isPresence(undefined, "bob@partner-a.test/")(el) && el.getChildText("show") === "dnd"));
+      expect(seen.getChildText("status")).toBe("In a meeting");
+      await alice.presence({}, [xml("show", {}, "away")]);
+      await orDump(bob.waitFor((el) => isPresence(undefined, "alice@corp.test/")(el) && el.getChildText("show") === "away"));
+    });
+
     it("reports the component link on /readyz and /api/edge/links", async () => {
       const ready = await fetch(`http://${EDGE}:${ADMIN_PORT}/readyz`);
       expect(ready.status).toBe(200);
@@ -216,6 +233,10 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
       expect(byBody("my card is")).toMatchObject({ direction: "inbound", ruleId: "redact-payment-cards", deliveredBody: "my card is [card number removed] thanks" });
       expect(byBody("status of Project Falcon")).toMatchObject({ direction: "outbound", verdict: "block", ruleId: "dlp-project-codenames" });
       expect(byBody("after the restart")).toMatchObject({ direction: "inbound", verdict: "allow" });
+      const subs = await op.demarc(["archive", "search", "--json", "--limit", "100", "--kind", "subscription"]);
+      const subRows = subs.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(subRows.filter((r) => r.direction === "outbound").length).toBeGreaterThanOrEqual(2);
+      expect(subRows.filter((r) => r.direction === "inbound").length).toBeGreaterThanOrEqual(2);
     });
   });
 }
