@@ -37,7 +37,7 @@ export function coreModule(): GatewayModule & { core?: PresenceCore } {
   const mod: GatewayModule & { core?: PresenceCore } = {
     name: "core",
     async start(ctx: GatewayContext) {
-      if (ctx.config.mode !== "single-box") return;
+      if (ctx.config.mode === "edge") return;
       const cfg = ctx.config.core;
       const core = new PresenceCore({
         domains: ctx.config.domains,

@@ -13,12 +13,17 @@ import { archiveModule } from "../archive/module.js";
 import { sipModule } from "../edge/sip/module.js";
 import { s2sModule } from "../edge/xmpp/module.js";
 import { componentModule } from "../edge/component/module.js";
+import { coreLinkModule } from "../access/component/module.js";
 import type { Config } from "../config/schema.js";
 
 export function defaultModules(mode: Config["mode"] = "single-box"): GatewayModule[] {
   if (mode === "edge") {
     // Split mode: the internal servers hold the users; the component links are the router's internal target.
     return [complianceModule(), tlsModule(), archiveModule(), componentModule(), sipModule(), s2sModule(), adminModule()];
+  }
+  if (mode === "core") {
+    // Split mode, inside: the core with its users; partners are reached only through the edges' component streams.
+    return [complianceModule(), tlsModule(), archiveModule(), coreModule(), coreLinkModule(), c2sModule(), adminModule()];
   }
   return [
     complianceModule(),

@@ -13,3 +13,4 @@ export { newStreamId } from "../edge/xmpp/stream.js";
 export { stanzaToEnvelope, envelopeToStanza } from "../edge/xmpp/translate.js";
 export { isDomainIq, answerDomainIq } from "../edge/xmpp/domain-iq.js";
 export * from "./component.js";
+export * from "./component-envelope.js";

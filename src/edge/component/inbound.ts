@@ -12,7 +12,7 @@ import type { Router } from "../../pipeline/router.js";
 import { StanzaError, answerDomainIq, isDomainIq, mayReplyWithError, type Element } from "../../xmpp/index.js";
 import type { ComponentLink } from "./link.js";
 import type { ComponentMetrics } from "./metrics.js";
-import { componentStanzaToEnvelope, inComponentNamespace } from "./translate.js";
+import { componentStanzaToEnvelope, inComponentNamespace } from "../../xmpp/index.js";
 
 const BACKLOG_PAUSE = 64;
 const BACKLOG_RESUME = 16;

@@ -17,7 +17,7 @@ import type { InternalServer } from "../../config/sections/edge.js";
 import { ComponentLink } from "./link.js";
 import { componentMetrics, type ComponentMetrics } from "./metrics.js";
 import { LinkInbound } from "./inbound.js";
-import { envelopeToComponentStanza } from "./translate.js";
+import { envelopeToComponentStanza } from "../../xmpp/index.js";
 
 export interface ComponentModule extends GatewayModule {
   /** The links, keyed "server-index:partner-domain" (tests and admin look at them). */
