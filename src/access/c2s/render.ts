@@ -36,6 +36,9 @@ export function renderMessage(e: Envelope, to: string): Element {
   if (e.thread !== undefined) msg.append(xml("thread", {}, e.thread));
   // Extensions only ride along when compliance left the body as written.
   if (orig && sameBody) for (const c of orig.getChildElements()) if (!OWNED.has(c.name) && c.attrs.xmlns !== NS.carbons) msg.append(c);
+  // RFC 6120 section 8.3.1: an error stanza carries its <error/>, e.g. a partner-side refusal relayed by an edge.
+  const error = e.type === "error" ? orig?.getChild("error") : undefined;
+  if (error) msg.append(error);
   return msg;
 }
 
