@@ -21,6 +21,7 @@ import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.j
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { PartnerUa, utf8 } from "../sip/partner-ua.js";
+import type { ArchiveStore } from "../../../src/archive/store.js";
 
 const EDGE = "127.0.15.150";
 const INTERNAL = "127.0.15.151";
@@ -130,5 +131,35 @@ describe("SIP partner <-> user on an internal Prosody, through mode edge", () =>
     const p = await orDump(bob.waitFor((el) => el.name === "presence" && (el.attrs.from ?? "").startsWith("alice@partner.test") && !el.attrs.type));
     expect(p.getChildText("show")).toBe("dnd");
     expect(p.getChildText("status")).toBe("On the phone: with a customer");
+  });
+
+  it("the partner subscribes to the Prosody user; once approved, NOTIFY carries the user's presence for AOL", async () => {
+    await alice.send(sipTarget, { method: "SUBSCRIBE", to: "sip:bob@corp.test", headers: { event: "presence", accept: "application/pidf+xml", expires: "600" } });
+    const ok = await alice.waitFor("responses", (m) => m.headers.cseq?.method === "SUBSCRIBE");
+    expect(ok.status).toBe(200);
+    await orDump(bob.waitFor((el) => el.name === "presence" && el.attrs.from === "alice@partner.test" && el.attrs.type === "subscribe"));
+    await bob.send(xml("presence", { to: "alice@partner.test", type: "subscribed" }));
+    await bob.presence({}, [xml("show", {}, "dnd")]);
+    // Table 20-2: do-not-disturb is Away for AOL.
+    const away = await orDump(alice.waitFor("requests", (m) => m.method === "NOTIFY" && utf8(m.content).includes("<rpid:away/>")));
+    expect(utf8(away.content)).toContain("<basic>open</basic>");
+  });
+
+  it("archives the partner's messages with their verdicts", async () => {
+    const archive = gateway.context.services.get("archive") as { store: ArchiveStore };
+    const deadline = Date.now() + 5_000;
+    let found: { protocol: string; verdict: string; body: string | null }[] = [];
+    while (Date.now() < deadline) {
+      found = await archive.store.find({ participant: "alice@partner.test", kind: "message" }, { limit: 10 });
+      if (found.length >= 3) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(found.map((r) => [r.protocol, r.verdict, r.body]).sort()).toEqual(
+      [
+        ["sip", "allow", "Hi Bob, grüße from SIP"],
+        ["sip", "block", "about Project Falcon"],
+        ["xmpp", "allow", "Hello Alice \u2713"],
+      ].sort(),
+    );
   });
 });
