@@ -53,6 +53,13 @@ export class ComponentLink extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   /** A refused secret is logged once per run of refusals, not on every retry. */
   private refusedLogged = false;
+  /**
+   * Another connection (another edge) holds this component on the internal
+   * server, which takes one per domain (Prosody): this link is the standby and
+   * retries at the initial delay, without growing it, so it takes over soon
+   * after the active edge goes.
+   */
+  standby = false;
 
   constructor(readonly opts: LinkOptions) {
     super();
@@ -158,6 +165,7 @@ export class ComponentLink extends EventEmitter {
     this.state = "online";
     this.problem = undefined;
     this.failures = 0;
+    this.standby = false;
     if (this.refusedLogged) this.opts.log.info({ link: this.name }, "component secret accepted again");
     this.refusedLogged = false;
     const tls = (socket as TLSSocket).getProtocol?.() ?? undefined;
@@ -166,6 +174,11 @@ export class ComponentLink extends EventEmitter {
   }
 
   private streamError(socket: Socket, err: StreamError): void {
+    if (err.condition === "conflict" && this.state !== "online") {
+      if (!this.standby) this.opts.log.info({ link: this.name }, "component held by another connection; standing by");
+      this.standby = true;
+      return this.lost(socket, "standby: another connection holds this component");
+    }
     if (err.condition === "not-authorized" && this.state !== "online") {
       // XEP-0114 section 3: a wrong secret is answered with not-authorized. Retrying cannot fix
       // it, but the operator may fix either side's config, so back off and say so once.
@@ -191,12 +204,14 @@ export class ComponentLink extends EventEmitter {
     if (this.state === "stopped") return;
     const wasOnline = this.state === "online";
     this.failures++;
-    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectInitialMs * 2 ** Math.min(this.failures - 1, 20));
+    if (!reason.startsWith("standby")) this.standby = false;
+    const growth = this.standby ? 1 : 2 ** Math.min(this.failures - 1, 20);
+    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectInitialMs * growth);
     // Jitter spreads the reconnects of many links (and of two edges) after an internal server restarts.
     const delay = Math.round(base * (0.5 + Math.random() * 0.5));
     this.state = "backoff";
     this.problem = reason;
-    if (wasOnline || !this.refusedLogged) this.opts.log.warn({ link: this.name, reason, retryInMs: delay }, wasOnline ? "component stream lost" : "component stream not established");
+    if (wasOnline || !(this.refusedLogged || this.standby)) this.opts.log.warn({ link: this.name, reason, retryInMs: delay }, wasOnline ? "component stream lost" : "component stream not established");
     if (wasOnline) this.emit("offline", reason);
     this.timer = setTimeout(() => this.state === "backoff" && this.connect(), delay);
   }
