@@ -2,7 +2,7 @@
  * Two edges in front of one internal Prosody, which takes one component
  * connection per domain: edge A holds it, edge B stands by. Both are SRV
  * targets for corp.test (A first) with the same dialback secret. Edge A is
- * killed with SIGKILL while the partner sends: B takes the component over,
+ * killed with SIGKILL between two batches the partner sends: B takes the component over,
  * and every message the partner sent is either delivered to the internal user
  * or bounced back to the partner with an error, none silently lost; every
  * delivered message is in exactly one edge's archive (A's journal is replayed
@@ -121,6 +121,7 @@ async function archived(op: Operator): Promise<string[]> {
 describe("two edges, one standby, the active one killed", () => {
   it("loses no message: each is delivered or bounced, and each delivered one is archived once", async () => {
     const ids = Array.from({ length: 2 * N }, (_, i) => `m${i}`);
+    // Killed between batches, not with stanzas in flight: those are not yet recovered (see the README).
     for (const id of ids.slice(0, N)) await bob.message("alice@corp.test", `msg ${id}`, id);
     await alice.waitFor((el) => body(el) === `msg m${N - 1}`, 15_000);
     process.kill(edgeA.pid, "SIGKILL");
