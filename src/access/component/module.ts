@@ -29,6 +29,30 @@ const decidedAtEdge = (envelope: Envelope): Decision => ({
   verdicts: [{ stage: "edge", action: "allow", reason: "decided and archived by the edge" }],
 });
 
+/** A stanza from an edge: its partner's own address, for a hosted user; the edge's decision stands. */
+async function handle(ctx: GatewayContext, session: ComponentSession, el: Element): Promise<void> {
+  if (el.name !== "message" && el.name !== "presence" && el.name !== "iq") return;
+  const { from, to } = el.attrs;
+  const problem =
+    !from || !to ? new StanzaError("bad-request", "from and to are required")
+    : domainOf(from) !== session.domain ? new StanzaError("forbidden", `this stream serves ${session.domain}`)
+    : !ctx.config.domains.some((d) => d.toLowerCase() === domainOf(to)) ? new StanzaError("item-not-found", `${domainOf(to)} is not hosted here`)
+    : undefined;
+  let result: RouteResult;
+  if (problem) {
+    result = { delivered: false, error: { condition: problem.condition, text: problem.text, type: problem.type } };
+  } else {
+    const env = stanzaToEnvelope(el, session.domain, { auth: "password", tlsVersion: session.tlsVersion(), remoteAddress: session.remoteAddress });
+    result = await ctx.router.deliverDecided(env, decidedAtEdge(env));
+  }
+  if (result.delivered || !mayReplyWithError(el)) return;
+  try {
+    session.write(inComponentNamespace(StanzaError.from(result.error, domainOf(to ?? session.domain)).toElement(el)));
+  } catch {
+    // The stream went away: the edge times the stanza out for the partner.
+  }
+}
+
 export function coreLinkModule(): CoreLinkModule {
   let ctx: GatewayContext;
   let server: Server | undefined;
@@ -39,29 +63,6 @@ export function coreLinkModule(): CoreLinkModule {
 
   const hosted = () => new Set(ctx.config.domains.map((d) => d.toLowerCase()));
   const partnerOf = (domain: string) => ctx.config.partners.find((p) => domain === p.domain.toLowerCase() || domain.endsWith(`.${p.domain.toLowerCase()}`));
-
-  async function handle(session: ComponentSession, el: Element): Promise<void> {
-    if (el.name !== "message" && el.name !== "presence" && el.name !== "iq") return;
-    const { from, to } = el.attrs;
-    const problem =
-      !from || !to ? new StanzaError("bad-request", "from and to are required")
-      : domainOf(from) !== session.domain ? new StanzaError("forbidden", `this stream serves ${session.domain}`)
-      : !hosted().has(domainOf(to)) ? new StanzaError("item-not-found", `${domainOf(to)} is not hosted here`)
-      : undefined;
-    let result: RouteResult;
-    if (problem) {
-      result = { delivered: false, error: { condition: problem.condition, text: problem.text, type: problem.type } };
-    } else {
-      const env = stanzaToEnvelope(el, session.domain, { auth: "password", tlsVersion: session.tlsVersion(), remoteAddress: session.remoteAddress });
-      result = await ctx.router.deliverDecided(env, decidedAtEdge(env));
-    }
-    if (result.delivered || !mayReplyWithError(el)) return;
-    try {
-      session.write(inComponentNamespace(StanzaError.from(result.error, domainOf(to ?? session.domain)).toElement(el)));
-    } catch {
-      // The stream went away: the edge times the stanza out for the partner.
-    }
-  }
 
   function accept(socket: Socket): void {
     const cfg = ctx.config.core_link;
@@ -80,7 +81,7 @@ export function coreLinkModule(): CoreLinkModule {
     });
     sessions.add(session);
     session.on("stanza", (el) => {
-      const next = (chains.get(session) ?? Promise.resolve()).then(() => handle(session, el)).catch((err) => ctx.log.error({ err: (err as Error).message }, "edge component stanza handling failed"));
+      const next = (chains.get(session) ?? Promise.resolve()).then(() => handle(ctx, session, el)).catch((err) => ctx.log.error({ err: (err as Error).message }, "edge component stanza handling failed"));
       chains.set(session, next);
     });
     session.on("closed", () => {
