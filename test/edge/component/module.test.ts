@@ -115,6 +115,21 @@ describe("component module", () => {
     expect(r).toMatchObject({ delivered: false, error: { condition: "service-unavailable" } });
   });
 
+  it("starts a link for a partner added on reload and stops the one for a partner removed", async () => {
+    const corp = await startComponentServer("s1");
+    servers.push(corp);
+    const { component } = await start([{ domains: ["corp.test"], host: "127.0.0.1", port: corp.port, secret: "s1" }]);
+    const ctx = gateway!.context;
+    ctx.config = { ...ctx.config, partners: configSchema.parse({ partners: [{ domain: "partner-a.test" }, { domain: "partner-c.test" }] }).partners };
+    await component.reload!(ctx);
+    expect([...component.links.keys()].sort()).toEqual(["0:partner-a.test", "0:partner-c.test"]);
+    expect(await component.links.get("0:partner-c.test")!.waitOnline(3_000)).toBe(true);
+    expect([...ctx.readiness.keys()].filter((k) => k.startsWith("component ")).sort()).toEqual([
+      `component partner-a.test@127.0.0.1:${corp.port}`,
+      `component partner-c.test@127.0.0.1:${corp.port}`,
+    ]);
+  });
+
   it("refuses a config where a domain is on two servers or not hosted", () => {
     const s = (domains: string[]) => ({ domains, host: "h", port: 1, secret: "x", tls: false });
     expect(() => internalRoutes(["a.test"], [s(["a.test"]), s(["a.test"])])).toThrow("edge.internal[1]: a.test is already served by edge.internal[0]");
