@@ -22,6 +22,7 @@ import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { PartnerUa, utf8 } from "../sip/partner-ua.js";
 import type { ArchiveStore } from "../../../src/archive/store.js";
+import { runSipp } from "../../helpers/sipp.js";
 
 const EDGE = "127.0.15.150";
 const INTERNAL = "127.0.15.151";
@@ -51,7 +52,7 @@ beforeAll(async () => {
   mkdirSync(policies);
   writeFileSync(
     join(policies, "10-inbound.yaml"),
-    'kind: policy\nrules:\n  - id: inbound-codenames\n    when:\n      direction: inbound\n      kind: [message]\n      words: ["Project Falcon"]\n    then:\n      action: block\n      reason: "Project names may not be received from partners."\n',
+    'kind: policy\nrules:\n  - id: inbound-codenames\n    when:\n      direction: inbound\n      kind: [message]\n      words: ["Project Falcon"]\n    then:\n      action: block\n      reason: "Project names may not be received from partners (no-codenames)."\n',
   );
   alice = new PartnerUa(UA, "alice", "partner.test");
   await alice.start();
@@ -113,8 +114,17 @@ describe("SIP partner <-> user on an internal Prosody, through mode edge", () =>
     await alice.send(sipTarget, { method: "MESSAGE", to: "sip:bob@corp.test", body: "about Project Falcon" });
     const blocked = await alice.waitFor("responses", (m) => m.headers.cseq?.method === "MESSAGE");
     expect(blocked.status).toBe(403);
-    expect(String(blocked.headers.warning)).toContain("Project names may not be received from partners.");
+    expect(String(blocked.headers.warning)).toContain("Project names may not be received from partners (no-codenames).");
     expect(bob.received.filter((el) => (el.getChildText("body") ?? "").includes("Falcon"))).toEqual([]);
+  });
+
+  it("SIPp as the partner's peer: its MESSAGE reaches the Prosody user, its blocked one gets 403", async () => {
+    const r = await runSipp({ scenario: "message-uac.xml", remote: `${EDGE}:${SIP_PORT}`, transport: "t1", localIp: "127.0.15.155", service: "bob", keys: { text: "hello from sipp" } });
+    expect(r.code, r.report).toBe(0);
+    const msg = await orDump(bob.waitFor((el) => el.name === "message" && (el.getChildText("body") ?? "").trim() === "hello from sipp"));
+    expect(msg.attrs.from).toMatch(/^alice@partner\.test/);
+    const b = await runSipp({ scenario: "message-blocked-uac.xml", remote: `${EDGE}:${SIP_PORT}`, transport: "t1", localIp: "127.0.15.155", service: "bob", keys: { text: "about Project Falcon" } });
+    expect(b.code, b.report).toBe(0);
   });
 
   it("the Prosody user's message leaves as a SIP MESSAGE", async () => {
@@ -151,12 +161,15 @@ describe("SIP partner <-> user on an internal Prosody, through mode edge", () =>
     let found: { protocol: string; verdict: string; body: string | null }[] = [];
     while (Date.now() < deadline) {
       found = await archive.store.find({ participant: "alice@partner.test", kind: "message" }, { limit: 10 });
-      if (found.length >= 3) break;
+      if (found.length >= 5) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(found.map((r) => [r.protocol, r.verdict, r.body]).sort()).toEqual(
+    // SIPp's bodies end with a line break.
+    expect(found.map((r) => [r.protocol, r.verdict, r.body?.trim()]).sort()).toEqual(
       [
         ["sip", "allow", "Hi Bob, grüße from SIP"],
+        ["sip", "allow", "hello from sipp"],
+        ["sip", "block", "about Project Falcon"],
         ["sip", "block", "about Project Falcon"],
         ["xmpp", "allow", "Hello Alice \u2713"],
       ].sort(),
