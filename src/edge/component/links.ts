@@ -61,7 +61,8 @@ export class ComponentLinks {
       connectTimeoutMs: e.connect_timeout_ms,
       reconnectInitialMs: e.reconnect_initial_ms,
       reconnectMaxMs: Math.max(e.reconnect_max_ms, e.reconnect_initial_ms),
-      maxUnsentBytes: e.queue_max * e.max_stanza_bytes,
+      // Unsent bytes are stanzas the internal server has not read yet: bounded by count, and never past 16 MiB.
+      maxUnsentBytes: Math.min(e.queue_max * e.max_stanza_bytes, 16 * 1024 * 1024),
     });
     const hosted = new Set(server.domains.map((d) => d.toLowerCase()));
     this.inbound.set(link, new LinkInbound(link, { log: this.ctx.log, router: this.ctx.router, hosted, metrics: this.metrics }));
