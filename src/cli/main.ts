@@ -10,6 +10,7 @@ import { registerArchive } from "./commands/archive.js";
 import { registerDns } from "./commands/dns.js";
 import { registerUsers } from "./commands/users.js";
 import { registerOfficers } from "./commands/officers.js";
+import { registerEdge } from "./commands/edge.js";
 
 const program = new Command("demarc")
   .description("federation and compliance edge gateway for enterprise instant messaging")
@@ -25,6 +26,7 @@ registerArchive(program);
 registerDns(program);
 registerUsers(program);
 registerOfficers(program);
+registerEdge(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -14,13 +14,19 @@ import { dnsSection } from "./sections/dns.js";
 import { coreSection } from "./sections/core.js";
 import { policySection } from "./sections/policy.js";
 import { domainName } from "./sections/domain.js";
+import { edgeSection } from "./sections/edge.js";
+import { coreLinkSection } from "./sections/core-link.js";
 
 export const configSchema = z
   .object({
     /** Domains this gateway hosts. */
     domains: z.array(domainName).min(1).default(["localhost"]),
-    /** single-box hosts the presence core; edge hands traffic to an internal server. */
-    mode: z.enum(["single-box", "edge"]).default("single-box"),
+    /**
+     * single-box hosts the presence core and federates; edge federates and hands
+     * traffic to internal servers as a component; core is the presence core
+     * behind an edge, accepting its component streams, without federation listeners.
+     */
+    mode: z.enum(["single-box", "edge", "core"]).default("single-box"),
     /** Where the SQLite archive, journal and other state live. */
     data_dir: z.string().default("data"),
     log: logSection.prefault({}),
@@ -36,6 +42,10 @@ export const configSchema = z
     dns: dnsSection.prefault({}),
     policy: policySection.prefault({}),
     core: coreSection.prefault({}),
+    /** mode: edge only: the internal servers behind this edge. */
+    edge: edgeSection.prefault({}),
+    /** mode: core only: where the edges' component streams come in. */
+    core_link: coreLinkSection.prefault({}),
   })
   .strict();
 

@@ -75,7 +75,7 @@ export function coreModule(wiring: CoreWiring = {}): GatewayModule & { core?: Pr
   const mod: GatewayModule & { core?: PresenceCore } = {
     name: "core",
     async start(ctx: GatewayContext) {
-      if (ctx.config.mode !== "single-box") return;
+      if (ctx.config.mode === "edge") return;
       ctx0 = ctx;
       const cfg = ctx.config.core;
       const log = ctx.log.child({ module: "core" });

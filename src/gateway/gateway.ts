@@ -20,7 +20,7 @@ export class Gateway {
   constructor(
     private config: LoadedConfig,
     private readonly log: Logger,
-    private readonly modules: GatewayModule[] = defaultModules(),
+    private readonly modules: GatewayModule[] = defaultModules(config.mode),
   ) {}
 
   get context(): GatewayContext {
@@ -30,13 +30,6 @@ export class Gateway {
 
   async start(): Promise<void> {
     const cfg = this.config;
-    if (cfg.mode === "edge") {
-      throw new DemarcError(
-        "E_NOT_BUILT",
-        "mode: edge (handing traffic to an internal XMPP server as an XEP-0114 component) is not built yet; use mode: single-box",
-        EXIT.notBuilt,
-      );
-    }
     // The gateway needs every setting: an admin API left open because a token variable is unset is not an option.
     requireSettings(cfg);
     const dataDir = resolvePath(cfg, cfg.data_dir);

@@ -145,11 +145,11 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
     }
   });
 
-  it("refuses mode edge, which is not built yet, rather than running without an internal target", async () => {
+  it("refuses mode edge without an internal server rather than running without an internal target", async () => {
     const { dir } = workdir({ ...baseConfig("127.0.2.5"), mode: "edge" });
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^demarc: mode: edge .* is not built yet; use mode: single-box\n$/);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toBe("demarc: mode: edge needs at least one internal server (edge.internal)\n");
   });
 
   it("reports a config file that does not exist", async () => {

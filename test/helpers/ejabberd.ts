@@ -30,6 +30,12 @@ export interface EjabberdOptions {
   c2sPort?: number;
   /** Erlang distribution port (ejabberdctl talks to the node through it). */
   distPort: number;
+  /** More entries under listen: (YAML list items, indented by two spaces). */
+  extraListen?: string;
+  /** More top-level YAML, given the server's folder (files written there are readable by ejabberd). */
+  extraConfig?: (dir: string) => string;
+  /** Files to write into the server's folder before it starts, name -> content. */
+  files?: Record<string, string>;
   /** Names libc resolves inside ejabberd's namespace (SRV targets), name -> address. */
   hosts: Record<string, string>;
 }
@@ -99,6 +105,8 @@ listen:
     ip: "${o.address}"
     module: ejabberd_c2s
     starttls: true
+${o.extraListen ?? ""}
+${o.extraConfig?.(dir) ?? ""}
 acl:
   local:
     user_regexp: ""
@@ -117,6 +125,7 @@ modules:
   mod_s2s_dialback: {}
 `,
   );
+  for (const [name, content] of Object.entries(o.files ?? {})) writeFileSync(join(dir, name), content, { mode: 0o600 });
   const uid = Number(execFileSync("id", ["-u", "ejabberd"]).toString().trim());
   const gid = Number(execFileSync("id", ["-g", "ejabberd"]).toString().trim());
   chownTree(dir, uid, gid);

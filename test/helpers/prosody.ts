@@ -32,6 +32,8 @@ export interface ProsodyOptions {
   s2sDirectTlsPort?: number;
   /** Extra Lua lines for the global section. */
   extra?: string;
+  /** More environment variables for the Prosody process (its config can read ENV_<NAME>). */
+  env?: Record<string, string>;
 }
 
 export interface ProsodyHandle {
@@ -140,7 +142,7 @@ VirtualHost "${o.domain}"
     gid,
     cwd: dir,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, ...o.env },
   });
   const { output, log, exited } = capturePeer(child, join(dir, "prosody.log"));
   try {

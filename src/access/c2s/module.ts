@@ -33,7 +33,7 @@ export function c2sModule(): C2sModule {
     addresses: {},
     async start(ctx: GatewayContext) {
       const cfg = ctx.config.c2s;
-      if (ctx.config.mode !== "single-box" || (!cfg.starttls.enabled && !cfg.direct_tls.enabled)) return;
+      if (ctx.config.mode === "edge" || (!cfg.starttls.enabled && !cfg.direct_tls.enabled)) return;
       const core = service<PresenceCore>(ctx, "core");
       const log = ctx.log.child({ module: "c2s" });
       const tlsOptions = (): TlsOptions => ({
