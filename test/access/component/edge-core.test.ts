@@ -84,13 +84,13 @@ beforeAll(async () => {
   mkdirSync(join(coreOp.dir, "ca"), { recursive: true });
   copyFileSync(ca.certPath, join(coreOp.dir, "ca", "ca.crt"));
   await Promise.all([installCert(edgeOp), installCert(coreOp)]);
-  await coreOp.demarc(["users", "add", "alice@corp.test", "--password", "pw-alice"]);
+  await coreOp.demarc(["users", "add", "alice@corp.test", "--password", "pw-alice-long-1"]);
   partner = await startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { bob: "pw" } });
   core = runDemarc(["--config", coreOp.configPath, "start"], { cwd: coreOp.dir });
   await core.waitForLog((l) => l.msg === "demarc started", 20_000);
   edge = runDemarc(["--config", edgeOp.configPath, "start"], { cwd: edgeOp.dir });
   await edge.waitForLog((l) => l.msg === "component stream online", 20_000);
-  alice = await login({ address: CORE, caPem: ca.certPem }, "alice", { password: "pw-alice", resource: "desk" });
+  alice = await login({ address: CORE, caPem: ca.certPem }, "alice", { password: "pw-alice-long-1", resource: "desk" });
   await alice.send(xml("presence"));
   bob = await loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "bob", password: "pw", caPem: ca.certPem });
   await bob.presence();
