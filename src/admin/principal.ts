@@ -24,7 +24,7 @@ export function requireRole(principal: Principal | undefined, need: Role, reply:
     void reply
       .code(401)
       .header("www-authenticate", 'Bearer realm="demarc admin"')
-      .send({ error: "this API acts for a named account: send admin.token as a bearer token (its service account is admin.token_account)" });
+      .send({ error: "this API acts for a named account: set admin.token and send it as a bearer token (it acts as admin.token_account), or decide in the review console at /console/" });
     return undefined;
   }
   if (!allows(principal.role, need)) {
