@@ -11,7 +11,7 @@ import { openDatabase, type Db } from "../../src/archive/db.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { toRecord } from "../../src/archive/record.js";
 import { allow, envelope, PG_SKIP_REASON, PG_URL, uniqueSchema, withArchiveDb } from "../archive/helpers.js";
-import { baseConfig, demarcCommand, runDemarc, workdir } from "../helpers/demarc.js";
+import { BASE_PORTS, baseConfig, demarcCommand, runDemarc, workdir } from "../helpers/demarc.js";
 
 const DAY = 86_400_000;
 let dir = "";
@@ -153,7 +153,7 @@ describe.skipIf(!PG_URL)("demarc archive (PostgreSQL, schema from the URL)", () 
       const migrated = await p.waitForLog((l) => l.msg === "database migrated");
       expect(migrated.migrations).toEqual(expect.arrayContaining(["010_archive"]));
       await p.waitForLog((l) => l.msg === "demarc started");
-      expect((await fetch("http://127.0.6.20:5280/readyz")).status).toBe(200);
+      expect((await fetch(`http://127.0.6.20:${BASE_PORTS.admin}/readyz`)).status).toBe(200);
     } finally {
       await p.stop();
     }

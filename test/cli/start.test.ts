@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { baseConfig, demarcCommand, runDemarc, runDemarcIsolated, workdir, type DemarcProcess } from "../helpers/demarc.js";
+import { BASE_PORTS, baseConfig, demarcCommand, runDemarc, runDemarcIsolated, workdir, type DemarcProcess } from "../helpers/demarc.js";
 
 // This file's loopback addresses: 127.0.2.1-127.0.2.9.
 const running: DemarcProcess[] = [];
@@ -35,15 +35,15 @@ describe("demarc start (single-box)", () => {
     const p = start(dir);
     await p.waitForLog((l) => l.msg === "demarc started");
 
-    const health = await fetch("http://127.0.2.1:5280/healthz");
+    const health = await fetch(`http://127.0.2.1:${BASE_PORTS.admin}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
 
-    const ready = await fetch("http://127.0.2.1:5280/readyz");
+    const ready = await fetch(`http://127.0.2.1:${BASE_PORTS.admin}/readyz`);
     expect(ready.status).toBe(200);
     expect(((await ready.json()) as { status: string }).status).toBe("ready");
 
-    const metrics = await fetch("http://127.0.2.1:5280/metrics");
+    const metrics = await fetch(`http://127.0.2.1:${BASE_PORTS.admin}/metrics`);
     expect(metrics.headers.get("content-type")).toContain("text/plain");
     const text = await metrics.text();
     expect(text).toMatch(/^# TYPE demarc_process_cpu_user_seconds_total counter$/m);
@@ -57,7 +57,7 @@ describe("demarc start (single-box)", () => {
 
     p.signal("SIGHUP");
     await p.waitForLog((l) => l.msg === "configuration reloaded");
-    expect((await fetch("http://127.0.2.1:5280/healthz")).status).toBe(200);
+    expect((await fetch(`http://127.0.2.1:${BASE_PORTS.admin}/healthz`)).status).toBe(200);
 
     p.signal("SIGTERM");
     const exit = await p.exit;
@@ -77,7 +77,7 @@ describe("demarc start (single-box)", () => {
     // Policy files are still re-read on the running config.
     await p.waitForLog((l) => l.msg === "modules reloaded on the previous configuration");
     expect(p.logs.some((l) => l.msg === "policy reloaded")).toBe(true);
-    expect((await fetch("http://127.0.2.2:5280/healthz")).status).toBe(200);
+    expect((await fetch(`http://127.0.2.2:${BASE_PORTS.admin}/healthz`)).status).toBe(200);
   });
 
   it("runs with no config file at all, for --domain, on the defaults, and exits 0 on SIGINT", async () => {
@@ -134,12 +134,12 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
 
   it("reports a port already in use", async () => {
     const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(5280, "127.0.2.4", r));
+    await new Promise<void>((r) => blocker.listen(BASE_PORTS.admin, "127.0.2.4", r));
     try {
       const { dir } = workdir(baseConfig("127.0.2.4"));
       const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
       expect(r.code).toBe(69);
-      expect(r.stderr).toBe("demarc: admin HTTP: 127.0.2.4:5280 is already in use\n");
+      expect(r.stderr).toBe(`demarc: admin HTTP: 127.0.2.4:${BASE_PORTS.admin} is already in use\n`);
     } finally {
       blocker.close();
     }

@@ -125,15 +125,23 @@ export async function demarcCommand(
  * A minimal config with every listener on one loopback address of the test's
  * own, so parallel test files never contend for a port.
  */
+/**
+ * Ports of baseConfig's listeners: off the standard ones, because a gateway
+ * running on its defaults binds 0.0.0.0 there, and binding the same port on a
+ * test's own loopback address would then fail.
+ */
+export const BASE_PORTS = { admin: 15380, s2s: 15369, s2sDirect: 15370, c2s: 15322, c2sDirect: 15323, sipTls: 15361, sip: 15360 } as const;
+
 export function baseConfig(address: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const on = (port: number) => ({ host: address, port });
+  const p = BASE_PORTS;
   return {
     domains: ["corp.test"],
     log: { level: "info", format: "json" },
-    admin: { host: address, port: 5280 },
-    s2s: { starttls: on(5269), direct_tls: on(5270) },
-    c2s: { starttls: on(5222), direct_tls: on(5223) },
-    sip: { tls: { ...on(5061), enabled: false }, tcp: { ...on(5060), enabled: false }, udp: { ...on(5060), enabled: false } },
+    admin: { host: address, port: p.admin },
+    s2s: { starttls: on(p.s2s), direct_tls: on(p.s2sDirect) },
+    c2s: { starttls: on(p.c2s), direct_tls: on(p.c2sDirect) },
+    sip: { tls: { ...on(p.sipTls), enabled: false }, tcp: { ...on(p.sip), enabled: false }, udp: { ...on(p.sip), enabled: false } },
     ...extra,
   };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { baseConfig, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
+import { BASE_PORTS, baseConfig, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
 
 // This file's loopback address: 127.0.5.10.
 const running: DemarcProcess[] = [];
@@ -30,7 +30,7 @@ describe("the gateway process and its policy", () => {
     const refused = await p.waitForLog((l) => l.msg === "policy reload refused; the previous policy stays in force");
     expect(String(refused.err)).toMatch(/rules\/30\.yaml:4: rule c: rules\.0\.then\.action/);
     expect(refused.version).toBe(reloaded.version);
-    expect((await fetch("http://127.0.5.10:5280/healthz")).status).toBe(200);
+    expect((await fetch(`http://127.0.5.10:${BASE_PORTS.admin}/healthz`)).status).toBe(200);
     expect(p.child.exitCode).toBeNull();
   });
 });

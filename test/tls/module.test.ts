@@ -11,7 +11,7 @@ import { CertStore } from "../../src/tls/store.js";
 import type { GatewayContext } from "../../src/gateway/context.js";
 import type { Resolver } from "../../src/edge/dns/resolver.js";
 import { createTestCa, type TestCa } from "../helpers/ca.js";
-import { baseConfig, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
+import { BASE_PORTS, baseConfig, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
 
 // This file's loopback addresses: 127.0.7.20-29.
 let dir: string;
@@ -69,13 +69,13 @@ describe("a hosted domain no certificate covers", () => {
 
   it("is reported at startup and by /readyz, service subdomains included", async () => {
     const issued = ca.issue({ name: "corp", domains: ["corp.test", "conference.corp.test"] });
-    const listen = { host: "127.0.7.20" };
+    const listen = (port: number) => ({ host: "127.0.7.20", port });
     const { dir: wd } = workdir(
       baseConfig("127.0.7.20", {
         domains: ["corp.test", "new.test"],
         tls: { services: ["conference"], certificates: [{ cert: issued.certPath, key: issued.keyPath }] },
-        s2s: { starttls: listen, direct_tls: listen },
-        c2s: { starttls: listen, direct_tls: listen },
+        s2s: { starttls: listen(BASE_PORTS.s2s), direct_tls: listen(BASE_PORTS.s2sDirect) },
+        c2s: { starttls: listen(BASE_PORTS.c2s), direct_tls: listen(BASE_PORTS.c2sDirect) },
       }),
     );
     const p = runDemarc(["--config", join(wd, "demarc.yaml"), "start"], { cwd: wd });
@@ -83,7 +83,7 @@ describe("a hosted domain no certificate covers", () => {
     const warn = await p.waitForLog((l) => l.msg.startsWith("hosted names not covered"));
     expect(warn.names).toEqual(["new.test", "conference.new.test"]);
     await p.waitForLog((l) => l.msg === "demarc started");
-    const res = await fetch("http://127.0.7.20:5280/readyz");
+    const res = await fetch(`http://127.0.7.20:${BASE_PORTS.admin}/readyz`);
     expect(res.status).toBe(503);
     const body = (await res.json()) as { problems: Record<string, string> };
     expect(body.problems["certificate-names"]).toBe("no valid certificate covers new.test, conference.new.test");

@@ -16,6 +16,9 @@ import { createTestCa, type TestCa } from "../helpers/ca.js";
 
 // This file's loopback address: 127.0.7.40.
 const HOST = "127.0.7.40";
+// Off the standard ports: a gateway running on its defaults holds 0.0.0.0:5269, which would answer here instead.
+const S2S_PORT = 15469;
+const C2S_PORT = 15422;
 const PARTNER = "partner7.test";
 const OURS = "corp7.test";
 
@@ -47,7 +50,7 @@ const header = (from: string) =>
 
 /** STARTTLS as an initiating server presenting `cert`; returns the features after TLS. */
 async function s2sWithCert(cert: { cert: string; key: string }, from: string): Promise<{ tls: TLSSocket; features: string }> {
-  const raw = netConnect({ host: HOST, port: 5269 });
+  const raw = netConnect({ host: HOST, port: S2S_PORT });
   await new Promise<void>((res, rej) => raw.once("connect", res).once("error", rej));
   raw.write(header(from));
   await readUntil(raw, /<\/stream:features>/);
@@ -85,8 +88,8 @@ describe("Prosody accepts certificates from the local CA", () => {
 data_path = "${dir}/data"
 log = { info = "${dir}/prosody.log" }
 interfaces = { "${HOST}" }
-c2s_ports = { 5222 }
-s2s_ports = { 5269 }
+c2s_ports = { ${C2S_PORT} }
+s2s_ports = { ${S2S_PORT} }
 http_ports = {}; https_ports = {}
 admin_socket = "${dir}/admin.sock"
 modules_enabled = { "saslauth", "tls", "dialback", "disco" }
@@ -101,7 +104,7 @@ VirtualHost "${PARTNER}"
     execFileSync("mkdir", ["-p", join(dir, "data")]);
     execFileSync("chown", ["-R", "prosody:prosody", dir]);
     prosody = spawn("runuser", ["-u", "prosody", "--", "prosody", "-F", "--config", join(dir, "prosody.cfg.lua")], { stdio: "ignore" });
-    await waitForPort(5269, 10_000);
+    await waitForPort(S2S_PORT, 10_000);
   }, 30_000);
 
   afterAll(async () => {
