@@ -162,7 +162,10 @@ describe("s2s with Prosody", () => {
     const bounced = await xavier.waitFor((el) => el.attrs.type === "error" && el.attrs.id === "x1", 15_000).catch((err) => {
       throw new Error(`${(err as Error).message}\n--- prosody x ---\n${peerX.log().slice(-4000)}`);
     });
-    expect(bounced.getChild("error")).toBeDefined();
+    // Prosody bounces with its own s2s failure condition, carrying the reason demarc gave it.
+    const error = bounced.getChild("error");
+    expect(error?.getChild("remote-server-timeout", "urn:ietf:params:xml:ns:xmpp-stanzas")).toBeDefined();
+    expect(error?.getChildText("text", "urn:ietf:params:xml:ns:xmpp-stanzas")).toMatch(/not-authorized \(certificate not acceptable for partner-x\.test: certificate chain not trusted/);
     expect(gw.sink.delivered.some((e) => e.body === "untrusted hello")).toBe(false);
     const refusal = gw.logs.find((l) => l.msg === "s2s certificate-only partner refused" && l.remote === "partner-x.test");
     expect(refusal).toBeDefined();

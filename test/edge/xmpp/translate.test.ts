@@ -19,7 +19,7 @@ describe("stanza <-> Envelope", () => {
     const p = stanzaToEnvelope(xml("presence", { from: "a@p.test/r", to: "b@corp.test" }, xml("show", {}, "dnd"), xml("priority", {}, "5")), "p.test", sec);
     expect(p.kind).toBe("presence");
     expect(p.presence).toMatchObject({ priority: 5 });
-    expect(p.presence?.state).toBeDefined();
+    expect(p.presence?.state).toBe("dnd");
     const s = stanzaToEnvelope(xml("presence", { from: "a@p.test", to: "b@corp.test", type: "subscribe" }), "p.test", sec);
     expect(s).toMatchObject({ kind: "subscription", type: "subscribe" });
     expect(stanzaToEnvelope(xml("message", { from: "r@muc.p.test/n", to: "b@corp.test", type: "groupchat" }), "p.test", sec).kind).toBe("groupchat");
