@@ -5,7 +5,7 @@
  * a second officer confirms or declines it. Buttons post through htmx and the
  * row is replaced by the outcome; without script the forms still work.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { StoredRecord } from "../../../archive/record.js";
 import { pendingItem, type ReviewOutcome } from "../../../archive/quarantine.js";
 import { Approvals, type Approval } from "../../../officers/four-eyes.js";
@@ -65,6 +65,12 @@ async function decide(p: Page, seq: number, verb: "release" | "reject", comment:
   return verb === "release" ? desk.release({ seq, actor: p.who.name, comment: note }) : desk.reject({ seq, actor: p.who.name, comment: note });
 }
 
+/** A decision made: 502 when its delivery failed, 409 when it could not be made (already decided, purged...). */
+function decided(req: FastifyRequest, reply: FastifyReply, p: Page, seq: number, o: ReviewOutcome): SafeHtml {
+  if (!["released", "rejected"].includes(o.status)) reply.code(o.status === "failed" ? 502 : 409);
+  return answer(req, p, seq, o);
+}
+
 export const quarantineRoutes: ConsoleRoute[] = [
   {
     method: "GET",
@@ -100,9 +106,7 @@ ${rows.length === PAGE ? html`<div class="pager"><a href="${`/console/quarantine
           const message = requested ? `${verb} requested by ${p.who.name}; a second officer must confirm it` : `a decision on #${seq} is already waiting for confirmation`;
           return answer(req, p, seq, { status: requested ? "requested" : "waiting", message });
         }
-        const o = await decide(p, seq, verb, comment);
-        if (!["released", "rejected"].includes(o.status)) reply.code(o.status === "failed" ? 502 : 409);
-        return answer(req, p, seq, o);
+        return decided(req, reply, p, seq, await decide(p, seq, verb, comment));
       },
     }),
   ),
@@ -120,9 +124,7 @@ ${rows.length === PAGE ? html`<div class="pager"><a href="${`/console/quarantine
         return answer(req, p, seq, { status: "unknown", message: "four-eyes: the officer who asked cannot confirm their own request" });
       }
       if (!(await approvals.take(seq))) return answer(req, p, seq, { status: "unknown", message: `another officer already answered the request on #${seq}` });
-      const o = await decide(p, seq, a.decision, a.comment, a.requestedBy);
-      if (!["released", "rejected"].includes(o.status)) reply.code(o.status === "failed" ? 502 : 409);
-      return answer(req, p, seq, o);
+      return decided(req, reply, p, seq, await decide(p, seq, a.decision, a.comment, a.requestedBy));
     },
   },
   {

@@ -11,15 +11,7 @@ import { html, seg, type Html } from "../html.js";
 import { errorBox, time } from "../layout.js";
 import type { ConsoleRoute } from "../types.js";
 import { conversationLink, verdictBadge } from "./records.js";
-
-interface VerdictLine {
-  stage: string;
-  ruleId: string | null;
-  action: string;
-  reason: string | null;
-  shadow: boolean;
-  detail: string | null;
-}
+import { verdictList } from "../../../archive/export-text.js";
 
 const fact = (label: string, value: Html) => html`<dt>${label}</dt><dd>${value ?? html`<span class="none">not recorded</span>`}</dd>`;
 
@@ -37,12 +29,7 @@ export const recordRoutes: ConsoleRoute[] = [
         reply.code(404);
         return p.render("Record", errorBox(`no archived record #${raw}`));
       }
-      let verdicts: VerdictLine[] = [];
-      try {
-        verdicts = JSON.parse(r.verdicts) as VerdictLine[];
-      } catch {
-        verdicts = [];
-      }
+      const verdicts = verdictList(r.verdicts);
       const review = r.verdict === "quarantine" ? await p.deps.store.reviewOf(r.seq) : undefined;
       const released = review?.decision === "released" ? await releaseRecordOf(p.deps.db, r.seq) : undefined;
       const origin = verdicts.find((v) => v.detail?.startsWith("released-from:"))?.detail?.slice("released-from:".length);
