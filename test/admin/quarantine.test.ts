@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminModule } from "../../src/admin/server.js";
-import type { ArchiveService } from "../../src/archive/archiver.js";
 import { archiveModule } from "../../src/archive/module.js";
 import type { StoredRecord } from "../../src/archive/record.js";
 import { s2sModule } from "../../src/edge/xmpp/module.js";
@@ -50,7 +49,11 @@ let bench: Bench;
 let partner: TestGateway;
 let bob: User;
 let base = "";
-const admin = adminModule();
+const tls = tlsModule();
+const archive = archiveModule();
+const compliance = complianceModule();
+const s2s = s2sModule(tls);
+const admin = adminModule({ console: { archive: () => archive.service, desk: () => archive.desk, compliance: () => compliance.pipeline, resolver: tls.resolver, partners: s2s.health } });
 const TOKEN = "quarantine-api-test-token";
 
 async function api(method: "GET" | "POST", path: string, body?: unknown, contentType = "application/json", token: string | null = TOKEN): Promise<{ status: number; body: any }> {
@@ -74,7 +77,7 @@ async function pendingUntil(n: number): Promise<any[]> {
 }
 
 async function archived(match: (r: StoredRecord) => boolean): Promise<StoredRecord> {
-  const { store } = bench.gateway.context.services.get("archive") as ArchiveService;
+  const { store } = archive.service!;
   const deadline = Date.now() + 5_000;
   for (;;) {
     const hit = (await store.find({}, { limit: 1000 })).find(match);
@@ -112,7 +115,7 @@ beforeAll(async () => {
       tls: { trust: { system: false, ca_files: [ca.certPath] } },
       partners: [{ domain: "partner.test" }],
     },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule(), admin] } },
+    { ca, modules: { before: [compliance, tls, archive], after: [s2s, admin] } },
   );
   partner = await startTestGateway({
     ...federation(PARTNER),

@@ -85,6 +85,7 @@ beforeAll(async () => {
     },
   });
   peer = await startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } });
+  const tls = tlsModule();
   b = await startBench(
     DEMARC,
     {
@@ -95,7 +96,7 @@ beforeAll(async () => {
       policy: { dir: policies, watch: false },
       archive: { url: "sqlite:core.db", journal: { commit_delay_ms: 1 } },
     },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule()] } },
+    { ca, modules: { before: [complianceModule(), tls, archiveModule()], after: [s2sModule(tls)] } },
   );
   store = new KnexArchiveStore(b.gateway.context.db);
   await b.addUser("bob");

@@ -7,9 +7,8 @@
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, TLSSocket, type TlsOptions } from "node:tls";
 import { Gauge } from "prom-client";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
-import { service } from "../../gateway/context.js";
-import { listen } from "../../gateway/listen.js";
+import type { GatewayContext, GatewayModule, Provider } from "../../module.js";
+import { listen } from "../../listen.js";
 import type { PresenceCore } from "../../core/core.js";
 import { StreamError } from "../../edge/xmpp/errors.js";
 import { C2sConnection } from "./connection.js";
@@ -25,7 +24,12 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** RFC 6120 4.9.1.1: a stream error is sent inside a stream, so a refused client gets a header first. */
 const STREAM_OPEN = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 
-export function c2sModule(): C2sModule {
+export interface C2sWiring {
+  /** The core the clients' sessions live in. */
+  core: Provider<PresenceCore>;
+}
+
+export function c2sModule(wiring: C2sWiring): C2sModule {
   const servers: Server[] = [];
   let env: C2sEnv | undefined;
   const mod: C2sModule = {
@@ -34,7 +38,7 @@ export function c2sModule(): C2sModule {
     async start(ctx: GatewayContext) {
       const cfg = ctx.config.c2s;
       if (ctx.config.mode === "edge" || (!cfg.starttls.enabled && !cfg.direct_tls.enabled)) return;
-      const core = service<PresenceCore>(ctx, "core");
+      const core = wiring.core();
       const log = ctx.log.child({ module: "c2s" });
       const tlsOptions = (): TlsOptions => ({
         SNICallback: ctx.certs.sniCallback,

@@ -9,8 +9,8 @@
  */
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
-import { listen } from "../../gateway/listen.js";
+import type { GatewayContext, GatewayModule } from "../../module.js";
+import { listen } from "../../listen.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
 import { DeliveryFailure, type Decision, type RouteResult } from "../../model/route.js";

@@ -9,7 +9,7 @@ import { createSecureContext, createServer as createTlsServer, connect as tlsCon
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { SipMessage } from "sip";
-import { listen } from "../../gateway/listen.js";
+import { listen } from "../../listen.js";
 import { UnavailableError } from "../../errors.js";
 import { parseDatagram, type FramingError, type FramingLimits } from "./framing.js";
 import { DatagramFlow, StreamFlow, type Flow, type StreamHandlers, type TransportName } from "./flow.js";

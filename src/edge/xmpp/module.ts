@@ -7,12 +7,10 @@
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
-import { listen } from "../../gateway/listen.js";
+import type { GatewayContext, GatewayModule } from "../../module.js";
+import { listen } from "../../listen.js";
 import { domainOf } from "../../model/envelope.js";
-import type { TrustStore } from "../../tls/trust.js";
-import type { Resolver } from "../dns/resolver.js";
-import { resolverFromConfig, trustFromConfig } from "../../tls/module.js";
+import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
 import { StanzaError, StreamError, mayReplyWithError } from "./errors.js";
 import { InboundSession, type InboundEnv } from "./inbound.js";
@@ -33,9 +31,11 @@ export interface S2sModule extends GatewayModule {
   addresses(): { starttls?: AddressInfo; directTls?: AddressInfo };
   /** The outbound pool (tests and admin look at it). */
   readonly pool: OutboundPool | undefined;
+  /** What each partner's streams last did (the console's partner page). */
+  readonly health: PartnerHealth;
 }
 
-export function s2sModule(): S2sModule {
+export function s2sModule(peers: PeerAccess): S2sModule {
   let ctx: GatewayContext;
   let pool: OutboundPool | undefined;
   let policy: PartnerPolicy;
@@ -48,8 +48,7 @@ export function s2sModule(): S2sModule {
   const queues = new WeakMap<InboundSession, InboundQueue>();
   const perIp = new AddressCounter();
 
-  const trust = (): TrustStore => (ctx.services.get("trust") as TrustStore | undefined) ?? trustFromConfig(ctx.config);
-  const resolver = (): Resolver => (ctx.services.get("resolver") as Resolver | undefined) ?? resolverFromConfig(ctx.config);
+  const { trust, resolver } = peers;
 
   /** Each stream's stanzas keep their order through the router (see InboundQueue). */
   function onStanza(el: Element, session: InboundSession): void {
@@ -145,6 +144,7 @@ export function s2sModule(): S2sModule {
 
   return {
     name: "s2s",
+    health,
     get pool() {
       return pool;
     },
@@ -157,7 +157,6 @@ export function s2sModule(): S2sModule {
       secret = cfg.dialback_secret || randomSecret();
       rates = new RateLimits((d) => policy.settings(d));
       acceptor = new TlsAcceptor(ctx.certs, trust(), ctx.config.tls.min_version);
-      ctx.services.set("partner-health", health);
       pool = new OutboundPool({
         health,
         log: ctx.log,

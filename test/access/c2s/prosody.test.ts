@@ -36,6 +36,7 @@ beforeAll(async () => {
     },
   });
   peer = await startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } });
+  const tls = tlsModule();
   b = await startBench(
     DEMARC,
     {
@@ -44,7 +45,7 @@ beforeAll(async () => {
       s2s: { starttls: { host: DEMARC, port: 15269 }, direct_tls: { host: DEMARC, port: 15270 } },
       partners: [{ domain: "partner-a.test", auth: ["certificate"] }],
     },
-    { ca, modules: { before: [tlsModule()], after: [s2sModule()] } },
+    { ca, modules: { before: [tls], after: [s2sModule(tls)] } },
   );
   await b.addUser("bob");
   alice = await loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "alice", password: "pw", caPem: ca.certPem });

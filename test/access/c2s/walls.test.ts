@@ -14,7 +14,7 @@ import type { Element } from "../../../src/edge/xmpp/xml.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import { KnexStore } from "../../../src/core/knex-store.js";
 import { emptyItem } from "../../../src/core/subscription.js";
-import type { GatewayModule } from "../../../src/gateway/context.js";
+import type { GatewayModule } from "../../../src/module.js";
 import { directoryModule } from "../../../src/pipeline/directory.js";
 import { GroupDirectory } from "../../../src/pipeline/groups.js";
 import { complianceModule } from "../../../src/pipeline/module.js";

@@ -17,7 +17,6 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminModule } from "../../../src/admin/server.js";
-import type { ArchiveService } from "../../../src/archive/archiver.js";
 import { archiveModule } from "../../../src/archive/module.js";
 import { s2sModule } from "../../../src/edge/xmpp/module.js";
 import type { Role } from "../../../src/officers/roles.js";
@@ -60,7 +59,11 @@ let partner: TestGateway;
 let bob: User;
 let browser: Browser;
 let base = "";
-const admin = adminModule();
+const tls = tlsModule();
+const archive = archiveModule();
+const compliance = complianceModule();
+const s2s = s2sModule(tls);
+const admin = adminModule({ console: { archive: () => archive.service, desk: () => archive.desk, compliance: () => compliance.pipeline, resolver: tls.resolver, partners: s2s.health } });
 /** Anything the browser refused under the Content-Security-Policy, on any page of any test here. */
 const cspViolations: string[] = [];
 
@@ -80,7 +83,7 @@ async function as(role: Role, name: string): Promise<Page> {
 }
 
 async function archivedCount(min: number): Promise<void> {
-  const { store } = bench.gateway.context.services.get("archive") as ArchiveService;
+  const { store } = archive.service!;
   const deadline = Date.now() + 5_000;
   while ((await store.count({})) < min) {
     if (Date.now() > deadline) throw new Error(`fewer than ${min} records archived within 5 s`);
@@ -116,7 +119,7 @@ beforeAll(async () => {
       tls: { trust: { system: false, ca_files: [ca.certPath] } },
       partners: [{ domain: "partner.test" }],
     },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule(), admin] } },
+    { ca, modules: { before: [compliance, tls, archive], after: [s2s, admin] } },
   );
   partner = await startTestGateway({
     ...federation(PARTNER),
