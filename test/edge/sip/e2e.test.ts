@@ -22,7 +22,7 @@ import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { PartnerUa, utf8 } from "./partner-ua.js";
-import { until } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 
 const ADDR = "127.0.8.40";
 const C2S_PORT = 18222;

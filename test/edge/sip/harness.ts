@@ -104,13 +104,3 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
   };
 }
 
-/** Polls until check returns a value, bounded in time. */
-export async function until<T>(check: () => T | undefined, timeoutMs = 5_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} not met within ${timeoutMs} ms`);
-}
