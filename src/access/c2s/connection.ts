@@ -7,9 +7,10 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { StreamError } from "../../edge/xmpp/errors.js";
-import { XmppStreamParser } from "../../edge/xmpp/stream-parser.js";
-import { escapeXML, xml, type Element } from "../../edge/xmpp/xml.js";
+import { StreamError } from "../../xmpp/errors.js";
+import { XmppStreamParser } from "../../xmpp/stream-parser.js";
+import { xml, type Element } from "../../xmpp/xml.js";
+import { newStreamId, STREAM_CLOSE, streamHeader } from "../../xmpp/stream-header.js";
 import { parseJid } from "../../model/jid.js";
 import { NS } from "./ns.js";
 import { SaslNegotiation } from "./sasl.js";
@@ -101,8 +102,7 @@ export class C2sConnection implements Wire {
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
-    const header = (from: string) =>
-      `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.streams}' id='${randomBytes(12).toString("hex")}' from='${escapeXML(from)}' version='1.0' xml:lang='en'>`;
+    const header = (from: string) => streamHeader(NS.client, { id: newStreamId(), from, version: "1.0", "xml:lang": "en" });
     // RFC 6120 4.9.1.3: an error before our header still needs one.
     const fail = (err: StreamError) => {
       this.send(header(to && this.env.domains.has(to) ? to : [...this.env.domains][0]!));
@@ -284,7 +284,7 @@ export class C2sConnection implements Wire {
       this.env.log.debug({ address: this.address, condition: err.condition }, "c2s stream error");
       this.send(err.toXml());
     }
-    this.send("</stream:stream>");
+    this.send(STREAM_CLOSE);
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2_000).unref();
     this.closed();

@@ -5,8 +5,8 @@
  */
 import { connect as tlsConnect } from "node:tls";
 import { connect as netConnect, type Socket } from "node:net";
-import { XmppStreamParser } from "../../../src/edge/xmpp/stream-parser.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import { XmppStreamParser } from "../../../src/xmpp/stream-parser.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { C2S_PORT, C2S_TLS_PORT } from "./helpers.js";
 
 export const HEADER = "<?xml version='1.0'?><stream:stream to='corp.test' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { PartnerPolicy } from "../../../src/edge/xmpp/policy.js";
-import { AddressCounter, RateLimits, TokenBucket } from "../../../src/edge/xmpp/limits.js";
+import { RateLimits, TokenBucket } from "../../../src/edge/xmpp/limits.js";
+import { AddressCounter } from "../../../src/xmpp/address-counter.js";
 
 const cfg = (c: Record<string, unknown>): LoadedConfig => ({ ...configSchema.parse(c), baseDir: ".", source: undefined });
 

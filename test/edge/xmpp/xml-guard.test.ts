@@ -4,7 +4,7 @@
  * restricted XML through, cut a normal partner, or cost quadratic time.
  */
 import { describe, expect, it } from "vitest";
-import { XmppStreamParser } from "../../../src/edge/xmpp/stream-parser.js";
+import { XmppStreamParser } from "../../../src/xmpp/stream-parser.js";
 import { bestMs } from "../../helpers/timing.js";
 import { xmpp } from "../../fuzz/targets.js";
 
