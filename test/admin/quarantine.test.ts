@@ -20,7 +20,7 @@ import type { StoredRecord } from "../../src/archive/record.js";
 import { s2sModule } from "../../src/edge/xmpp/module.js";
 import { complianceModule } from "../../src/pipeline/module.js";
 import { tlsModule } from "../../src/tls/module.js";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 import { delay, isMsg, login, startBench, xml, type Bench, type User } from "../access/c2s/helpers.js";
 import { createTestCa } from "../helpers/ca.js";
 import { demarcCommand } from "../helpers/demarc.js";

@@ -27,8 +27,8 @@ import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { parseArchivedContent } from "../../src/archive/content.js";
 import type { StoredRecord } from "../../src/archive/record.js";
 import { contentParts, matchable } from "../../src/pipeline/content.js";
-import { stanzaToEnvelope } from "../../src/edge/xmpp/translate.js";
-import { Parser, type Element } from "../../src/edge/xmpp/xml.js";
+import { stanzaToEnvelope } from "../../src/xmpp/translate.js";
+import { Parser, type Element } from "../../src/xmpp/xml.js";
 
 const DEMARC = "127.0.41.1";
 const DNS_ADDR = "127.0.41.2";

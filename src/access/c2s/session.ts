@@ -4,8 +4,8 @@
  * its connection while XEP-0198 resumption is possible.
  */
 import type { Logger } from "../../log.js";
-import { StanzaError, StreamError, mayReplyWithError } from "../../edge/xmpp/errors.js";
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import type { CoreSession } from "../../core/session.js";
 import { CoreError } from "../../core/errors.js";
 import type { CoreEvent } from "../../core/types.js";
