@@ -11,7 +11,7 @@ import { isIPv6 } from "node:net";
 import type { SipMessage } from "sip";
 import { listen } from "../../listen.js";
 import { SniContexts } from "../../tls/sni.js";
-import { UnavailableError } from "../../errors.js";
+import { DemarcError } from "../../errors.js";
 import { parseDatagram, type FramingError, type FramingLimits } from "./framing.js";
 import { DatagramFlow, StreamFlow, type Flow, type StreamHandlers, type TransportName } from "./flow.js";
 
@@ -129,7 +129,7 @@ export class SipTransports {
     });
     sock.on("error", () => {});
     await new Promise<void>((resolve, reject) => {
-      sock.once("error", (err: NodeJS.ErrnoException) => reject(new UnavailableError("E_LISTEN", `SIP UDP listener: ${host}:${port} cannot be bound (${err.code ?? err.message})`)));
+      sock.once("error", (err: NodeJS.ErrnoException) => reject(new DemarcError("E_LISTEN", { listener: "SIP UDP listener", address: `${host}:${port}`, problem: `cannot be bound (${err.code ?? err.message})` })));
       sock.bind(port, host, () => resolve());
     });
     const a = sock.address();
@@ -158,7 +158,7 @@ export class SipTransports {
     const existing = this.pooled(domain, transport);
     if (existing) return existing;
     if (transport === "UDP") {
-      if (!this.udp) throw new UnavailableError("E_SIP_UDP", "SIP over UDP needs the UDP listener enabled");
+      if (!this.udp) throw new DemarcError("E_SIP_UDP", {});
       const f = new DatagramFlow(this.udp, address, port, this.udpLocal);
       f.domain = domain;
       this.pool.set(`${domain}|UDP`, f);
