@@ -3,20 +3,16 @@
  * (bigint as string, full text, the writer lock) are normalized here and in
  * query.ts; everything else is plain knex so MSSQL and Oracle can follow.
  */
-import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
-import { copyRows, type CopyValue } from "./pg-copy.js";
-import { bareOf, domainOf } from "../model/envelope.js";
+import { appendPg } from "./pg-append.js";
+import { Interning, type Learned } from "./interning.js";
 import { isPostgres, type Db } from "./db.js";
 import { applyQuery } from "./query.js";
-import { chainHash, GENESIS, type ArchiveRecord, type StoredRecord } from "./record.js";
+import { type ArchiveRecord, type StoredRecord } from "./record.js";
 import type { ArchiveQuery, ArchiveStore, AuditEntry, FindOptions, Hold, PurgeEntry, Review } from "./store.js";
 
 const CHUNK = 200;
-/** archive_message columns in the order the writer fills them. */
-const MESSAGE_COLUMNS = ["seq", "rid", "msg_id", "ts", "direction", "protocol", "kind", "type", "from_id", "to_id", "partner_id",
-  "thread", "subject", "body", "delivered_body", "content", "verdict", "rule_id", "context_id", "hash"];
 const num = (v: unknown): number => (typeof v === "string" ? Number(v) : (v as number));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 
@@ -26,16 +22,9 @@ function chunks<T>(list: T[], n = CHUNK): T[][] {
   return out;
 }
 
-function contextKey(r: ArchiveRecord): string {
-  return createHash("sha256")
-    .update(JSON.stringify([r.policyVersion, r.tlsVersion, r.auth, r.certFingerprint, r.verdicts]))
-    .digest("hex");
-}
-
 export class KnexArchiveStore implements ArchiveStore {
   readonly dialect: "sqlite" | "pg";
-  private readonly parties = new Map<string, number>();
-  private readonly contexts = new Map<string, number>();
+  private readonly interning = new Interning();
 
   constructor(private readonly db: Db) {
     this.dialect = isPostgres(db) ? "pg" : "sqlite";
@@ -46,117 +35,22 @@ export class KnexArchiveStore implements ArchiveStore {
   }
 
   async append(records: ArchiveRecord[]): Promise<{ inserted: number; skipped: number }> {
-    const learned = { parties: new Map<string, number>(), contexts: new Map<string, number>() };
-    const result = this.dialect === "sqlite" ? await this.appendSqlite(records, learned) : await this.appendKnex(records, learned);
+    const learned = Interning.learning();
+    const result = this.dialect === "sqlite" ? await this.appendSqlite(records, learned) : await appendPg(this.db, records, this.interning, learned);
     // Only ids from a committed transaction may be cached.
-    for (const [k, v] of learned.parties) this.parties.set(k, v);
-    for (const [k, v] of learned.contexts) this.contexts.set(k, v);
+    this.interning.commit(learned);
     return result;
   }
 
   /** SQLite: better-sqlite3 directly, prepared statements in one transaction (see sqlite-append.ts). */
-  private async appendSqlite(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
+  private async appendSqlite(records: ArchiveRecord[], learned: Learned) {
     const client = this.db.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: unknown): Promise<void> };
     const conn = await client.acquireConnection();
     try {
-      return appendSqlite(conn, records, { parties: this.parties, contexts: this.contexts, contextKey }, learned);
+      return appendSqlite(conn, records, this.interning, learned);
     } finally {
       await client.releaseConnection(conn);
     }
-  }
-
-  /** PostgreSQL: knex for the lock, dedupe and interning; COPY for the rows (see pg-copy.ts). */
-  private async appendKnex(records: ArchiveRecord[], learned: { parties: Map<string, number>; contexts: Map<string, number> }) {
-    return this.db.transaction(async (trx) => {
-      // One writer at a time per schema keeps the chain sequential even if two gateways share a database.
-      if (this.dialect === "pg") await trx.raw("select pg_advisory_xact_lock(hashtext(current_schema() || '.archive_message'))");
-      const stored = new Set<string>();
-      for (const c of chunks(records.map((r) => Buffer.from(r.rid, "hex")))) {
-        for (const row of await trx("archive_message").select("rid").whereIn("rid", c)) stored.add((row.rid as Buffer).toString("hex"));
-      }
-      const fresh = records.filter((r) => !stored.has(r.rid) && (stored.add(r.rid), true));
-      if (fresh.length === 0) return { inserted: 0, skipped: records.length };
-      const head = await trx("archive_message").select("seq", "hash").orderBy("seq", "desc").first();
-      let seq = head ? num(head.seq) : 0;
-      let prev: Buffer = head ? (head.hash as Buffer) : GENESIS;
-      const partyIds = await this.internParties(trx, fresh, learned.parties);
-      const contextIds = await this.internContexts(trx, fresh, learned.contexts);
-      const rows = fresh.map((r): CopyValue[] => {
-        seq += 1;
-        prev = chainHash(prev, seq, r);
-        return [
-          seq, Buffer.from(r.rid, "hex"), r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type,
-          partyIds.get(r.from), partyIds.get(r.to), r.partner === null ? null : partyIds.get(r.partner),
-          r.thread, r.subject, r.body, r.deliveredBody, r.content ?? null, r.verdict, r.ruleId, contextIds.get(contextKey(r)), prev,
-        ];
-      });
-      await copyRows(trx, "archive_message", MESSAGE_COLUMNS, rows);
-      return { inserted: fresh.length, skipped: records.length - fresh.length };
-    });
-  }
-
-  private async internParties(trx: Knex.Transaction, recs: ArchiveRecord[], learned: Map<string, number>): Promise<Map<string, number>> {
-    const ids = new Map<string, number>();
-    const want = new Set<string>();
-    for (const r of recs) for (const a of [r.from, r.to, r.partner]) if (a !== null) want.add(a);
-    const missing = [...want].filter((a) => {
-      const id = this.parties.get(a);
-      if (id !== undefined) ids.set(a, id);
-      return id === undefined;
-    });
-    const lookup = async (list: string[]) => {
-      for (const c of chunks(list)) {
-        for (const row of await trx("archive_party").select("id", "address").whereIn("address", c)) {
-          ids.set(row.address as string, num(row.id));
-          learned.set(row.address as string, num(row.id));
-        }
-      }
-    };
-    await lookup(missing);
-    const absent = missing.filter((a) => !ids.has(a));
-    for (const c of chunks(absent)) {
-      await trx("archive_party")
-        .insert(c.map((a) => ({ address: a, bare: bareOf(a), domain: domainOf(a) })))
-        .onConflict("address")
-        .ignore();
-    }
-    await lookup(absent);
-    return ids;
-  }
-
-  private async internContexts(trx: Knex.Transaction, recs: ArchiveRecord[], learned: Map<string, number>): Promise<Map<string, number>> {
-    const ids = new Map<string, number>();
-    const want = new Map<string, ArchiveRecord>();
-    for (const r of recs) {
-      const k = contextKey(r);
-      const id = this.contexts.get(k);
-      if (id !== undefined) ids.set(k, id);
-      else want.set(k, r);
-    }
-    if (want.size === 0) return ids;
-    const lookup = async () => {
-      for (const row of await trx("archive_context").select("id", "digest").whereIn("digest", [...want.keys()])) {
-        ids.set(row.digest as string, num(row.id));
-        learned.set(row.digest as string, num(row.id));
-      }
-    };
-    await lookup();
-    const absent = [...want].filter(([k]) => !ids.has(k));
-    if (absent.length) {
-      await trx("archive_context")
-        .insert(absent.map(([digest, r]) => ({
-          digest,
-          policy_version: r.policyVersion,
-          tls_version: r.tlsVersion,
-          auth: r.auth,
-          cert_fingerprint: r.certFingerprint,
-          verdicts: r.verdicts,
-        })))
-        .onConflict("digest")
-        .ignore();
-      await lookup();
-    }
-    return ids;
   }
 
   private select(): Knex.QueryBuilder {
