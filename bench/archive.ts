@@ -27,7 +27,7 @@ import { Interning } from "../src/archive/interning.js";
 import { KnexArchiveStore } from "../src/archive/knex-store.js";
 import { chainHash, GENESIS, toRecord, type ArchiveRecord } from "../src/archive/record.js";
 import type { Envelope } from "../src/model/envelope.js";
-import type { Decision } from "../src/pipeline/types.js";
+import type { Decision } from "../src/model/route.js";
 
 const N = Number(process.env.ARCHIVE_BENCH_N ?? 20_000);
 const REPS = Number(process.env.ARCHIVE_BENCH_REPS ?? 5);
