@@ -76,9 +76,9 @@ export class ArchiveService implements Archiver {
 
   async record(original: Envelope, decision: Decision): Promise<void> {
     if (!this.opts.kinds.includes(original.kind) && !intervened(decision)) return;
-    const payload = Buffer.from(JSON.stringify(toRecord(original, decision)), "utf8");
+    const rec = toRecord(original, decision);
     try {
-      await this.journal.append(payload);
+      await this.journal.append(JSON.stringify(rec), rec);
       this.journalError = undefined;
     } catch (err) {
       const reason = err instanceof JournalError ? err.reason : "write";

@@ -10,9 +10,7 @@ import { bareOf, domainOf } from "../model/envelope.js";
 import type { Interning, Learned } from "./interning.js";
 import { copyRows, type CopyValue } from "./pg-copy.js";
 import { chainHash, GENESIS, type ArchiveRecord } from "./record.js";
-import { MESSAGE_COLUMNS } from "./sqlite-append.js";
-
-const num = (v: unknown): number => (typeof v === "string" ? Number(v) : (v as number));
+import { MESSAGE_COLUMNS, num } from "./store-rows.js";
 
 /** The batch's records whose rid the database does not hold yet, first occurrence only. */
 async function unstored(trx: Knex.Transaction, records: ArchiveRecord[]): Promise<ArchiveRecord[]> {

@@ -12,6 +12,7 @@
 import { bareOf, domainOf } from "../model/envelope.js";
 import type { Interning, Learned } from "./interning.js";
 import { chainHash, GENESIS, type ArchiveRecord } from "./record.js";
+import { MESSAGE_COLUMNS } from "./store-rows.js";
 
 /** The part of better-sqlite3 used here (the package ships no types). */
 export interface SqliteStatement {
@@ -24,9 +25,6 @@ export interface SqliteConnection {
   transaction<T>(fn: () => T): { immediate(): T };
 }
 
-/** archive_message columns in the order the writer fills them. */
-export const MESSAGE_COLUMNS = ["seq", "rid", "msg_id", "ts", "direction", "protocol", "kind", "type", "from_id", "to_id", "partner_id",
-  "thread", "subject", "body", "delivered_body", "content", "verdict", "rule_id", "context_id", "hash"];
 /** 50 rows x 20 columns: well inside SQLite's 32,766 bound parameters. */
 const ROWS_PER_INSERT = 50;
 
