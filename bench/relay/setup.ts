@@ -11,7 +11,9 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { createTestCa, type TestCa } from "../../test/helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../test/helpers/dns-server.js";
-import { startProsody, waitForPort, type ProsodyHandle } from "../../test/helpers/prosody.js";
+import { startProsody, type ProsodyHandle } from "../../test/helpers/prosody.js";
+import { exitedWith } from "../../test/helpers/peer-process.js";
+import { waitForPort } from "../../test/helpers/wait.js";
 import { startEjabberd, type EjabberdHandle } from "../../test/helpers/ejabberd.js";
 
 export const ADDR = { demarc: "127.0.61.1", prosody: "127.0.61.2", ejabberd: "127.0.61.3", dns: "127.0.61.4" };
@@ -82,8 +84,8 @@ export async function startDemarc(dir: string, configPath: string, users: string
   const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const out = openSync(join(dir, "demarc.log"), "a");
   const child = spawn(process.execPath, [...flags, bin, "start", "-c", configPath], { stdio: ["ignore", out, out], env: { ...process.env, DEMARC_CONFIG: "" } });
-  await waitForPort(ADDR.demarc, PORT.c2s, 30_000, () => child.exitCode === null);
-  await waitForPort(ADDR.demarc, PORT.s2s, 5_000, () => child.exitCode === null);
+  await waitForPort(ADDR.demarc, PORT.c2s, 30_000, () => exitedWith(child));
+  await waitForPort(ADDR.demarc, PORT.s2s, 5_000, () => exitedWith(child));
   return child;
 }
 

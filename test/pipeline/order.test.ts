@@ -17,7 +17,8 @@ import { startDnsServer } from "../helpers/dns-server.js";
 import { startTestGateway } from "../helpers/xmpp-gateway.js";
 import { RawPeer, header } from "../helpers/xmpp-raw.js";
 import { startBench, login, xml } from "../access/c2s/helpers.js";
-import { startEdge, until } from "../edge/sip/harness.js";
+import { startEdge } from "../edge/sip/harness.js";
+import { until } from "../helpers/wait.js";
 import { rawRequest } from "../edge/sip/raw-client.js";
 
 const N = 5_000;

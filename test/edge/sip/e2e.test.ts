@@ -23,7 +23,7 @@ import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { PartnerUa, utf8 } from "./partner-ua.js";
-import { until } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import type { ArchiveStore } from "../../../src/archive/store.js";
 
 const ADDR = "127.0.8.40";

@@ -15,7 +15,7 @@ import { sipModule } from "../../../src/edge/sip/module.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
 import { createLogger } from "../../../src/log.js";
 import type { Envelope } from "../../../src/model/envelope.js";
-import { DeliveryFailure, type Compliance, type DeliveryError } from "../../../src/pipeline/types.js";
+import { DeliveryFailure, type Compliance, type DeliveryError } from "../../../src/model/route.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 
 export interface Recorder {
@@ -100,13 +100,3 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
   };
 }
 
-/** Polls until check returns a value, bounded in time. */
-export async function until<T>(check: () => T | undefined, timeoutMs = 5_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = check();
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`${what} not met within ${timeoutMs} ms`);
-}

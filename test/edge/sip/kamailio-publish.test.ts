@@ -28,7 +28,7 @@ import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startKamailio, type Kamailio } from "../../helpers/kamailio.js";
 import { PartnerUa } from "./partner-ua.js";
-import { until } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 
 const ADDR = "127.0.12.1";
 const DNS_ADDR = "127.0.12.53";

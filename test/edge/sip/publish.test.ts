@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import { RawSip, rawRequest } from "./raw-client.js";
 import { runSipp, tlsBridge, type Bridge } from "../../helpers/sipp.js";
 import { PresenceCore } from "../../../src/core/core.js";
