@@ -43,6 +43,11 @@ export class OutcomeLog implements OutcomeRecorder {
       if (this.dropped++ % 1000 === 0) this.log.error({ dropped: this.dropped }, "archive outcomes: queue full; dropping the oldest");
     }
     this.queue.push(entry);
+    this.schedule();
+  }
+
+  /** A full batch is written now; a shorter queue waits GATHER_MS for company. */
+  private schedule(): void {
     if (this.queue.length >= BATCH) return this.kick();
     this.gather ??= setTimeout(() => {
       this.gather = undefined;
@@ -50,13 +55,13 @@ export class OutcomeLog implements OutcomeRecorder {
     }, GATHER_MS);
   }
 
-  /** Starts a writer unless one runs; one that ends with entries left (queued as it finished) starts the next. */
+  /** Starts a writer unless one runs; one that ends with entries left (queued as it wrote) schedules the next. */
   private kick(): void {
     clearTimeout(this.gather);
     this.gather = undefined;
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
-      if (this.queue.length) this.kick();
+      if (this.queue.length) this.schedule();
     });
   }
 
@@ -77,6 +82,7 @@ export class OutcomeLog implements OutcomeRecorder {
         await this.db("archive_outcome").insert(batch.map(row));
         this.queue.splice(0, batch.length);
         this.backoffMs = 0;
+        if (this.queue.length < BATCH) return;
       } catch (err) {
         this.backoffMs = Math.min(30_000, Math.max(100, this.backoffMs * 2));
         this.log.warn({ err: (err as Error).message, queued: this.queue.length, retryMs: this.backoffMs }, "archive outcomes: database write failed; retrying");
