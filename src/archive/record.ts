@@ -15,7 +15,7 @@
  * makes this canonical. The database's single writer assigns seq, so the
  * chain is sequential.
  */
-import { createHash, randomFillSync } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { Envelope } from "../model/envelope.js";
 import type { Decision, VerdictRecord } from "../model/route.js";
 import { archivedContent } from "./content.js";
@@ -67,9 +67,6 @@ export interface StoredRecord extends ArchiveRecord {
 
 let ridMs = 0;
 let ridCount = 0;
-/** Random bytes drawn in bulk: one getrandom call per 512 ids instead of one per id. */
-const ridPool = Buffer.alloc(4096);
-let ridPoolAt = ridPool.length;
 
 /**
  * A 128-bit record id laid out like a UUIDv7: 48 bits of milliseconds, a
@@ -90,11 +87,7 @@ export function newRid(now = Date.now()): string {
   const id = Buffer.alloc(16);
   id.writeUIntBE(ridMs, 0, 6);
   id.writeUInt16BE(ridCount, 6);
-  if (ridPoolAt + 8 > ridPool.length) {
-    randomFillSync(ridPool);
-    ridPoolAt = 0;
-  }
-  ridPool.copy(id, 8, ridPoolAt, (ridPoolAt += 8));
+  randomBytes(8).copy(id, 8);
   return id.toString("hex");
 }
 
