@@ -207,6 +207,7 @@ export class C2sConnection implements Wire {
     const lane = this.env.lane?.({ pause: () => session.wire?.pauseReading?.(), resume: () => session.wire?.resumeReading?.() });
     const security = { auth: "password" as const, tlsVersion: (this.socket as TLSSocket).getProtocol?.() ?? undefined, remoteAddress: this.address };
     session.core = await this.env.core.connect(this.authenticated!, resource, session, security, lane && ((e) => lane.route(e)));
+    session.messagesSettled = lane && (() => lane.idle());
     session.wire = this;
     this.env.sessions.live.add(session);
     this.session = session;
