@@ -21,7 +21,7 @@ import { migrate, openDatabase, type Db } from "../src/archive/db.js";
 import { KnexArchiveStore } from "../src/archive/knex-store.js";
 import { chainHash, GENESIS, toRecord, type ArchiveRecord } from "../src/archive/record.js";
 import type { Envelope } from "../src/model/envelope.js";
-import type { Decision } from "../src/pipeline/types.js";
+import type { Decision } from "../src/model/route.js";
 
 const N = Number(process.env.ARCHIVE_BENCH_N ?? 20_000);
 const PG = process.env.DEMARC_BENCH_PG_URL ?? process.env.DEMARC_TEST_PG_URL;

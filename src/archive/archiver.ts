@@ -7,7 +7,7 @@
  */
 import type { Logger } from "../log.js";
 import type { Envelope } from "../model/envelope.js";
-import type { Archiver, Decision } from "../pipeline/types.js";
+import type { Archiver, Decision } from "../model/route.js";
 import { Journal, JournalError, type JournalOptions } from "./journal.js";
 import { toRecord } from "./record.js";
 import type { ArchiveStore } from "./store.js";

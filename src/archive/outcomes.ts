@@ -8,9 +8,9 @@
  */
 import type { Db } from "./db.js";
 import type { Logger } from "../log.js";
-import type { DeliveryOutcome, OutcomeEntry, OutcomeRecorder } from "../pipeline/outcome.js";
+import type { DeliveryOutcome, OutcomeEntry, OutcomeRecorder } from "../model/outcome.js";
 
-export { OUTCOMES, type DeliveryOutcome, type OutcomeEntry, type OutcomeRecorder } from "../pipeline/outcome.js";
+export { OUTCOMES, type DeliveryOutcome, type OutcomeEntry, type OutcomeRecorder } from "../model/outcome.js";
 
 export const MAX_QUEUED = 100_000;
 const BATCH = 500;

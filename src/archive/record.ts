@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Envelope } from "../model/envelope.js";
-import type { Decision, VerdictRecord } from "../pipeline/types.js";
+import type { Decision, VerdictRecord } from "../model/route.js";
 import { archivedContent } from "./content.js";
 
 export const GENESIS = Buffer.alloc(32);

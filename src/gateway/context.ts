@@ -9,7 +9,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { Logger } from "../log.js";
 import type { Db } from "../archive/db.js";
 import type { CertStore } from "../tls/store.js";
-import type { Router } from "../pipeline/router.js";
+import type { Router } from "../router/router.js";
 
 /** A readiness check returns a problem, or undefined when all is well. */
 export type ReadinessCheck = () => string | undefined;

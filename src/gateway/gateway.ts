@@ -9,7 +9,7 @@ import { createMetrics } from "../metrics.js";
 import { migrate, openDatabase, parseDbUrl, type Db } from "../archive/db.js";
 import { checkPrivateModes, makePrivateDir } from "../archive/file-modes.js";
 import { CertStore } from "../tls/store.js";
-import { Router } from "../pipeline/router.js";
+import { Router } from "../router/router.js";
 import type { GatewayContext, GatewayModule } from "./context.js";
 import { defaultModules } from "./modules.js";
 

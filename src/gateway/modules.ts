@@ -9,7 +9,7 @@ import { complianceModule } from "../pipeline/module.js";
 import { directoryModule } from "../pipeline/directory.js";
 import { GroupDirectory } from "../pipeline/groups.js";
 import { tlsModule } from "../tls/module.js";
-import { coreModule } from "../core/module.js";
+import { coreModule } from "./core-module.js";
 import { c2sModule } from "../access/c2s/module.js";
 import { archiveModule } from "../archive/module.js";
 import { sipModule } from "../edge/sip/module.js";

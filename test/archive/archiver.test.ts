@@ -10,7 +10,7 @@ import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import type { ArchiveRecord } from "../../src/archive/record.js";
 import type { ArchiveStore } from "../../src/archive/store.js";
 import { verifyChain } from "../../src/archive/verify.js";
-import { Router } from "../../src/pipeline/router.js";
+import { Router } from "../../src/router/router.js";
 import type { Db } from "../../src/archive/db.js";
 import { allow, envelope, openPg, openSqlite, PG_SKIP_REASON, PG_URL, silentLog, tempDir, type TestDb } from "./helpers.js";
 import { startProxy, type TcpProxy } from "./tcp-proxy.js";

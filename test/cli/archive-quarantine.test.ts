@@ -13,7 +13,7 @@ import type { Db } from "../../src/archive/db.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { toRecord } from "../../src/archive/record.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 import { allow, envelope, withArchiveDb } from "../archive/helpers.js";
 import { baseConfig, demarcCommand, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
 

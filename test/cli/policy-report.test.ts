@@ -9,7 +9,7 @@ import type { Db } from "../../src/archive/db.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { writeOutcome } from "../../src/archive/outcomes.js";
 import { toRecord } from "../../src/archive/record.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 import { allow, envelope, withArchiveDb } from "../archive/helpers.js";
 import { demarcCommand, workdir } from "../helpers/demarc.js";
 

@@ -14,8 +14,8 @@ import type { GatewayContext, GatewayModule } from "../../src/gateway/context.js
 import { tlsModule } from "../../src/tls/module.js";
 import { s2sModule, type S2sModule } from "../../src/edge/xmpp/module.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { DeliveryError, RouteResult } from "../../src/pipeline/types.js";
-import { DeliveryFailure } from "../../src/pipeline/types.js";
+import type { DeliveryError, RouteResult } from "../../src/model/route.js";
+import { DeliveryFailure } from "../../src/model/route.js";
 
 export class Sink {
   readonly delivered: Envelope[] = [];

@@ -8,7 +8,7 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "../../log.js";
 import type { Config } from "../../config/schema.js";
 import type { PresenceCore } from "../../core/core.js";
-import type { LaneOptions, RouteLane } from "../../pipeline/lane.js";
+import type { LaneOptions, RouteLane } from "../../router/lane.js";
 import type { C2sSession } from "./session.js";
 import type { AuthThrottle } from "./throttle.js";
 

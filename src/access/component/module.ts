@@ -13,7 +13,7 @@ import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
 import { listen } from "../../gateway/listen.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
-import { DeliveryFailure, type Decision, type RouteResult } from "../../pipeline/types.js";
+import { DeliveryFailure, type Decision, type RouteResult } from "../../model/route.js";
 import { StanzaError, envelopeToComponentStanza, inComponentNamespace, mayReplyWithError, stanzaToEnvelope, type Element } from "../../xmpp/index.js";
 import { ComponentSession } from "./session.js";
 

@@ -6,7 +6,7 @@
 import type { GatewayContext } from "../../gateway/context.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
-import { DeliveryFailure } from "../../pipeline/types.js";
+import { DeliveryFailure } from "../../model/route.js";
 import { trustFromConfig } from "../../tls/module.js";
 import type { TrustStore } from "../../tls/trust.js";
 import type { InternalServer } from "../../config/sections/edge.js";

@@ -7,7 +7,7 @@
 import { Gauge } from "prom-client";
 import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
 import { resolvePath } from "../../config/load.js";
-import { DeliveryFailure, type DeliveryTarget } from "../../pipeline/types.js";
+import { DeliveryFailure, type DeliveryTarget } from "../../model/route.js";
 import type { TrustStore } from "../../tls/trust.js";
 import type { Resolver } from "../dns/resolver.js";
 import { loadStateMapFrom, useStateMap } from "../../mapping/state-map.js";

@@ -13,7 +13,7 @@ import { domainOf } from "../../model/envelope.js";
 import type { TrustStore } from "../../tls/trust.js";
 import type { Resolver } from "../dns/resolver.js";
 import { resolverFromConfig, trustFromConfig } from "../../tls/module.js";
-import { DeliveryFailure } from "../../pipeline/types.js";
+import { DeliveryFailure } from "../../model/route.js";
 import { StanzaError, StreamError, mayReplyWithError } from "./errors.js";
 import { InboundSession, type InboundEnv } from "./inbound.js";
 import { InboundQueue } from "./inbound-queue.js";

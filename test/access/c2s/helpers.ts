@@ -13,7 +13,7 @@ import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
 import { createLogger } from "../../../src/log.js";
-import { coreModule, type CoreWiring } from "../../../src/core/module.js";
+import { coreModule, type CoreWiring } from "../../../src/gateway/core-module.js";
 import { c2sModule } from "../../../src/access/c2s/module.js";
 import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";

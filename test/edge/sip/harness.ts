@@ -15,7 +15,7 @@ import { sipModule } from "../../../src/edge/sip/module.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
 import { createLogger } from "../../../src/log.js";
 import type { Envelope } from "../../../src/model/envelope.js";
-import { DeliveryFailure, type Compliance, type DeliveryError } from "../../../src/pipeline/types.js";
+import { DeliveryFailure, type Compliance, type DeliveryError } from "../../../src/model/route.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 
 export interface Recorder {

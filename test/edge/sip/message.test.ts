@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdge, type EdgeHarness } from "./harness.js";
 import { until } from "../../helpers/wait.js";
 import { RawSip, rawRequest } from "./raw-client.js";
-import { allowAll } from "../../../src/pipeline/router.js";
-import type { Compliance } from "../../../src/pipeline/types.js";
+import { allowAll } from "../../../src/router/router.js";
+import type { Compliance } from "../../../src/model/route.js";
 
 const ADDR = "127.0.8.1";
 let h: EdgeHarness;

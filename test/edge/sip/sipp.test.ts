@@ -10,8 +10,8 @@ import { until } from "../../helpers/wait.js";
 import { RawSip, rawRequest } from "./raw-client.js";
 import { runSipp, startSipp, tlsBridge, type Bridge } from "../../helpers/sipp.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
-import { allowAll } from "../../../src/pipeline/router.js";
-import type { Compliance } from "../../../src/pipeline/types.js";
+import { allowAll } from "../../../src/router/router.js";
+import type { Compliance } from "../../../src/model/route.js";
 import type { Envelope } from "../../../src/model/envelope.js";
 
 const ADDR = "127.0.8.1";

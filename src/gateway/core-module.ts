@@ -4,14 +4,14 @@
  * router's internal target.
  */
 import { Gauge } from "prom-client";
-import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import type { GatewayContext, GatewayModule } from "./context.js";
 import type { CoreConfig } from "../config/sections/core.js";
-import { PresenceCore } from "./core.js";
+import { PresenceCore } from "../core/core.js";
 import type { Envelope } from "../model/envelope.js";
-import type { Archiver, Compliance } from "../pipeline/types.js";
-import { KnexStore } from "./knex-store.js";
-import { FallbackStore } from "./fallback-store.js";
-import { PresencePolicy } from "./policy.js";
+import type { Archiver, Compliance } from "../model/route.js";
+import { KnexStore } from "../core/knex-store.js";
+import { FallbackStore } from "../core/fallback-store.js";
+import { PresencePolicy } from "../core/policy.js";
 import { presenceSourceRoutes } from "../admin/presence-sources.js";
 import { ConfigError } from "../errors.js";
 import type { GroupDirectory } from "../pipeline/groups.js";
