@@ -121,8 +121,6 @@ afterAll(async () => {
 
 const logged = (gw: TestGateway, msg: string) => gw.logs.filter((l) => l.msg === msg);
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-/** Inbound s2s streams open at a gateway, as its metrics report them. */
-const inboundStreams = async (gw: TestGateway) => (await gw.ctx.metrics.getSingleMetric("demarc_s2s_inbound_streams")!.get()).values[0]?.value ?? 0;
 
 /**
  * The partner sends to `us` (our inbound side judges its certificate) and
@@ -144,13 +142,13 @@ async function refusedBothWays(us: TestGateway, ourDomain: string, partnerDomain
 
   const authenticatedAtPartner = () => logged(b, "s2s inbound stream authenticated").filter((l) => l.remote === ourDomain).length;
   const before = authenticatedAtPartner();
-  const streamsBefore = await inboundStreams(b);
+  const streamsBefore = await b.inboundStreams();
   const outbound = await us.route({ kind: "message", from: `dave@${ourDomain}`, to: `carol@${partnerDomain}`, body: `out to ${partnerDomain}` });
   expect(outbound).toMatchObject({ delivered: false, error: { condition: "remote-server-not-found" } });
   if (!outbound.delivered) expect(outbound.error.text).toMatch(new RegExp(`certificate of ${esc(partnerDomain)} not acceptable: ${esc(reason)}$`));
 
   // Once the partner has closed the stream we dropped, it has handled everything we sent on it.
-  await until(async () => (await inboundStreams(b)) <= streamsBefore, 5_000, "the partner to close the refused stream");
+  await until(async () => (await b.inboundStreams()) <= streamsBefore, 5_000, "the partner to close the refused stream");
   // Having refused the partner's certificate, we did not go on to authenticate ourselves to it.
   expect(authenticatedAtPartner()).toBe(before);
   expect(us.sink.delivered.filter((e) => e.from.endsWith(`@${partnerDomain}`))).toEqual([]);
