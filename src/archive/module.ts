@@ -13,7 +13,7 @@ import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../module.js";
 import { quarantineRoutes } from "../admin/quarantine.js";
 import { apiPrincipal } from "../admin/principal.js";
-import { ArchiveService, intervened } from "./archiver.js";
+import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
 import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
@@ -111,7 +111,8 @@ export function archiveModule(): ArchiveModule {
         batch: cfg.writer.batch,
         retryMaxMs: cfg.writer.retry_max_ms,
         onJournalFailure: cfg.on_journal_failure,
-        kinds: cfg.kinds,
+        // The live configuration's, so a reload applies to the next envelope (keeps.ts).
+        kinds: () => ctx.config.archive.kinds,
         pauseBytes: Math.floor((budgetBytes * cfg.journal.pause_at_percent) / 100),
         log,
       });
@@ -120,10 +121,10 @@ export function archiveModule(): ArchiveModule {
       ctx.router.useArchiver(archive);
       outcomes = new OutcomeLog(ctx.db, log);
       const outcomeLog = outcomes;
-      // Outcomes only for envelopes the archive kept (archive.kinds, or a verdict that intervened).
+      // Outcomes only for envelopes the archive kept, by the same rule and the same kinds.
       ctx.router.useOutcomes({
         record: (e, about) => {
-          if (!about || ctx.config.archive.kinds.includes(about.kind) || intervened(about.decision)) outcomeLog.record(e);
+          if (!about || archive.keeps(about.kind, about.decision)) outcomeLog.record(e);
         },
       });
       // A database outage is not a readiness problem: the journal carries on. A journal that cannot write is.

@@ -46,6 +46,8 @@ export interface TestGateway {
   s2s: S2sModule;
   logs: Record<string, unknown>[];
   route(e: Partial<Envelope> & Pick<Envelope, "from" | "to" | "kind">): Promise<RouteResult>;
+  /** Inbound s2s streams open now, as the gateway's metrics count them (a stream's close is when it has handled all it got). */
+  inboundStreams(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startTestGateway(settings: Record<string, unknown>): Promi
         partnerDomain: e.to.split("@").pop()!.split("/")[0],
         ...e,
       }),
+    inboundStreams: async () => (await ctx.metrics.getSingleMetric("demarc_s2s_inbound_streams")!.get()).values[0]?.value ?? 0,
     close: () => gateway.close(),
   };
 }

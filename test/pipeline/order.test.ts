@@ -1,7 +1,8 @@
 /**
  * RFC 6120 section 10.1 through the batched pipeline: 5,000 numbered messages
  * on one stream - an s2s stream, a c2s session, a SIP flow - reach their
- * recipient in the order they were sent, and each is archived exactly once.
+ * recipient in the order they were sent, and each is archived exactly once;
+ * a c2s session's presence keeps its place among its messages.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
@@ -102,6 +103,30 @@ describe("one stream, 5,000 messages, in order and archived once", () => {
     const bodies = () => bob.all((el) => el.name === "message" && el.getChildText("body") !== null);
     await until(() => bodies().length >= N || undefined, 60_000, "all c2s messages received");
     await expectInOrderArchivedOnce(bodies().map((el) => Number(el.getChildText("body")!.slice(1))), b.gateway.context, archive.service!);
+  }, 120_000);
+
+  it("c2s: presence takes its place among the same session's messages", async () => {
+    const b = await startBench("127.0.14.11", {}, { modules: { before: [archiveModule()] } });
+    cleanups.push(() => b.close());
+    await b.addUser("alice");
+    await b.addUser("bob");
+    const bob = await login(b, "bob", { resource: "desk" });
+    const alice = await login(b, "alice", { resource: "desk" });
+    cleanups.push(() => alice.stop(), () => bob.stop());
+    await bob.send(xml("presence"));
+    await until(() => b.core.presenceOf("bob@corp.test").state !== "offline" || undefined, 5_000, "bob available");
+    // Directed presence reaches bob whatever the roster says; it is sent between message HALF and HALF + 1.
+    const HALF = N / 2;
+    const message = (i: number) => xml("message", { to: "bob@corp.test", type: "chat", id: `m${i}` }, xml("body", {}, `m${i}`));
+    for (let i = 1; i <= HALF; i++) void alice.send(message(i));
+    void alice.send(xml("presence", { to: "bob@corp.test/desk" }, xml("status", {}, "after-half")));
+    for (let i = HALF + 1; i <= N; i++) void alice.send(message(i));
+    const fromAlice = () =>
+      bob.all((el) => (el.name === "message" && el.getChildText("body") !== null) || (el.name === "presence" && el.getChildText("status") === "after-half"));
+    await until(() => fromAlice().length >= N + 1 || undefined, 60_000, "all messages and the presence received");
+    const seen = fromAlice().map((el) => (el.name === "presence" ? "presence" : el.getChildText("body")!));
+    expect(seen.indexOf("presence")).toBe(HALF);
+    expect(seen.filter((x) => x !== "presence")).toEqual(numbered(N).map((i) => `m${i}`));
   }, 120_000);
 
   it("SIP: MESSAGEs on one TCP flow", async () => {

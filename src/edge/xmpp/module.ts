@@ -12,19 +12,22 @@ import { listen } from "../../listen.js";
 import { domainOf } from "../../model/envelope.js";
 import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
-import { StanzaError, StreamError, mayReplyWithError } from "./errors.js";
+import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
+import { NS_SERVER } from "../../xmpp/ns.js";
+import { refuseStream } from "../../xmpp/stream-header.js";
 import { InboundSession, type InboundEnv } from "./inbound.js";
 import { InboundQueue } from "./inbound-queue.js";
 import { OutboundPool } from "./pool.js";
 import { PartnerPolicy } from "./policy.js";
-import { AddressCounter, RateLimits } from "./limits.js";
+import { RateLimits } from "./limits.js";
+import { AddressCounter } from "../../xmpp/address-counter.js";
 import { TlsAcceptor } from "./tls.js";
 import { randomSecret } from "./dialback-keys.js";
-import { envelopeToStanza, stanzaToEnvelope } from "./translate.js";
-import { answerDomainIq, isDomainIq } from "./domain-iq.js";
+import { envelopeToStanza, stanzaToEnvelope } from "../../xmpp/translate.js";
+import { answerDomainIq, isDomainIq } from "../../xmpp/domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
-import type { Element } from "./xml.js";
+import type { Element } from "../../xmpp/xml.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -102,11 +105,7 @@ export function s2sModule(peers: PeerAccess): S2sModule {
       metrics.streamErrors.inc({ condition: "policy-violation" });
       if (directTls) return void socket.destroy();
       socket.on("error", () => undefined);
-      socket.end(
-        `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>` +
-          new StreamError("policy-violation", "too many streams from this address").toXml() +
-          "</stream:stream>",
-      );
+      socket.end(refuseStream(NS_SERVER, new StreamError("policy-violation", "too many streams from this address")));
       return;
     }
     const env: InboundEnv = {

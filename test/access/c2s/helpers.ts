@@ -17,7 +17,7 @@ import { coreModule, type CoreWiring } from "../../../src/gateway/core-module.js
 import { c2sModule } from "../../../src/access/c2s/module.js";
 import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { trustTestCa } from "../../helpers/xmpp-tls.js";
 import type { GatewayModule } from "../../../src/module.js";

@@ -13,7 +13,7 @@ import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js
 import { tlsModule } from "../../../src/tls/module.js";
 import { s2sModule } from "../../../src/edge/xmpp/module.js";
 import { startBench, login, xml, isMsg, type Bench, type User } from "./helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 
 const DEMARC = "127.0.4.3";
 const DNS_ADDR = "127.0.4.4";

@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import { KnexStore } from "../../../src/core/knex-store.js";
 import { emptyItem } from "../../../src/core/subscription.js";

@@ -12,7 +12,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { login, xml, type User } from "../../access/c2s/helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
@@ -181,13 +181,11 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
 
     // Both went through the same archive as XMPP traffic, with their verdicts.
     const archive = wired.archive.service!;
-    const deadline = Date.now() + 5_000;
-    let found: { protocol: string; verdict: string; body: string | null }[] = [];
-    while (Date.now() < deadline) {
-      found = await archive.store.find({ participant: "alice@partner.test", kind: "message", direction: "inbound" }, { limit: 10 });
-      if (found.length >= 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const inbound = () => archive.store.find({ participant: "alice@partner.test", kind: "message", direction: "inbound" }, { limit: 10 });
+    const found = await until(async () => {
+      const rs = await inbound();
+      return rs.length >= 2 && rs;
+    }, 5_000, "both SIP messages archived").catch(inbound);
     expect(found.map((r) => [r.protocol, r.verdict, r.body]).sort()).toEqual([
       ["sip", "block", "about Project Falcon"],
       ["sip", "allow", "Hi Bob, grüße from SIP"],

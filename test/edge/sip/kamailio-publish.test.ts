@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SipMessage } from "sip";
 import { login, xml, type User } from "../../access/c2s/helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
