@@ -137,6 +137,15 @@ export class PresenceCore implements DeliveryTarget {
   }
 
   /** The user's aggregate rich presence. */
+  /**
+   * Hosted users online now whose roster subscribes to `jid`'s presence ("to"
+   * or "both"): the ones a partner user's presence is for. Answered from an
+   * index kept as rosters change, not by reading every roster.
+   */
+  watchersOf(jid: string): string[] {
+    return this.users.watchersOf(bareOf(jid));
+  }
+
   presenceOf(jid: string): RichPresence {
     const u = this.users.peek(bareOf(jid));
     return u ? this.parts.presence.aggregateOf(u) : { state: "offline" };
