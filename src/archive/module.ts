@@ -73,6 +73,24 @@ async function sqliteCheckpointer(ctx: GatewayContext, log: GatewayContext["log"
   }
 }
 
+/** The retention purge every archive.retention.purge_interval_h hours (none when 0); one run at a time. */
+function schedulePurge(ctx: GatewayContext, store: KnexArchiveStore, log: GatewayContext["log"]): NodeJS.Timeout | undefined {
+  const hours = ctx.config.archive.retention.purge_interval_h;
+  if (hours <= 0) return undefined;
+  let purging = false;
+  const timer = setInterval(() => {
+    if (purging) return;
+    purging = true;
+    // Read the policy at each run so a SIGHUP reload applies.
+    purge(store, ctx.config.archive.retention, { now: Date.now(), actor: "retention" })
+      .then((r) => r.purged && log.info({ purged: r.purged, held: r.held, purgeId: r.purgeId }, "archive retention purge"))
+      .catch((err) => log.error({ err: (err as Error).message }, "archive retention purge failed"))
+      .finally(() => (purging = false));
+  }, hours * 3_600_000);
+  timer.unref();
+  return timer;
+}
+
 export interface ArchiveModule extends GatewayModule {
   /** The journal and its writer, once started. */
   readonly service: ArchiveService | undefined;
@@ -86,7 +104,6 @@ export function archiveModule(): ArchiveModule {
   let outcomes: OutcomeLog | undefined;
   let checkpointer: Checkpointer | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let purging = false;
   return {
     name: "archive",
     get service() {
@@ -140,19 +157,7 @@ export function archiveModule(): ArchiveModule {
       // Inside the token-guarded /api scope; the token then acts as its named service account.
       const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
       ctx.adminApiRoutes.push((api) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, principal, fourEyes: () => ctx.config.admin.console.four_eyes, log: log.child({ part: "quarantine" }) }));
-      const hours = cfg.retention.purge_interval_h;
-      if (hours > 0) {
-        timer = setInterval(() => {
-          if (purging) return;
-          purging = true;
-          // Read the policy at each run so a SIGHUP reload applies.
-          purge(store, ctx.config.archive.retention, { now: Date.now(), actor: "retention" })
-            .then((r) => r.purged && log.info({ purged: r.purged, held: r.held, purgeId: r.purgeId }, "archive retention purge"))
-            .catch((err) => log.error({ err: (err as Error).message }, "archive retention purge failed"))
-            .finally(() => (purging = false));
-        }, hours * 3_600_000);
-        timer.unref();
-      }
+      timer = schedulePurge(ctx, store, log);
       log.info({ journal: cfg.journal.dir, pending: archive.journal.pendingRecords, failure: cfg.on_journal_failure }, "archive journal open");
     },
     async stop(drainMs: number) {
