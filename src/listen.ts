@@ -1,6 +1,6 @@
 /** Binding a listening socket, with the one-line errors an operator needs. */
 import type { Server } from "node:net";
-import { DemarcError } from "../errors.js";
+import { DemarcError } from "./errors.js";
 
 export function listen(server: Server, host: string, port: number, what: string): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
