@@ -14,6 +14,17 @@ import { certStatus } from "../../tls/status.js";
 import { action } from "../run.js";
 import { intOption, out, refuseOverwrite } from "./certs-common.js";
 
+/** Signs the request given, or makes a key and certificate for the hosted names (or --domain). */
+function issue(authority: LocalCa, cfg: LoadedConfig, opts: { csr?: string; domain?: string[] }, days: number) {
+  if (opts.csr) {
+    if (opts.domain) throw new UsageError("--csr and --domain do not go together: the request names the domains");
+    if (!existsSync(opts.csr)) throw new UsageError(`${opts.csr}: no such file`);
+    return authority.signCsr(readFileSync(opts.csr, "utf8"), days);
+  }
+  const hosted = opts.domain ? hostedDomains({ ...cfg, domains: opts.domain }) : hostedDomains(cfg);
+  return authority.issue({ commonName: hosted[0]!.domain, san: hostedSan(hosted), days });
+}
+
 export function registerCa(certs: Command, config: () => LoadedConfig): void {
   const ca = certs.command("ca").description("a local CA for labs and tests: init, issue");
   const caDir = (cfg: LoadedConfig, dir?: string) => dir ?? resolvePath(cfg, cfg.tls.ca_dir);
@@ -48,15 +59,7 @@ export function registerCa(certs: Command, config: () => LoadedConfig): void {
         const certPath = join(opts.out, `${opts.name}.crt`);
         const keyPath = join(opts.out, `${opts.name}.key`);
         refuseOverwrite(opts.csr ? [certPath] : [certPath, keyPath], opts.force);
-        let issued;
-        if (opts.csr) {
-          if (opts.domain) throw new UsageError("--csr and --domain do not go together: the request names the domains");
-          if (!existsSync(opts.csr)) throw new UsageError(`${opts.csr}: no such file`);
-          issued = authority.signCsr(readFileSync(opts.csr, "utf8"), days);
-        } else {
-          const hosted = opts.domain ? hostedDomains({ ...cfg, domains: opts.domain }) : hostedDomains(cfg);
-          issued = authority.issue({ commonName: hosted[0]!.domain, san: hostedSan(hosted), days });
-        }
+        const issued = issue(authority, cfg, opts, days);
         writePublicFile(certPath, issued.cert);
         out(`certificate: ${certPath}`);
         if (issued.key) {

@@ -7,9 +7,24 @@ import type { Command } from "commander";
 import { SingleBar } from "cli-progress";
 import type { LoadedConfig } from "../../config/load.js";
 import { UsageError } from "../../errors.js";
-import { importCsv } from "../../access/provision/import.js";
+import { importCsv, type ImportReport } from "../../access/provision/import.js";
 import { action } from "../run.js";
 import { withStore } from "./users-common.js";
+
+function readCsv(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+function summary(r: ImportReport, dryRun: boolean | undefined): string {
+  return (
+    `${dryRun ? "would import" : "imported"}: ${r.usersCreated} users created, ${r.passwordsSet} passwords changed, ${r.usersKept} existing accounts kept, ` +
+    `${r.contactsAdded} contacts added, ${r.contactsKept} already listed, ${r.problems.length} rows refused`
+  );
+}
 
 export function registerImport(users: Command, config: () => LoadedConfig): void {
   users
@@ -20,12 +35,7 @@ export function registerImport(users: Command, config: () => LoadedConfig): void
     .action(
       action(async (file: string, opts: { dryRun?: boolean; updatePasswords?: boolean }) => {
         const cfg = config();
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch (err) {
-          throw new UsageError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-        }
+        const text = readCsv(file);
         const bar = new SingleBar({ format: "importing [{bar}] {percentage}% | {value}/{total} rows", stream: process.stderr, noTTYOutput: false, hideCursor: true });
         let started = false;
         const report = await withStore(cfg, (store) =>
@@ -46,9 +56,7 @@ export function registerImport(users: Command, config: () => LoadedConfig): void
           }),
         ).finally(() => started && bar.stop());
         for (const p of report.problems) process.stderr.write(`${file}: ${p}\n`);
-        process.stdout.write(
-          `${opts.dryRun ? "would import" : "imported"}: ${report.usersCreated} users created, ${report.passwordsSet} passwords changed, ${report.usersKept} existing accounts kept, ${report.contactsAdded} contacts added, ${report.contactsKept} already listed, ${report.problems.length} rows refused\n`,
-        );
+        process.stdout.write(`${summary(report, opts.dryRun)}\n`);
         return report.problems.length ? 1 : 0;
       }),
     );
