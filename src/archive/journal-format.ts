@@ -29,7 +29,7 @@ export class JournalError extends DemarcError {
     readonly reason: "budget" | "write" | "closed",
     message: string,
   ) {
-    super("E_ARCHIVE_JOURNAL", message);
+    super("E_ARCHIVE_JOURNAL", { detail: message });
   }
 }
 

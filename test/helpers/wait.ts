@@ -4,6 +4,7 @@
  * event to hang on (another process's database, a pool's size), and for a
  * port to listen. Each is bounded in time and fails with what it waited for.
  */
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 
 type Check<T> = () => T | undefined | null | false;
@@ -81,4 +82,31 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
     if (Date.now() >= deadline) throw new Error(`${host}:${port} not listening within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Whether a TCP listener is bound to host:port (IPv4, or all addresses), read from /proc/net/tcp: no connection, so a peer that takes one connection only is not disturbed. */
+export function tcpListening(host: string, port: number): boolean {
+  const hex = (ip: string) =>
+    ip
+      .split(".")
+      .map((b) => Number(b).toString(16).padStart(2, "0").toUpperCase())
+      .reverse()
+      .join("");
+  const want = new Set([`${hex(host)}:${port.toString(16).padStart(4, "0").toUpperCase()}`, `00000000:${port.toString(16).padStart(4, "0").toUpperCase()}`]);
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .some((line) => {
+      const f = line.trim().split(/\s+/);
+      return f[3] === "0A" && want.has(f[1] ?? "");
+    });
+}
+
+/** Waits (bounded) until a TCP listener is bound to host:port, without connecting to it. */
+export async function waitForListener(host: string, port: number, timeoutMs = 5_000, failed: () => string | undefined = () => undefined): Promise<void> {
+  await until(() => {
+    const why = failed();
+    if (why) throw new Error(why);
+    return tcpListening(host, port);
+  }, timeoutMs, `a listener on ${host}:${port}`);
 }
