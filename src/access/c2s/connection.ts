@@ -18,6 +18,7 @@ import { SaslNegotiation } from "./sasl.js";
 import type { C2sEnv } from "./env.js";
 import { C2sSession, type Wire } from "./session.js";
 import { parseH, smFailed, StreamManagement } from "./sm.js";
+import { batchedWrite, flushNow } from "./write-batch.js";
 
 type State = "header" | "negotiating" | "bound" | "closed";
 
@@ -87,19 +88,8 @@ export class C2sConnection implements Wire {
 
   send(el: Element | string): void {
     if (this.state === "closed" || this.socket.destroyed) return;
-    // Stanzas sent in one tick (a burst of deliveries) leave as one write: one TLS record, one syscall.
-    if (!this.corked) {
-      const s = this.socket;
-      this.corked = true;
-      s.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        s.uncork();
-      });
-    }
-    this.socket.write(typeof el === "string" ? el : el.toString());
+    batchedWrite(this.socket, typeof el === "string" ? el : el.toString());
   }
-  private corked = false;
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
@@ -150,6 +140,8 @@ export class C2sConnection implements Wire {
   private async starttls(): Promise<void> {
     this.send(xml("proceed", { xmlns: NS.tls }));
     const raw = this.socket;
+    // <proceed/> must be on the wire, in the clear, before TLS takes the socket over.
+    flushNow(raw);
     this.detachSocket(raw);
     this.state = "header";
     try {
