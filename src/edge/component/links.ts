@@ -38,6 +38,8 @@ export class ComponentLinks {
   private readonly inbound = new Map<ComponentLink, LinkInbound>();
   /** Partners' stanzas waiting for a link to come (back) online, per link. */
   private readonly waiting = new Map<ComponentLink, number>();
+  /** Links lost with deliveries not yet confirmed by their server (see DeliveryConfirm). */
+  private losses = 0;
 
   constructor(
     private ctx: GatewayContext,
@@ -63,6 +65,11 @@ export class ComponentLinks {
       reconnectMaxMs: Math.max(e.reconnect_max_ms, e.reconnect_initial_ms),
       // Unsent bytes are stanzas the internal server has not read yet: bounded by count, and never past 16 MiB.
       maxUnsentBytes: Math.min(e.queue_max * e.max_stanza_bytes, 16 * 1024 * 1024),
+      serverDomain: server.domains[0]!.toLowerCase(),
+    });
+    link.on("unconfirmed", (n) => {
+      this.losses++;
+      this.ctx.log.warn({ link: link.name, stanzas: n }, "component stream lost with deliveries the internal server had not confirmed");
     });
     const hosted = new Set(server.domains.map((d) => d.toLowerCase()));
     this.inbound.set(link, new LinkInbound(link, { log: this.ctx.log, router: this.ctx.router, hosted, metrics: this.metrics }));
@@ -113,6 +120,21 @@ export class ComponentLinks {
       throw new DeliveryFailure({ condition: "remote-server-timeout", type: "wait", text: "internal server unreachable" });
     }
     this.metrics.stanzas.inc({ direction: "to-internal", result: "sent" });
+  }
+
+  /** DeliveryConfirm: how many links were lost with deliveries unconfirmed. */
+  epoch(): number {
+    return this.losses;
+  }
+
+  /** DeliveryConfirm: resolves once every delivery made so far is confirmed; rejects on a loss after `since`. */
+  async confirm(since: number): Promise<void> {
+    const lostSince = () => {
+      if (this.losses !== since) throw new Error("a component stream was lost with deliveries unconfirmed");
+    };
+    lostSince();
+    await Promise.all([...this.links.values()].map((l) => l.confirm()));
+    lostSince();
   }
 
   /** A stream that is (re)connecting gets a short, bounded grace; then the partner hears why. */

@@ -32,6 +32,8 @@ export function componentModule(): ComponentModule {
       const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics));
       set = links;
       ctx.router.useInternal({ deliver: (e) => links.deliver(e) });
+      // Inbound s2s streams acknowledge partners' stanzas (XEP-0198) only once these links confirm them.
+      ctx.services.set("delivery-confirm", links);
       links.sync(ctx);
       ctx.adminRoutes.push((app) =>
         app.get("/api/edge/links", async () => [...links.links.values()].map((l) => ({ name: l.name, state: l.state, problem: l.problem ?? null }))),

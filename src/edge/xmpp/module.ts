@@ -27,6 +27,7 @@ import { answerDomainIq, isDomainIq } from "./domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "./xml.js";
+import type { DeliveryConfirm } from "./s2s-sm.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -59,8 +60,11 @@ export function s2sModule(): S2sModule {
       queues.set(session, queue);
     }
     const q = queue;
+    const seq = session.sm.take();
     q.push(rates.take(domainOf(el.attrs.from!)), () =>
-      handle(el, session, q).catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed")),
+      handle(el, session, q)
+        .catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
+        .finally(() => session.sm.handled(seq)),
     );
   }
 
@@ -122,6 +126,7 @@ export function s2sModule(): S2sModule {
       dialbackSecret: secret,
       verifyDialback: (req) => pool!.verify(req),
       onStanza,
+      confirm: ctx.services.get("delivery-confirm") as DeliveryConfirm | undefined,
     };
     const session = new InboundSession(socket, env, directTls);
     sessions.add(session);
