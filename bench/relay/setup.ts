@@ -11,13 +11,15 @@ import { join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { createTestCa, type TestCa } from "../../test/helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../test/helpers/dns-server.js";
-import { startProsody, waitForPort, type ProsodyHandle } from "../../test/helpers/prosody.js";
+import { startProsody, type ProsodyHandle } from "../../test/helpers/prosody.js";
+import { exitedWith } from "../../test/helpers/peer-process.js";
+import { waitForPort } from "../../test/helpers/wait.js";
 import { startEjabberd, type EjabberdHandle } from "../../test/helpers/ejabberd.js";
 
 export const ADDR = { demarc: "127.0.61.1", prosody: "127.0.61.2", ejabberd: "127.0.61.3", dns: "127.0.61.4" };
 export const PORT = { s2s: 15269, c2s: 15222, admin: 15280, ejabberdDist: 25961 };
 const ROOT = resolve(import.meta.dirname, "../..");
-export const PASSWORD = "bench-pw";
+export const PASSWORD = "bench-password-12";
 /** demarc users the synthetic partners write to. */
 export const RECEIVERS = ["r1", "r2", "r3", "r4", "r5"];
 
@@ -82,8 +84,8 @@ export async function startDemarc(dir: string, configPath: string, users: string
   const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
   const out = openSync(join(dir, "demarc.log"), "a");
   const child = spawn(process.execPath, [...flags, bin, "start", "-c", configPath], { stdio: ["ignore", out, out], env: { ...process.env, DEMARC_CONFIG: "" } });
-  await waitForPort(ADDR.demarc, PORT.c2s, 30_000, () => child.exitCode === null);
-  await waitForPort(ADDR.demarc, PORT.s2s, 5_000, () => child.exitCode === null);
+  await waitForPort(ADDR.demarc, PORT.c2s, 30_000, () => exitedWith(child));
+  await waitForPort(ADDR.demarc, PORT.s2s, 5_000, () => exitedWith(child));
   return child;
 }
 

@@ -8,9 +8,9 @@
  * release side by side. Every decision, refusal and failed delivery is audited.
  */
 import type { Direction, Envelope, EnvelopeKind, Protocol, SecurityContext } from "../model/envelope.js";
-import type { Decision, DeliveryError, RouteResult } from "../pipeline/types.js";
+import type { Decision, DeliveryError, RouteResult } from "../model/route.js";
 import type { StoredRecord } from "./record.js";
-import type { OutcomeRecorder } from "../pipeline/outcome.js";
+import type { OutcomeRecorder } from "../model/outcome.js";
 import type { ArchiveStore, Review } from "./store.js";
 import { parseArchivedContent, restoreContent } from "./content.js";
 

@@ -9,8 +9,8 @@ import { bareOf } from "../model/envelope.js";
 import type { Envelope, SecurityContext } from "../model/envelope.js";
 import type { RichPresence } from "../model/presence.js";
 import { parseJid, formatJid } from "../model/jid.js";
-import { DeliveryFailure, type DeliveryTarget } from "../pipeline/types.js";
-import type { Logger } from "../log.js";
+import { DeliveryFailure, type DeliveryTarget } from "../model/route.js";
+import type { Log } from "../model/log.js";
 import { CoreError } from "./errors.js";
 import { MessageService } from "./messages.js";
 import { PresencePolicy } from "./policy.js";
@@ -21,7 +21,7 @@ import { Shared, type CoreStats } from "./shared.js";
 import { MemoryStore, type CoreStore } from "./store.js";
 import { Device, UserDirectory, type UserState } from "./user.js";
 import type { DeviceSink, Limits, PresenceSource, RouteFn } from "./types.js";
-import type { DeliveryReceipt } from "../pipeline/outcome.js";
+import type { DeliveryReceipt } from "../model/outcome.js";
 
 export interface CoreOptions {
   domains: string[];
@@ -36,7 +36,7 @@ export interface CoreOptions {
    * envelope as decided, or undefined when it was refused.
    */
   screen?: ((e: Envelope) => Promise<Envelope | undefined>) | undefined;
-  log?: Pick<Logger, "warn" | "debug" | "error"> | undefined;
+  log?: Pick<Log, "warn" | "debug" | "error"> | undefined;
 }
 
 export class PresenceCore implements DeliveryTarget {

@@ -2,7 +2,7 @@
  * Errors the core gives a device, named by RFC 6120 section 8.3.3 stanza error
  * conditions so the access layer passes them on as they are.
  */
-import type { DeliveryError } from "../pipeline/types.js";
+import type { DeliveryError } from "../model/route.js";
 
 export class CoreError extends Error {
   constructor(

@@ -12,8 +12,8 @@
  */
 import { bareOf } from "../model/envelope.js";
 import type { Envelope } from "../model/envelope.js";
-import { DeliveryFailure } from "../pipeline/types.js";
-import type { DeliveryReceipt } from "../pipeline/outcome.js";
+import { DeliveryFailure } from "../model/route.js";
+import type { DeliveryReceipt } from "../model/outcome.js";
 
 /** What the router files as the outcome when nobody could take the message now. */
 const STORED_OFFLINE: DeliveryReceipt = { outcome: "stored-offline" };

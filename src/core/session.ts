@@ -6,7 +6,7 @@ import { bareOf } from "../model/envelope.js";
 import type { Envelope } from "../model/envelope.js";
 import type { RichPresence } from "../model/presence.js";
 import { JidMalformedError, formatJid, parseJid } from "../model/jid.js";
-import type { RouteResult } from "../pipeline/types.js";
+import type { RouteResult } from "../model/route.js";
 import { CoreError } from "./errors.js";
 import type { PresenceCore } from "./core.js";
 import type { Device } from "./user.js";

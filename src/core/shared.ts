@@ -5,12 +5,12 @@
 import { randomUUID } from "node:crypto";
 import type { Envelope } from "../model/envelope.js";
 import { domainOf } from "../model/envelope.js";
-import type { Logger } from "../log.js";
+import type { Log } from "../model/log.js";
 import type { CoreStore } from "./store.js";
 import type { PresencePolicy } from "./policy.js";
 import type { UserDirectory, Device } from "./user.js";
 import type { CoreEvent, Limits, RouteFn } from "./types.js";
-import { DeliveryFailure, type RouteResult } from "../pipeline/types.js";
+import { DeliveryFailure, type RouteResult } from "../model/route.js";
 
 export interface CoreStats {
   /** Events pushed to devices. */
@@ -33,7 +33,7 @@ export class Shared {
     readonly limits: Limits,
     public policy: PresencePolicy,
     public route: RouteFn | undefined,
-    readonly log: Pick<Logger, "warn" | "debug" | "error"> | undefined,
+    readonly log: Pick<Log, "warn" | "debug" | "error"> | undefined,
   ) {}
 
   isHosted(jid: string): boolean {

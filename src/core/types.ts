@@ -5,7 +5,7 @@
  */
 import type { Envelope } from "../model/envelope.js";
 import type { RichPresence } from "../model/presence.js";
-import type { DeliveryError, RouteResult } from "../pipeline/types.js";
+import type { DeliveryError, RouteResult } from "../model/route.js";
 
 /** RFC 6121 section 2.1.2.5: the subscription attribute of a roster item. */
 export type Subscription = "none" | "to" | "from" | "both";

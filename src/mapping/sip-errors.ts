@@ -3,7 +3,7 @@
  * for presence, which obsoletes RFC 7248), both ways, in one table each.
  * policy-violation (RFC 6120 8.3.3.12, newer than RFC 7572's table) is a 403.
  */
-import type { DeliveryError } from "../pipeline/types.js";
+import type { DeliveryError } from "../model/route.js";
 
 export interface SipStatus {
   status: number;

@@ -5,7 +5,7 @@
  * name rules that must fire (shadow ones included) and tags the archive must get.
  */
 import { z } from "zod";
-import type { Decision } from "./types.js";
+import type { Decision } from "../model/route.js";
 
 export const OUTCOMES = ["allow", "deliver", "redact", "block", "quarantine"] as const;
 export type Outcome = (typeof OUTCOMES)[number];

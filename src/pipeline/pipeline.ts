@@ -15,7 +15,7 @@ import { applyExtensions } from "./stages/extensions.js";
 import { LimitState, limitsStage } from "./stages/limits.js";
 import { rulesStage } from "./stages/rules.js";
 import { wallsStage } from "./stages/walls.js";
-import type { Compliance, CopyTarget, Decision, DeliveryError, VerdictRecord } from "./types.js";
+import type { Compliance, CopyTarget, Decision, DeliveryError, VerdictRecord } from "../model/route.js";
 
 export const BLOCK_TEXT = "This message was blocked by compliance policy.";
 export const QUARANTINE_TEXT = "This message is held for compliance review.";

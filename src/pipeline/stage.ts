@@ -5,7 +5,7 @@
  * know a wire format, so a third-party stage plugs in by name like a built-in.
  */
 import type { Envelope } from "../model/envelope.js";
-import type { DeliveryError } from "./types.js";
+import type { DeliveryError } from "../model/route.js";
 
 interface VerdictBase {
   /** The rule, wall, limit, lexicon or server id that made it. */

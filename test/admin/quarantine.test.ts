@@ -9,24 +9,16 @@
  * audited under admin.token's service account; no request can name an actor.
  * Loopback addresses: 127.0.21.1 (corp.test), 127.0.21.2 (partner.test), 127.0.21.3 (DNS).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminModule } from "../../src/admin/server.js";
-import type { ArchiveService } from "../../src/archive/archiver.js";
-import { archiveModule } from "../../src/archive/module.js";
-import type { StoredRecord } from "../../src/archive/record.js";
-import { s2sModule } from "../../src/edge/xmpp/module.js";
-import { complianceModule } from "../../src/pipeline/module.js";
-import { tlsModule } from "../../src/tls/module.js";
-import type { Element } from "../../src/edge/xmpp/xml.js";
-import { delay, isMsg, login, startBench, xml, type Bench, type User } from "../access/c2s/helpers.js";
-import { createTestCa } from "../helpers/ca.js";
+import type { Element } from "../../src/xmpp/xml.js";
+import { isMsg, xml, type Bench, type User } from "../access/c2s/helpers.js";
 import { demarcCommand } from "../helpers/demarc.js";
-import { startDnsServer, type DnsServerHandle } from "../helpers/dns-server.js";
-import { startTestGateway, type TestGateway } from "../helpers/xmpp-gateway.js";
+import { startReviewPair, type ReviewPair } from "../helpers/review-pair.js";
+import { until } from "../helpers/wait.js";
+import type { TestGateway } from "../helpers/xmpp-gateway.js";
 
 const CORP = "127.0.21.1";
 const PARTNER = "127.0.21.2";
@@ -45,12 +37,11 @@ rules:
       reason: "Talk of the merger is reviewed before delivery."
 `;
 
-let dns: DnsServerHandle;
+let pair: ReviewPair;
 let bench: Bench;
 let partner: TestGateway;
 let bob: User;
 let base = "";
-const admin = adminModule();
 const TOKEN = "quarantine-api-test-token";
 
 async function api(method: "GET" | "POST", path: string, body?: unknown, contentType = "application/json", token: string | null = TOKEN): Promise<{ status: number; body: any }> {
@@ -62,76 +53,36 @@ async function api(method: "GET" | "POST", path: string, body?: unknown, content
   return { status: res.status, body: await res.json() };
 }
 
-/** The writer moves journaled records into the database a moment after they are routed. */
+/** The writer moves journaled records into the database a moment after they are routed; the API is asked again until then. */
 async function pendingUntil(n: number): Promise<any[]> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
+  const items = async () => {
     const r = await api("GET", "/api/quarantine");
     expect(r.status).toBe(200);
-    if (r.body.items.length >= n || Date.now() > deadline) return r.body.items;
-    await delay(25);
-  }
-}
-
-async function archived(match: (r: StoredRecord) => boolean): Promise<StoredRecord> {
-  const { store } = bench.gateway.context.services.get("archive") as ArchiveService;
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const hit = (await store.find({}, { limit: 1000 })).find(match);
-    if (hit || Date.now() > deadline) return hit!;
-    await delay(25);
-  }
+    return r.body.items as any[];
+  };
+  return until(async () => {
+    const now = await items();
+    return now.length >= n && now;
+  }, 5_000, `${n} pending`).catch(items);
 }
 
 const errorFor = (id: string) => (el: Element) => el.name === "message" && el.attrs.type === "error" && el.attrs.id === id;
 const conditionOf = (el: Element) => el.getChild("error")?.getChildElements()[0]?.name;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-quarantine-"));
-  const ca = createTestCa(join(dir, "ca"));
-  const partnerCert = ca.issue({ name: "partner", domains: ["partner.test"] });
-  const srv = (target: string) => [{ priority: 10, weight: 1, port: S2S_PORT, target }];
-  dns = await startDnsServer(DNS_ADDR, {
-    a: { "corp.test": [CORP], "partner.test": [PARTNER] },
-    srv: { "_xmpp-server._tcp.corp.test": srv("corp.test"), "_xmpp-server._tcp.partner.test": srv("partner.test") },
+  pair = await startReviewPair({
+    corp: CORP,
+    partner: PARTNER,
+    dns: DNS_ADDR,
+    s2sPort: S2S_PORT,
+    policy: POLICY,
+    admin: { token: TOKEN, token_account: { name: "legal-bot", role: "officer" } },
   });
-  const policyDir = join(dir, "policies");
-  mkdirSync(policyDir);
-  writeFileSync(join(policyDir, "10-hold.yaml"), POLICY);
-  const federation = (host: string) => ({
-    dns: { servers: [dns.server], timeout_ms: 1_000 },
-    s2s: { starttls: { host, port: S2S_PORT }, direct_tls: { host, port: S2S_PORT + 1 }, connect_timeout_ms: 3_000 },
-  });
-  bench = await startBench(
-    CORP,
-    {
-      ...federation(CORP),
-      policy: { dir: policyDir, watch: false },
-      admin: { enabled: true, host: CORP, port: 0, token: TOKEN, token_account: { name: "legal-bot", role: "officer" } },
-      archive: { url: "sqlite:core.db", journal: { commit_delay_ms: 1 } },
-      tls: { trust: { system: false, ca_files: [ca.certPath] } },
-      partners: [{ domain: "partner.test" }],
-    },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule(), admin] } },
-  );
-  partner = await startTestGateway({
-    ...federation(PARTNER),
-    domains: ["partner.test"],
-    tls: { dir: join(dir, "partner-certs"), certificates: [{ cert: partnerCert.certPath, key: partnerCert.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
-    partners: [{ domain: "corp.test" }],
-  });
-  base = `http://${CORP}:${admin.address!.port}`;
-  await bench.addUser("bob");
-  bob = await login(bench, "bob");
-  // Available, so messages reach this device instead of offline storage.
-  await bob.send(xml("presence"));
+  ({ bench, partner, bob, base } = pair);
 });
 
 afterAll(async () => {
-  await bob?.stop();
-  await partner?.close();
-  await bench?.close();
-  await dns?.close();
+  await pair?.close();
 });
 
 /** demarc_archive_quarantine_pending as /metrics reports it. */
@@ -167,7 +118,7 @@ describe("quarantine review over the admin API", () => {
       reason: "Talk of the merger is reviewed before delivery.",
     });
     heldId = item.id;
-    await delay(200);
+    await pair.markerToBob();
     expect(bob.all(isMsg("the merger is on"))).toEqual([]);
     expect(await pendingGauge()).toBe(1);
 
@@ -182,17 +133,17 @@ describe("quarantine review over the admin API", () => {
     expect(await pendingGauge()).toBe(0);
     expect(again.body.error).toMatch(new RegExp(`^record #${heldId} was already released by legal-bot at \\S+Z \\("cleared by legal"\\)$`));
     expect((await api("POST", `/api/quarantine/${heldId}/reject`, {})).status).toBe(409);
-    await delay(300);
+    await pair.markerToBob();
     expect(bob.all(isMsg("the merger is on"))).toHaveLength(1);
     expect(await pendingUntil(0)).toEqual([]);
 
     // The archive holds both: the quarantined original and the release, linked and signed by the officer.
-    const release = await archived((x) => x.verdict === "released");
+    const release = await pair.archived((x) => x.verdict === "released");
     expect(release).toMatchObject({ direction: "inbound", from: "carl@partner.test/desk", to: "bob@corp.test", ruleId: "hold-merger", thread: "t-merger", body: "the merger is on" });
     expect(JSON.parse(release.verdicts)).toEqual([
       { stage: "review", ruleId: "hold-merger", action: "release", reason: "released by legal-bot: cleared by legal", shadow: false, detail: `released-from:${heldId}` },
     ]);
-    expect((await archived((x) => x.seq === heldId)).verdict).toBe("quarantine");
+    expect((await pair.archived((x) => x.seq === heldId)).verdict).toBe("quarantine");
   });
 
   it("releases bob's held message to the partner over s2s, and a rejected one never leaves", async () => {
@@ -214,7 +165,7 @@ describe("quarantine review over the admin API", () => {
     const late = await api("POST", `/api/quarantine/${planB.id}/release`, {});
     expect(late.status).toBe(409);
     expect(late.body.error).toMatch(/was already rejected by legal-bot at .*\("not for partners"\)$/);
-    await delay(500);
+    await pair.markerToPartner();
     expect(partner.sink.delivered.filter((e) => e.body === "merger numbers attached")).toHaveLength(1);
     expect(partner.sink.delivered.filter((e) => e.body === "merger plan B")).toEqual([]);
     expect(await pendingUntil(0)).toEqual([]);
@@ -279,7 +230,7 @@ describe("quarantine review over the admin API", () => {
 
     await partner.route({ kind: "message", from: "carl@partner.test", to: "bob@corp.test", type: "chat", body: "plain hello" });
     await bob.waitFor(isMsg("plain hello"));
-    const allowed = await archived((x) => x.body === "plain hello");
+    const allowed = await pair.archived((x) => x.body === "plain hello");
     expect(await api("POST", `/api/quarantine/${allowed.seq}/release`, {})).toEqual({
       status: 404,
       body: { error: `record #${allowed.seq} was not quarantined (its verdict is allow)` },

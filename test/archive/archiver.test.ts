@@ -10,10 +10,11 @@ import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import type { ArchiveRecord } from "../../src/archive/record.js";
 import type { ArchiveStore } from "../../src/archive/store.js";
 import { verifyChain } from "../../src/archive/verify.js";
-import { Router } from "../../src/pipeline/router.js";
+import { Router } from "../../src/router/router.js";
 import type { Db } from "../../src/archive/db.js";
 import { allow, envelope, openPg, openSqlite, PG_SKIP_REASON, PG_URL, silentLog, tempDir, type TestDb } from "./helpers.js";
 import { startProxy, type TcpProxy } from "./tcp-proxy.js";
+import { until } from "../helpers/wait.js";
 
 // This file's loopback address: 127.0.6.1 (the database proxy).
 function options(dir: string, over: Partial<ArchiveServiceOptions> = {}): ArchiveServiceOptions {
@@ -22,19 +23,10 @@ function options(dir: string, over: Partial<ArchiveServiceOptions> = {}): Archiv
     batch: 500,
     retryMaxMs: 100,
     onJournalFailure: "refuse",
-    kinds: ["message", "groupchat", "subscription", "file-transfer"],
+    kinds: () => ["message", "groupchat", "subscription", "file-transfer"],
     log: silentLog,
     ...over,
   };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 /** Sends n messages in concurrent waves through the Archiver; `at` runs before message i. */
@@ -119,7 +111,7 @@ describe("archiver: database outage (SQLite, store failing)", () => {
     const svc = await ArchiveService.open(flaky, options(tempDir()));
     const ids = await stream(svc, 10_000, {
       3000: async () => void (down = true),
-      4000: () => until(() => !svc.writer.dbUp, 5000, "the writer to notice"),
+      4000: async () => void (await until(() => !svc.writer.dbUp, 5000, "the writer to notice")),
       7000: async () => {
         expect(svc.journal.pendingRecords).toBeGreaterThanOrEqual(3000);
         down = false;
@@ -173,7 +165,7 @@ describe.skipIf(!PG_URL)("archiver: database outage (PostgreSQL through a TCP pr
         await proxy!.cut();
         outageStart = Date.now();
       },
-      4000: () => until(() => !svc.writer.dbUp, 10_000, "the writer to notice"),
+      4000: async () => void (await until(() => !svc.writer.dbUp, 10_000, "the writer to notice")),
       7000: async () => {
         // Delivery went on while the database was away: 4,000 messages journaled in well under the connect timeouts.
         expect(svc.journal.pendingRecords).toBeGreaterThanOrEqual(3000);
@@ -192,3 +184,25 @@ if (!PG_URL) {
     it.skip(PG_SKIP_REASON, () => undefined);
   });
 }
+
+describe("archiver: which envelopes it keeps", () => {
+  it("reads archive.kinds for each envelope, so a reload applies to the next one; an intervening verdict is kept whatever the kinds", async () => {
+    const t = await openSqlite();
+    let kinds = ["message"];
+    const svc = await ArchiveService.open(new KnexArchiveStore(t.db), options(tempDir(), { kinds: () => kinds }));
+    const presence = () => envelope({ kind: "presence", body: undefined });
+    const before = presence();
+    await svc.record(before, allow(before));
+    expect(svc.keeps("presence", allow(before))).toBe(false);
+    const walled = presence();
+    await svc.record(walled, allow(walled, { deliver: false }));
+    kinds = ["message", "presence"];
+    const after = presence();
+    await svc.record(after, allow(after));
+    expect(svc.keeps("presence", allow(after))).toBe(true);
+    await svc.close(5000);
+    const stored = (await t.db("archive_message").pluck("msg_id")) as string[];
+    expect(stored.sort()).toEqual([walled.id, after.id].sort());
+    await t.close();
+  });
+});

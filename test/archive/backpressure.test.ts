@@ -10,7 +10,7 @@ import { ArchiveService } from "../../src/archive/archiver.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import type { ArchiveRecord } from "../../src/archive/record.js";
 import type { ArchiveStore } from "../../src/archive/store.js";
-import { Router } from "../../src/pipeline/router.js";
+import { Router } from "../../src/router/router.js";
 import { envelope, openSqlite, silentLog, tempDir } from "./helpers.js";
 
 describe("archive back-pressure", () => {
@@ -35,7 +35,7 @@ describe("archive back-pressure", () => {
       batch: 200,
       retryMaxMs: 50,
       onJournalFailure: "refuse",
-      kinds: ["message"],
+      kinds: () => ["message"],
       pauseBytes: 64 << 10,
       log: silentLog,
     });

@@ -10,7 +10,7 @@ import { toJson } from "../../src/archive/export.js";
 import { releasedEnvelopes } from "../../src/archive/quarantine.js";
 import type { StoredRecord } from "../../src/archive/record.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 
 const original: Envelope = {
   id: "m1", receivedAt: 1_700_000_000_000, direction: "inbound", protocol: "xmpp", kind: "message",

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { formatRecord, toJson } from "../../src/archive/export.js";
 import { toRecord, type StoredRecord } from "../../src/archive/record.js";
 import { csvCell, mailbox } from "../../src/archive/export-text.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 import { allow, envelope } from "./helpers.js";
 
 function stored(over: Parameters<typeof envelope>[0] = {}, decision?: Partial<Decision>): StoredRecord {

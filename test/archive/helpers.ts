@@ -11,7 +11,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { migrate, openDatabase, type Db } from "../../src/archive/db.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 
 export const PG_URL = process.env.DEMARC_TEST_PG_URL || undefined;
 export const PG_SKIP_REASON = "DEMARC_TEST_PG_URL is not set: PostgreSQL back end not tested";

@@ -13,7 +13,7 @@ import { searchLine, threadLine } from "../../src/archive/session.js";
 import { verifyChain } from "../../src/archive/verify.js";
 import { purge } from "../../src/archive/retention.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { Decision, RouteResult } from "../../src/pipeline/types.js";
+import type { Decision, RouteResult } from "../../src/model/route.js";
 import { allow, envelope, type TestDb } from "./helpers.js";
 
 const held = (e: Envelope, over: Partial<Decision> = {}): Decision => ({

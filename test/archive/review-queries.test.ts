@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { toRecord } from "../../src/archive/record.js";
 import { auditSearch, partnerTraffic, releaseRecordOf, ruleHits } from "../../src/archive/review-queries.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 import { allow, envelope, openPg, openSqlite, PG_SKIP_REASON, PG_URL, type TestDb } from "./helpers.js";
 
 function suite(name: string, open: () => Promise<TestDb>, skip?: string) {

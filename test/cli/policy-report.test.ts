@@ -9,7 +9,7 @@ import type { Db } from "../../src/archive/db.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { writeOutcome } from "../../src/archive/outcomes.js";
 import { toRecord } from "../../src/archive/record.js";
-import type { Decision } from "../../src/pipeline/types.js";
+import type { Decision } from "../../src/model/route.js";
 import { allow, envelope, withArchiveDb } from "../archive/helpers.js";
 import { demarcCommand, workdir } from "../helpers/demarc.js";
 
@@ -48,7 +48,7 @@ describe("archive search filters", () => {
   ])("%s is a usage error (exit 64) naming the valid values", async (args, line) => {
     const r = await demarc("archive", "search", ...args);
     expect(r.code).toBe(64);
-    expect(r.stderr).toBe(`demarc: ${line}\n`);
+    expect(r.stderr).toBe(`demarc: E_USAGE: ${line}\n`);
     expect(r.stdout).toBe("");
   });
 

@@ -15,15 +15,7 @@ import { login, startBench, type Bench } from "../access/c2s/helpers.js";
 import { openPg, PG_SKIP_REASON, PG_URL, uniqueSchema, type TestDb } from "../archive/helpers.js";
 import { startProxy, type TcpProxy } from "../archive/tcp-proxy.js";
 import { openDatabase, type Db } from "../../src/archive/db.js";
-
-/** Waits for a condition, bounded in time. */
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "../helpers/wait.js";
 
 function proxiedUrl(port: number, schema: string): string {
   const t = new URL(PG_URL!);
@@ -70,7 +62,7 @@ describe.skipIf(!PG_URL)(`FallbackStore (${PG_URL ? "PostgreSQL" : PG_SKIP_REASO
     expect((await store.loadRoster("alice@corp.test")).map((i) => i.jid)).toEqual(["carol@corp.test"]);
 
     await proxy.restore();
-    await until(() => store.queued === 0 && store.down === undefined);
+    await until(() => store.queued === 0 && store.down === undefined, 10_000, "the queue to drain");
     expect((await seed.loadRoster("alice@corp.test")).map((i) => [i.jid, i.name])).toEqual([["carol@corp.test", "Carol"]]);
     expect(states[0]).toBeDefined();
     expect(states[states.length - 1]).toBeUndefined();
@@ -80,7 +72,7 @@ describe.skipIf(!PG_URL)(`FallbackStore (${PG_URL ? "PostgreSQL" : PG_SKIP_REASO
     expect(await store.getUser("alice@corp.test")).toBeDefined();
     expect(store.down).toBeDefined();
     await proxy.restore();
-    await until(() => store.down === undefined);
+    await until(() => store.down === undefined, 10_000, "the store to come back");
     await seed.putUser({ jid: "dave@corp.test", credentials: {} });
     expect(await store.getUser("dave@corp.test")).toEqual({ jid: "dave@corp.test", credentials: {} });
     store.close();

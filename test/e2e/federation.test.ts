@@ -14,8 +14,9 @@ import { startDnsServer, type DnsServerHandle } from "../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../helpers/xmpp-client.js";
 import { login, xml, isMsg, C2S_PORT, C2S_TLS_PORT, type User } from "../access/c2s/helpers.js";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 import { operatorDir, type Operator } from "./operator.js";
+import { until } from "../helpers/wait.js";
 
 const DEMARC = "127.0.9.1";
 const DNS_ADDR = "127.0.9.2";
@@ -225,11 +226,7 @@ describe("demarc federating with a real Prosody partner", () => {
   it("keeps a partner's message for an offline user and delivers it at login", async () => {
     await alice.message("carol@corp.test", "for carol while away", "in-offline");
     // carol logs in only once the gateway says it stored the message for her.
-    const deadline = Date.now() + 5_000;
-    for (let i = 0; i < 100 && Date.now() < deadline; i++) {
-      if (sample(await metrics(), "demarc_core_offline_stored") >= 1) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(async () => sample(await metrics(), "demarc_core_offline_stored") >= 1, 5_000, "the gateway to store the message offline").catch(() => undefined);
     expect(sample(await metrics(), "demarc_core_offline_stored")).toBe(1);
     const carol = await login({ address: DEMARC, caPem: caPem }, "carol", { password: PW.carol, resource: "laptop" });
     try {
@@ -253,13 +250,10 @@ describe("demarc federating with a real Prosody partner", () => {
 
   it("counts s2s stanzas and archive records on /metrics", async () => {
     // The archive writer moves journal batches into the database shortly after delivery.
-    let text = "";
-    const deadline = Date.now() + 5_000;
-    for (let i = 0; i < 50 && Date.now() < deadline; i++) {
-      text = await metrics();
-      if (sample(text, "demarc_archive_records_written_total") >= 5) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const text = await until(async () => {
+      const t = await metrics();
+      return sample(t, "demarc_archive_records_written_total") >= 5 && t;
+    }, 5_000, "5 archive records written").catch(metrics);
     expect(sample(text, "demarc_s2s_stanzas_total", { direction: "inbound" })).toBeGreaterThan(0);
     expect(sample(text, "demarc_s2s_stanzas_total", { direction: "outbound" })).toBeGreaterThan(0);
     expect(sample(text, "demarc_archive_records_written_total")).toBeGreaterThanOrEqual(5);

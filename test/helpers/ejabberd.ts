@@ -14,8 +14,8 @@ import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestCa } from "./ca.js";
-import { waitForPort } from "./prosody.js";
-import { capturePeer } from "./peer-process.js";
+import { capturePeer, exitedWith } from "./peer-process.js";
+import { waitForPort } from "./wait.js";
 
 export interface EjabberdOptions {
   domain: string;
@@ -165,8 +165,8 @@ modules:
     clearTimeout(t);
   };
   try {
-    await waitForPort(o.address, s2sPort, 30_000, () => child.exitCode === null);
-    await waitForPort(o.address, c2sPort, 5_000, () => child.exitCode === null);
+    await waitForPort(o.address, s2sPort, 30_000, () => exitedWith(child));
+    await waitForPort(o.address, c2sPort, 5_000, () => exitedWith(child));
     for (const [jid, pw] of Object.entries(o.users ?? {})) {
       const [user, host] = jid.includes("@") ? jid.split("@") : [jid, o.domain];
       execFileSync("ejabberdctl", [...args, "register", user!, host!, pw], { uid, gid, cwd: dir, env, timeout: 20_000 });

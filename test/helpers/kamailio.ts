@@ -6,9 +6,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import { arch, tmpdir } from "node:os";
 import { join } from "node:path";
+import { waitForPort } from "./wait.js";
 
 /** Debian puts the modules under the multiarch folder. */
 const MODULES =
@@ -123,21 +123,6 @@ ${
 `;
 }
 
-async function waitPort(host: string, port: number, timeoutMs: number, k: Kamailio): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (k.child.exitCode !== null) throw new Error(`kamailio exited (${k.child.exitCode}): ${k.tail()}`);
-    const ok = await new Promise<boolean>((r) => {
-      const s = connect({ host, port });
-      s.once("connect", () => (s.destroy(), r(true)));
-      s.once("error", () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`kamailio did not listen on ${host}:${port}: ${k.tail()}`);
-}
-
 export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
   const dir = mkdtempSync(join(tmpdir(), "demarc-kamailio-"));
   cpSync(DBTEXT, join(dir, "db"), { recursive: true });
@@ -148,6 +133,8 @@ export async function startKamailio(o: KamailioOptions): Promise<Kamailio> {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const k = new Kamailio(child, dir);
-  await waitPort(o.address, o.port, 8_000, k);
+  await waitForPort(o.address, o.port, 8_000, () => (child.exitCode !== null ? `kamailio exited (${child.exitCode}): ${k.tail()}` : undefined)).catch((err: Error) => {
+    throw new Error(`kamailio did not listen: ${err.message}; ${k.tail()}`);
+  });
   return k;
 }

@@ -31,3 +31,8 @@ export function capturePeer(child: ChildProcess, logFile: string): PeerOutput {
     exited,
   };
 }
+
+/** For waitForPort: why waiting for the peer's port is pointless (it exited), if it is. */
+export function exitedWith(child: ChildProcess): string | undefined {
+  return child.exitCode !== null || child.signalCode !== null ? `the peer exited (${child.exitCode ?? child.signalCode}) before listening` : undefined;
+}

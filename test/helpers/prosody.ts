@@ -6,11 +6,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync, copyFileSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestCa } from "./ca.js";
-import { capturePeer } from "./peer-process.js";
+import { capturePeer, exitedWith } from "./peer-process.js";
+import { waitForPort } from "./wait.js";
 
 export interface ProsodyOptions {
   domain: string;
@@ -61,23 +61,6 @@ function chownTree(path: string, uid: number, gid: number): void {
 /** Prosody's storage file name encoding (util.datamanager): every non-alphanumeric byte as %xx. */
 function encode(s: string): string {
   return s.replace(/[^a-zA-Z0-9]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
-}
-
-export async function waitForPort(host: string, port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && alive()) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect({ host, port });
-      s.once("connect", () => {
-        s.destroy();
-        res(true);
-      });
-      s.once("error", () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${host}:${port} not listening within ${timeoutMs} ms`);
 }
 
 /**
@@ -146,8 +129,8 @@ VirtualHost "${o.domain}"
   });
   const { output, log, exited } = capturePeer(child, join(dir, "prosody.log"));
   try {
-    await waitForPort(o.address, s2sPort, 15_000, () => child.exitCode === null);
-    await waitForPort(o.address, c2sPort, 5_000, () => child.exitCode === null);
+    await waitForPort(o.address, s2sPort, 15_000, () => exitedWith(child));
+    await waitForPort(o.address, c2sPort, 5_000, () => exitedWith(child));
   } catch (err) {
     child.kill("SIGKILL");
     throw new Error(`prosody for ${o.domain} did not start: ${(err as Error).message}\n${output()}\n${log().slice(-3000)}`);

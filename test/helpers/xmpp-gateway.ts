@@ -10,12 +10,12 @@ import { pino } from "pino";
 import { configSchema } from "../../src/config/schema.js";
 import type { LoadedConfig } from "../../src/config/load.js";
 import { Gateway } from "../../src/gateway/gateway.js";
-import type { GatewayContext, GatewayModule } from "../../src/gateway/context.js";
+import type { GatewayContext, GatewayModule } from "../../src/module.js";
 import { tlsModule } from "../../src/tls/module.js";
 import { s2sModule, type S2sModule } from "../../src/edge/xmpp/module.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { DeliveryError, RouteResult } from "../../src/pipeline/types.js";
-import { DeliveryFailure } from "../../src/pipeline/types.js";
+import type { DeliveryError, RouteResult } from "../../src/model/route.js";
+import { DeliveryFailure } from "../../src/model/route.js";
 
 export class Sink {
   readonly delivered: Envelope[] = [];
@@ -46,6 +46,8 @@ export interface TestGateway {
   s2s: S2sModule;
   logs: Record<string, unknown>[];
   route(e: Partial<Envelope> & Pick<Envelope, "from" | "to" | "kind">): Promise<RouteResult>;
+  /** Inbound s2s streams open now, as the gateway's metrics count them (a stream's close is when it has handled all it got). */
+  inboundStreams(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -72,8 +74,9 @@ export async function startTestGateway(settings: Record<string, unknown>): Promi
     },
     async stop() {},
   };
-  const s2s = s2sModule();
-  const gateway = new Gateway(config, log, [tlsModule(), sinkModule, s2s]);
+  const tls = tlsModule();
+  const s2s = s2sModule(tls);
+  const gateway = new Gateway(config, log, [tls, sinkModule, s2s]);
   await gateway.start();
   const ctx = gateway.context;
   let n = 0;
@@ -92,6 +95,7 @@ export async function startTestGateway(settings: Record<string, unknown>): Promi
         partnerDomain: e.to.split("@").pop()!.split("/")[0],
         ...e,
       }),
+    inboundStreams: async () => (await ctx.metrics.getSingleMetric("demarc_s2s_inbound_streams")!.get()).values[0]?.value ?? 0,
     close: () => gateway.close(),
   };
 }

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { envelope, policyDir, startComplianceModule } from "./fixtures.js";
+import { until } from "../helpers/wait.js";
 
 const GOOD = "kind: policy\nrules:\n  - id: no-falcon\n    when: { words: [falcon] }\n    then: { action: block }\n";
 const BETTER = GOOD + "  - id: no-osprey\n    when: { words: [osprey] }\n    then: { action: block }\n";
@@ -23,14 +24,6 @@ async function started(opts: { watch: boolean; files?: Record<string, string>; d
   const started = await startComplianceModule(join(base, "demarc.yaml"));
   stops.push(() => started.mod.stop(0));
   return { ...started, dir };
-}
-
-async function until(check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe("compliance module: load and hot reload", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { OutcomeEntry } from "../../src/pipeline/outcome.js";
-import { Router } from "../../src/pipeline/router.js";
-import { DeliveryFailure, type Decision } from "../../src/pipeline/types.js";
+import type { OutcomeEntry } from "../../src/model/outcome.js";
+import { Router } from "../../src/router/router.js";
+import { DeliveryFailure, type Decision } from "../../src/model/route.js";
 import { envelope, memoryLog, pipelineFor } from "./fixtures.js";
 
 /** A router with a recorder, an internal target that does what `next` says, and no remote target. */

@@ -9,10 +9,11 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as netConnect, type Socket } from "node:net";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { checkPeerIdentity } from "../../src/tls/peer.js";
 import { createTestCa, type TestCa } from "../helpers/ca.js";
+import { RawPeer, header } from "../helpers/xmpp-raw.js";
+import { waitForPort } from "../helpers/wait.js";
 
 // This file's loopback address: 127.0.7.40.
 const HOST = "127.0.7.40";
@@ -26,53 +27,15 @@ let dir: string;
 let ca: TestCa;
 let prosody: ChildProcess | undefined;
 
-/** Reads from a socket until the pattern appears (bounded by time). */
-function readUntil(sock: Socket | TLSSocket, pattern: RegExp, timeoutMs = 5000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    const onData = (c: Buffer) => {
-      buf += c.toString("utf8");
-      if (pattern.test(buf)) done(undefined);
-    };
-    const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}; got: ${buf.slice(0, 500)}`)), timeoutMs);
-    const done = (err: Error | undefined) => {
-      clearTimeout(timer);
-      sock.off("data", onData);
-      if (err) reject(err);
-      else resolve(buf);
-    };
-    sock.on("data", onData);
-  });
-}
-
-const header = (from: string) =>
-  `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' from='${from}' to='${PARTNER}' version='1.0'>`;
-
-/** STARTTLS as an initiating server presenting `cert`; returns the features after TLS. */
-async function s2sWithCert(cert: { cert: string; key: string }, from: string): Promise<{ tls: TLSSocket; features: string }> {
-  const raw = netConnect({ host: HOST, port: S2S_PORT });
-  await new Promise<void>((res, rej) => raw.once("connect", res).once("error", rej));
-  raw.write(header(from));
-  await readUntil(raw, /<\/stream:features>/);
-  raw.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-  await readUntil(raw, /<proceed/);
-  const tls = tlsConnect({ socket: raw, servername: PARTNER, ca: [ca.certPem], cert: cert.cert, key: cert.key });
-  await new Promise<void>((res, rej) => tls.once("secureConnect", res).once("error", rej));
-  tls.write(header(from));
-  const features = await readUntil(tls, /<\/stream:features>|<\/stream:stream>/);
-  return { tls, features };
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = netConnect({ host: HOST, port }).once("connect", () => (s.destroy(), res(true))).once("error", () => res(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Prosody did not listen on ${HOST}:${port} within ${timeoutMs} ms`);
+/** STARTTLS as an initiating server presenting `cert`; returns the peer and the features after TLS. */
+async function s2sWithCert(cert: { cert: string; key: string }, from: string): Promise<{ peer: RawPeer; tls: TLSSocket; features: string }> {
+  const peer = await RawPeer.connect(HOST, S2S_PORT);
+  await peer.write(header(from, PARTNER));
+  await peer.expect(/<\/stream:features>/);
+  await peer.starttls({ servername: PARTNER, ca: ca.certPem, cert: cert.cert, key: cert.key, alpn: [] });
+  await peer.write(header(from, PARTNER));
+  const features = await peer.expect(/<\/stream:features>|<\/stream:stream>/);
+  return { peer, tls: peer.tls!, features };
 }
 
 // scripts/install-peers.sh installs Prosody; without it this fails rather than passing unseen.
@@ -104,7 +67,7 @@ VirtualHost "${PARTNER}"
     execFileSync("mkdir", ["-p", join(dir, "data")]);
     execFileSync("chown", ["-R", "prosody:prosody", dir]);
     prosody = spawn("runuser", ["-u", "prosody", "--", "prosody", "-F", "--config", join(dir, "prosody.cfg.lua")], { stdio: "ignore" });
-    await waitForPort(S2S_PORT, 10_000);
+    await waitForPort(HOST, S2S_PORT, 10_000, () => (prosody && prosody.exitCode !== null ? `prosody exited (${prosody.exitCode})` : undefined));
   }, 30_000);
 
   afterAll(async () => {
@@ -133,13 +96,13 @@ VirtualHost "${PARTNER}"
 
   it("verifies Prosody's certificate and is offered SASL EXTERNAL for our own certificate", async () => {
     const ours = ca.issue({ name: OURS, domains: [OURS], xmppAddrs: [OURS], srvNames: [`_xmpp-server.${OURS}`] });
-    const { tls, features } = await s2sWithCert(ours, OURS);
+    const { peer, tls, features } = await s2sWithCert(ours, OURS);
     try {
       expect(tls.authorized).toBe(true);
       expect(checkPeerIdentity(tls.getPeerX509Certificate()!, PARTNER, "xmpp-server")).toEqual({ ok: true, via: "srv-id" });
       expect(features).toContain("<mechanism>EXTERNAL</mechanism>");
-      tls.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>${Buffer.from(OURS).toString("base64")}</auth>`);
-      expect(await readUntil(tls, /<success|<failure/)).toMatch(/<success/);
+      await peer.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>${Buffer.from(OURS).toString("base64")}</auth>`);
+      expect((await peer.waitFor((e) => e.name === "success" || e.name === "failure")).name).toBe("success");
     } finally {
       tls.destroy();
     }

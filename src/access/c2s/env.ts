@@ -8,7 +8,7 @@ import type { TLSSocket } from "node:tls";
 import type { Logger } from "../../log.js";
 import type { Config } from "../../config/schema.js";
 import type { PresenceCore } from "../../core/core.js";
-import type { LaneOptions, RouteLane } from "../../pipeline/lane.js";
+import type { LaneOptions, RouteLane } from "../../router/lane.js";
 import type { C2sSession } from "./session.js";
 import type { AuthThrottle } from "./throttle.js";
 
@@ -21,7 +21,7 @@ export interface C2sEnv {
   upgrade(raw: Socket): Promise<TLSSocket>;
   fakeSalt(username: string): Buffer;
   sessions: SessionRegistry;
-  connections: Set<{ close(err?: import("../../edge/xmpp/errors.js").StreamError): void }>;
+  connections: Set<{ close(err?: import("../../xmpp/errors.js").StreamError): void }>;
   /** An ordered lane through the router for one session's messages (absent: the core's shared route). */
   lane?: ((opts: LaneOptions) => RouteLane) | undefined;
 }

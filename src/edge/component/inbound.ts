@@ -8,7 +8,7 @@
  */
 import type { Logger } from "../../log.js";
 import { domainOf } from "../../model/envelope.js";
-import type { Router } from "../../pipeline/router.js";
+import type { Router } from "../../router/router.js";
 import { StanzaError, answerDomainIq, isDomainIq, mayReplyWithError, type Element } from "../../xmpp/index.js";
 import type { ComponentLink } from "./link.js";
 import type { ComponentMetrics } from "./metrics.js";

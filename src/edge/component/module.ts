@@ -7,33 +7,39 @@
  * to a partner arrives on that partner's stream and goes to the router as an
  * outbound Envelope (compliance, archive, then s2s or SIP).
  */
-import type { GatewayModule } from "../../gateway/context.js";
+import type { GatewayModule, Provider } from "../../module.js";
+import type { TrustStore } from "../../tls/trust.js";
 import { ConfigError } from "../../errors.js";
 import type { ComponentLink } from "./link.js";
 import { ComponentLinks } from "./links.js";
 import { componentMetrics } from "./metrics.js";
+import type { DeliveryConfirm } from "../xmpp/s2s-sm.js";
 
 export { internalRoutes } from "./links.js";
 
 export interface ComponentModule extends GatewayModule {
   /** The links, keyed "server-index:partner-domain" (tests and admin look at them). */
   readonly links: ReadonlyMap<string, ComponentLink>;
+  /** Inbound s2s streams acknowledge partners' stanzas (XEP-0198) only once these links confirm them. */
+  readonly confirmer: DeliveryConfirm | undefined;
 }
 
-export function componentModule(): ComponentModule {
+/** @param trust whom TLS component streams to the internal servers trust. */
+export function componentModule(trust: Provider<TrustStore>): ComponentModule {
   let set: ComponentLinks | undefined;
   return {
     name: "component",
+    get confirmer() {
+      return set;
+    },
     get links() {
       return set?.links ?? new Map<string, ComponentLink>();
     },
     async start(ctx) {
       if (!ctx.config.edge.internal.length) throw new ConfigError("mode: edge needs at least one internal server (edge.internal)");
-      const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics));
+      const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics), trust);
       set = links;
       ctx.router.useInternal({ deliver: (e) => links.deliver(e) });
-      // Inbound s2s streams acknowledge partners' stanzas (XEP-0198) only once these links confirm them.
-      ctx.services.set("delivery-confirm", links);
       links.sync(ctx);
       ctx.adminRoutes.push((app) =>
         app.get("/api/edge/links", async () => [...links.links.values()].map((l) => ({ name: l.name, state: l.state, problem: l.problem ?? null }))),

@@ -10,7 +10,7 @@
  */
 import type { SipMessage } from "sip";
 import type { Envelope } from "../../model/envelope.js";
-import { DeliveryFailure } from "../../pipeline/types.js";
+import { DeliveryFailure } from "../../model/route.js";
 import { AddressError, jidToSip, sipDomain, sipToJid } from "../../mapping/address.js";
 import { sipStatusToXmpp, xmppErrorToSip } from "../../mapping/sip-errors.js";
 import type { Flow } from "./flow.js";

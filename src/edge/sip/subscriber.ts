@@ -7,7 +7,7 @@
 import type { SipMessage } from "sip";
 import type { Envelope } from "../../model/envelope.js";
 import type { RichPresence } from "../../model/presence.js";
-import { DeliveryFailure } from "../../pipeline/types.js";
+import { DeliveryFailure } from "../../model/route.js";
 import { jidToSip } from "../../mapping/address.js";
 import { fromPidf, PIDF_TYPE, PidfError } from "../../mapping/pidf.js";
 import { sipStatusToXmpp } from "../../mapping/sip-errors.js";

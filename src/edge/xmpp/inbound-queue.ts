@@ -6,8 +6,8 @@
  * token. The stream stops being read while its partner is over its rate or
  * while too much of it waits in the lane (back-pressure, never loss).
  */
-import type { RouteLane } from "../../pipeline/lane.js";
-import type { Router } from "../../pipeline/router.js";
+import type { RouteLane } from "../../router/lane.js";
+import type { Router } from "../../router/router.js";
 
 export interface Pausable {
   pause(): void;

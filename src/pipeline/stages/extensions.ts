@@ -5,7 +5,7 @@
  */
 import type { Envelope } from "../../model/envelope.js";
 import { EXTENSIONS_BLOCK_TEXT, type ExtensionsPolicy } from "../policy/extensions.js";
-import type { DeliveryError, VerdictRecord } from "../types.js";
+import type { DeliveryError, VerdictRecord } from "../../model/route.js";
 
 export interface ExtensionsOutcome {
   envelope: Envelope;

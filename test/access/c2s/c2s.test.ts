@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBench, login, xml, isMsg, delay, ScramSha256Client, type Bench, type User } from "./helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import { startBench, login, xml, isMsg, ScramSha256Client, type Bench, type User } from "./helpers.js";
+import { until } from "../../helpers/wait.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 
 const ADDRESS = "127.0.4.1";
 let b: Bench;
@@ -146,7 +147,11 @@ describe("c2s messages", () => {
     await b2.send(xml("presence"));
     await b3.send(xml("presence", {}, xml("priority", {}, "-1")));
     await a.send(xml("presence"));
-    await delay(100);
+    // Each available resource hears its account's other resources: once b1 has two and three and b2 has one, the core has all three.
+    const from = (jid: string, type?: string) => (el: Element) => el.name === "presence" && el.attrs.from === jid && el.attrs.type === type;
+    for (const r of ["two", "three"]) await b1.waitFor(from(`bob@corp.test/${r}`));
+    await b2.waitFor(from("bob@corp.test/one"));
+    await until(() => b.core.presenceOf("alice@corp.test").state !== "offline", 5_000, "alice to be available");
     const say = (text: string) => a.send(xml("message", { to: "bob@corp.test", type: "chat" }, xml("body", {}, text)));
     await say("first");
     await Promise.all([b1.waitFor(isMsg("first")), b2.waitFor(isMsg("first"))]);
@@ -156,7 +161,9 @@ describe("c2s messages", () => {
     await b2.waitFor(isMsg("second"));
     await say("third");
     await b2.waitFor(isMsg("third"));
-    await delay(100);
+    // A marker sent to b1 itself after "third" was delivered: once it is in, anything routed to b1 before it is too.
+    await a.send(xml("message", { to: "bob@corp.test/one", type: "chat" }, xml("body", {}, "marker-1")));
+    await b1.waitFor(isMsg("marker-1"));
     expect(b1.all(isMsg("second")).length + b1.all(isMsg("third")).length).toBe(0);
     // bob answers from another device: the conversation moves there.
     await b1.send(xml("message", { to: "alice@corp.test", type: "chat" }, xml("body", {}, "answer from one")));
@@ -165,12 +172,13 @@ describe("c2s messages", () => {
     await b1.waitFor(isMsg("fourth"));
     // When the device the conversation is pinned to leaves, the next message goes to bob's devices with non-negative priority.
     await b1.stop();
-    await delay(100);
+    await b2.waitFor(from("bob@corp.test/one", "unavailable"));
     await say("fifth");
     await b2.waitFor(isMsg("fifth"));
-    await delay(100);
+    await a.send(xml("message", { to: "bob@corp.test/three", type: "chat" }, xml("body", {}, "marker-2")));
+    await b3.waitFor(isMsg("marker-2"));
     expect(b2.all(isMsg("fourth"))).toEqual([]);
-    expect(b3.all((el) => el.name === "message")).toEqual([]);
+    expect(b3.all((el) => el.name === "message" && !isMsg("marker-2")(el))).toEqual([]);
     for (const u of [a, b2, b3]) await u.stop();
   });
 
@@ -193,7 +201,7 @@ describe("c2s messages", () => {
   it("keeps messages for an offline user in the database and delivers them at login with a delay stamp", async () => {
     const a = await as("alice", { resource: "off" });
     await a.send(xml("message", { to: "carol@corp.test", type: "chat" }, xml("body", {}, "while you were away")));
-    await delay(200);
+    await until(async () => (await b.core.store.countOffline("carol@corp.test")) > 0, 5_000, "the offline message to be stored");
     expect(await b.core.store.countOffline("carol@corp.test")).toBe(1);
     const c = await as("carol", { resource: "back" });
     await c.send(xml("presence"));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
 import { Raw, HEADER } from "./raw.js";
 import { startBench, login, xml, isMsg, C2S_TLS_PORT, type Bench } from "./helpers.js";
-import { delay } from "./helpers.js";
+import { until } from "../../helpers/wait.js";
 
 const ADDRESS = "127.0.4.2";
 let b: Bench;
@@ -123,7 +123,7 @@ describe("XEP-0198 stream management", () => {
     await a.send(xml("message", { to: "bob@corp.test/phone", type: "chat" }, xml("body", {}, "are you there?")));
     await r.waitFor(isMsg("are you there?"));
     r.destroy(); // dropped without acknowledging
-    await delay(50);
+    await r.waitClosed();
     const r2 = await direct();
     await r2.login("bob", "pw-bob", "");
     r2.write(`<resume xmlns='urn:xmpp:sm:3' previd='${enabled.attrs.id}' h='0'/>`);
@@ -184,8 +184,7 @@ describe("XEP-0198 stream management", () => {
     await r2.login("bob", "pw-bob", "");
     r2.write(`<resume xmlns='urn:xmpp:sm:3' previd='nope' h='0'/>`);
     expect((await r2.waitFor((e) => e.name === "failed")).getChild("item-not-found")).toBeDefined();
-    const deadline = Date.now() + 6_000;
-    while (Date.now() < deadline && (await b.core.store.countOffline("bob@corp.test")) === 0) await delay(100);
+    await until(async () => (await b.core.store.countOffline("bob@corp.test")) > 0, 6_000, "the unacknowledged message to go offline");
     expect(await b.core.store.countOffline("bob@corp.test")).toBe(1);
     await a.stop();
   });

@@ -11,23 +11,14 @@
  * .tmp/screenshots.
  * Loopback addresses: 127.0.36.1 (corp.test), 127.0.36.2 (partner.test), 127.0.36.3 (DNS).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adminModule } from "../../../src/admin/server.js";
-import type { ArchiveService } from "../../../src/archive/archiver.js";
-import { archiveModule } from "../../../src/archive/module.js";
-import { s2sModule } from "../../../src/edge/xmpp/module.js";
 import type { Role } from "../../../src/officers/roles.js";
 import { OfficerStore } from "../../../src/officers/store.js";
-import { complianceModule } from "../../../src/pipeline/module.js";
-import { tlsModule } from "../../../src/tls/module.js";
-import { delay, isMsg, login, startBench, xml, type Bench, type User } from "../../access/c2s/helpers.js";
-import { createTestCa } from "../../helpers/ca.js";
-import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
-import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
+import { isMsg, xml, type Bench, type User } from "../../access/c2s/helpers.js";
+import { startReviewPair, type ReviewPair } from "../../helpers/review-pair.js";
+import type { TestGateway } from "../../helpers/xmpp-gateway.js";
 import { addOfficer, browserLogin, launch, shot } from "./helpers.js";
 
 const CORP = "127.0.36.1";
@@ -54,13 +45,12 @@ rules:
       reason: "Would numbers leaving be blocked?"
 `;
 
-let dns: DnsServerHandle;
+let pair: ReviewPair;
 let bench: Bench;
 let partner: TestGateway;
 let bob: User;
 let browser: Browser;
 let base = "";
-const admin = adminModule();
 /** Anything the browser refused under the Content-Security-Policy, on any page of any test here. */
 const cspViolations: string[] = [];
 
@@ -79,75 +69,28 @@ async function as(role: Role, name: string): Promise<Page> {
   return page;
 }
 
-async function archivedCount(min: number): Promise<void> {
-  const { store } = bench.gateway.context.services.get("archive") as ArchiveService;
-  const deadline = Date.now() + 5_000;
-  while ((await store.count({})) < min) {
-    if (Date.now() > deadline) throw new Error(`fewer than ${min} records archived within 5 s`);
-    await delay(25);
-  }
-}
-
 const cells = (page: Page, selector: string) => page.$$eval(selector, (els) => els.map((e) => (e.textContent ?? "").trim()));
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-console-flow-"));
-  const ca = createTestCa(join(dir, "ca"));
-  const partnerCert = ca.issue({ name: "partner", domains: ["partner.test"] });
-  const srv = (target: string) => [{ priority: 10, weight: 1, port: S2S_PORT, target }];
-  dns = await startDnsServer(DNS_ADDR, {
-    a: { "corp.test": [CORP], "partner.test": [PARTNER] },
-    srv: { "_xmpp-server._tcp.corp.test": srv("corp.test"), "_xmpp-server._tcp.partner.test": srv("partner.test") },
-  });
-  const policyDir = join(dir, "policies");
-  mkdirSync(policyDir);
-  writeFileSync(join(policyDir, "10-review.yaml"), POLICY);
-  const federation = (host: string) => ({
-    dns: { servers: [dns.server], timeout_ms: 1_000 },
-    s2s: { starttls: { host, port: S2S_PORT }, direct_tls: { host, port: S2S_PORT + 1 }, connect_timeout_ms: 3_000 },
-  });
-  bench = await startBench(
-    CORP,
-    {
-      ...federation(CORP),
-      policy: { dir: policyDir, watch: false },
-      admin: { enabled: true, host: CORP, port: 0 },
-      archive: { url: "sqlite:core.db", journal: { commit_delay_ms: 1 } },
-      tls: { trust: { system: false, ca_files: [ca.certPath] } },
-      partners: [{ domain: "partner.test" }],
-    },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule(), admin] } },
-  );
-  partner = await startTestGateway({
-    ...federation(PARTNER),
-    domains: ["partner.test"],
-    tls: { dir: join(dir, "partner-certs"), certificates: [{ cert: partnerCert.certPath, key: partnerCert.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
-    partners: [{ domain: "corp.test" }],
-  });
-  base = `http://${CORP}:${admin.address!.port}`;
+  pair = await startReviewPair({ corp: CORP, partner: PARTNER, dns: DNS_ADDR, s2sPort: S2S_PORT, policy: POLICY });
+  ({ bench, partner, bob, base } = pair);
   const officers = new OfficerStore(bench.gateway.context.db);
   await Promise.all([addOfficer(officers, "rita", "reviewer"), addOfficer(officers, "olga", "officer"), addOfficer(officers, "otto", "officer"), addOfficer(officers, "ada", "admin")]);
-  await bench.addUser("bob");
-  bob = await login(bench, "bob");
-  await bob.send(xml("presence"));
   expect((await partner.route({ kind: "message", from: "carl@partner.test/desk", to: "bob@corp.test", type: "chat", body: "hello bob, <b>not bold</b>" })).delivered).toBe(true);
   await bob.waitFor(isMsg("hello bob, <b>not bold</b>"));
   await partner.route({ kind: "message", from: "carl@partner.test/desk", to: "bob@corp.test", type: "chat", subject: "Q3", body: "the merger is on" });
   await partner.route({ kind: "message", from: "carl@partner.test/desk", to: "bob@corp.test", type: "chat", body: "merger plan B" });
   // Archived before bob writes back, so the conversation's order is the order of this script.
-  await archivedCount(3);
+  await pair.archivedCount(3);
   await bob.send(xml("message", { to: "carl@partner.test", type: "chat", id: "n1" }, xml("body", {}, "numbers attached")));
   await partner.sink.waitFor((e) => e.body === "numbers attached");
-  await archivedCount(4);
+  await pair.archivedCount(4);
   browser = await launch();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await bob?.stop();
-  await partner?.close();
-  await bench?.close();
-  await dns?.close();
+  await pair?.close();
 });
 
 describe("the review console in a browser", () => {
@@ -265,7 +208,7 @@ describe("the review console in a browser", () => {
     } finally {
       cfg.four_eyes = false;
     }
-    await delay(200);
+    await pair.markerToBob();
     expect(bob.all(isMsg("merger plan B"))).toEqual([]);
   });
 

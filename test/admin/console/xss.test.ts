@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { toRecord } from "../../../src/archive/record.js";
-import type { Decision } from "../../../src/pipeline/types.js";
+import type { Decision } from "../../../src/model/route.js";
 import { allow, envelope } from "../../archive/helpers.js";
 import { addOfficer, browserLogin, launch, shot, startConsoleGateway, type ConsoleGateway } from "./helpers.js";
 

@@ -15,7 +15,7 @@ import { readFileSync } from "node:fs";
 import sip from "sip";
 import { startEdge, type EdgeHarness } from "./harness.js";
 import { startDnsServer, type DnsServerHandle, type Zone } from "../../helpers/dns-server.js";
-import { StreamFramer, parseDatagram } from "../../../src/edge/sip/framing.js";
+import { SipFrames, parseSip } from "../../helpers/sip-frames.js";
 import type { Envelope } from "../../../src/model/envelope.js";
 
 const ADDR = "127.0.8.44";
@@ -32,12 +32,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => udp.bind(0, "127.0.8.45", () => r()));
   let datagrams = 0;
   udp.on("message", (data, rinfo) => {
-    const r = parseDatagram(data.toString("binary"), { maxHeaderBytes: 65536, maxBodyBytes: 65536 });
-    if (!r.ok) return;
-    udpSeen.push(r.message.method!);
+    const m = parseSip(data.toString("binary"));
+    if (!m) return;
+    udpSeen.push(m.method!);
     // Drop the first transmission: only a retransmission gets an answer.
     if (++datagrams < 2) return;
-    udp.send(Buffer.from(sip.stringify(sip.makeResponse(r.message, 200, "OK")), "binary"), rinfo.port, rinfo.address);
+    udp.send(Buffer.from(sip.stringify(sip.makeResponse(m, 200, "OK")), "binary"), rinfo.port, rinfo.address);
   });
   baseZone = {
     srv: { "_sip._udp.udp.test": [{ priority: 0, weight: 0, port: (udp.address() as { port: number }).port, target: "sip.udp.test" }] },
@@ -55,12 +55,11 @@ beforeAll(async () => {
   });
   const cert = h.ca.issue({ name: "fallback", domains: ["fallback.test"] });
   tlsServer = createServer({ cert: readFileSync(cert.certPath), key: readFileSync(cert.keyPath), ca: h.ca.certPem, requestCert: true, rejectUnauthorized: true }, (s) => {
-    const f = new StreamFramer({ maxHeaderBytes: 65536, maxBodyBytes: 65536 });
+    const f = new SipFrames();
     s.on("data", (c: Buffer) => {
-      for (const r of f.push(c.toString("binary"))) {
-        if (!r.ok) continue;
-        tlsSeen.push(`${r.message.method} ${s.getPeerX509Certificate()?.subject.includes("corp.test") ? "client-cert" : "no-cert"}`);
-        s.write(sip.stringify(sip.makeResponse(r.message, 200, "OK")), "binary");
+      for (const m of f.push(c.toString("binary"))) {
+        tlsSeen.push(`${m.method} ${s.getPeerX509Certificate()?.subject.includes("corp.test") ? "client-cert" : "no-cert"}`);
+        s.write(sip.stringify(sip.makeResponse(m, 200, "OK")), "binary");
       }
     });
     s.on("error", () => undefined);
@@ -107,12 +106,11 @@ async function startPartnerListener(transport: "TLS" | "TCP", host: string, doma
   const seen: string[] = [];
   const sockets = new Set<Socket>();
   const onStream = (s: Socket | TLSSocket) => {
-    const f = new StreamFramer({ maxHeaderBytes: 65536, maxBodyBytes: 65536 });
+    const f = new SipFrames();
     s.on("data", (c: Buffer) => {
-      for (const r of f.push(c.toString("binary"))) {
-        if (!r.ok) continue;
-        seen.push(`${r.message.method} ${r.message.uri}`);
-        s.write(sip.stringify(sip.makeResponse(r.message, 200, "OK")), "binary");
+      for (const m of f.push(c.toString("binary"))) {
+        seen.push(`${m.method} ${m.uri}`);
+        s.write(sip.stringify(sip.makeResponse(m, 200, "OK")), "binary");
       }
     });
     s.on("error", () => undefined);

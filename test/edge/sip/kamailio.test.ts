@@ -5,7 +5,8 @@
  * her state, and messages cross both ways.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import { PartnerUa } from "./partner-ua.js";
 import { startKamailio, type Kamailio } from "../../helpers/kamailio.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";

@@ -3,10 +3,11 @@
  * compliance blocks as 403 + Warning, error mapping, and the bad input list.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import { RawSip, rawRequest } from "./raw-client.js";
-import { allowAll } from "../../../src/pipeline/router.js";
-import type { Compliance } from "../../../src/pipeline/types.js";
+import { allowAll } from "../../../src/router/router.js";
+import type { Compliance } from "../../../src/model/route.js";
 
 const ADDR = "127.0.8.1";
 let h: EdgeHarness;
@@ -197,7 +198,11 @@ describe("bad input", () => {
   it("cuts a sender that declares a longer body and stalls", async () => {
     const c = await RawSip.tcp(ADDR, tcpPort());
     c.write(rawRequest({ body: "short", contentLength: 500 }));
-    await new Promise((r) => setTimeout(r, 100));
+    // The gateway answers another connection meanwhile: it is reading, and has not cut this one at once.
+    const other = await RawSip.tcp(ADDR, tcpPort());
+    other.write(rawRequest({ method: "OPTIONS" }));
+    expect((await other.next()).status).toBe(200);
+    other.close();
     expect(c.closed).toBe(false);
     expect(await c.waitClosed(2_000)).toBe(true);
     expect(c.received).toHaveLength(0);
@@ -252,13 +257,17 @@ describe("bad input", () => {
     const { createSocket } = await import("node:dgram");
     const u = createSocket("udp4");
     await new Promise<void>((r) => u.bind(0, "127.0.8.3", () => r()));
+    const answers: string[] = [];
+    u.on("message", (m) => answers.push(m.toString("binary")));
     for (const b of samples) u.send(b, h.edge.ports.UDP!, ADDR);
+    // A valid request after the garbage on the same socket: its answer means the datagrams before it were handled.
+    u.send(rawRequest({ method: "OPTIONS", callId: "after-garbage@partner.test" }), h.edge.ports.UDP!, ADDR);
     for (let i = 0; i < 30; i++) {
       const c = await RawSip.tcp(ADDR, tcpPort(), "127.0.8.3");
       c.write(samples[i * 5]!);
       c.close();
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => answers.some((a) => a.startsWith("SIP/2.0 200") && a.includes("after-garbage@partner.test")), 5_000, "the OPTIONS after the garbage to be answered");
     u.close();
     const probe = await RawSip.tcp(ADDR, tcpPort(), "127.0.8.2");
     probe.write(rawRequest({ method: "OPTIONS" }));

@@ -7,13 +7,15 @@
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { randomBytes } from "node:crypto";
 import sip, { type SipMessage } from "sip";
-import { StreamFramer } from "../../../src/edge/sip/framing.js";
+import { SipFrames } from "../../helpers/sip-frames.js";
+import { Changes } from "../../helpers/wait.js";
 
 const tag = () => randomBytes(4).toString("hex");
 const bin = (s: string) => Buffer.from(s, "utf8").toString("binary");
 export const utf8 = (s: string | undefined) => Buffer.from(s ?? "", "binary").toString("utf8");
 
 export class PartnerUa {
+  private readonly changes = new Changes();
   readonly requests: SipMessage[] = [];
   readonly responses: SipMessage[] = [];
   private server!: Server;
@@ -36,9 +38,10 @@ export class PartnerUa {
 
   private attach(s: Socket): void {
     this.sockets.add(s);
-    const framer = new StreamFramer({ maxHeaderBytes: 65_536, maxBodyBytes: 1_048_576 });
+    const frames = new SipFrames();
     s.on("data", (c: Buffer) => {
-      for (const r of framer.push(c.toString("binary"))) if (r.ok) this.onMessage(r.message, s);
+      for (const m of frames.push(c.toString("binary"))) this.onMessage(m, s);
+      this.changes.notify();
     });
     s.on("error", () => undefined);
     s.on("close", () => this.sockets.delete(s));
@@ -140,13 +143,8 @@ export class PartnerUa {
   }
 
   async waitFor<T extends SipMessage>(list: "requests" | "responses", match: (m: SipMessage) => boolean, timeoutMs = 5_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = this[list].find(match);
-      if (hit) return hit as T;
-      await new Promise((r) => setTimeout(r, 15));
-    }
-    throw new Error(`partner UA: no matching ${list} within ${timeoutMs} ms (have ${this[list].map((m) => m.method ?? m.status).join(",")})`);
+    const hit = await this.changes.until(() => this[list].find(match), timeoutMs, () => `partner UA: no matching ${list} (have ${this[list].map((m) => m.method ?? m.status).join(",")})`);
+    return hit as T;
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import { RawSip, rawRequest } from "./raw-client.js";
 import { runSipp, tlsBridge, type Bridge } from "../../helpers/sipp.js";
 import { PresenceCore } from "../../../src/core/core.js";
@@ -43,8 +44,8 @@ beforeAll(async () => {
     internal(ctx) {
       core = new PresenceCore({ domains: ["corp.test"], route: (e) => ctx.router.route(e) });
       ctx.router.useInternal(core);
-      ctx.services.set("core", core);
     },
+    watchers: () => core,
   });
   await core.store.putUser({ jid: "bob@corp.test", credentials: {} });
   await core.store.putItem("bob@corp.test", { jid: "alice@partner.test", groups: [], subscription: "to", ask: false, pendingIn: false, approved: false, hidden: false });
@@ -78,7 +79,6 @@ async function publishWithSipp(remote: string, localIp: string): Promise<void> {
     "busy/in a call",
     "unavailable",
   ]);
-  expect(h.ctx.services.get("core")).toBe(core);
 }
 
 describe("PUBLISH from SIPp reaches a watching user at the core", () => {

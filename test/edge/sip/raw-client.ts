@@ -1,19 +1,29 @@
-/** A bare SIP peer on a socket for tests: writes raw bytes, reads framed messages back. */
+/**
+ * A bare SIP peer on a socket for tests: writes raw bytes, reads framed
+ * messages back (framed and parsed independently of the gateway's own code).
+ */
 import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import type { SipMessage } from "sip";
-import { StreamFramer } from "../../../src/edge/sip/framing.js";
+import { SipFrames } from "../../helpers/sip-frames.js";
+import { Changes } from "../../helpers/wait.js";
 
 export class RawSip {
   readonly received: SipMessage[] = [];
   closed = false;
+  private readonly changes = new Changes();
   private constructor(readonly socket: Socket) {
-    const framer = new StreamFramer({ maxHeaderBytes: 65_536, maxBodyBytes: 1_048_576 });
+    const frames = new SipFrames();
     socket.on("data", (c: Buffer) => {
-      for (const r of framer.push(c.toString("binary"))) if (r.ok) this.received.push(r.message);
+      this.received.push(...frames.push(c.toString("binary")));
+      this.changes.notify();
     });
-    socket.on("close", () => (this.closed = true));
-    socket.on("error", () => (this.closed = true));
+    const closed = () => {
+      this.closed = true;
+      this.changes.notify();
+    };
+    socket.on("close", closed);
+    socket.on("error", closed);
   }
 
   /** Tests connect from an address of their own range, never the machine's default. */
@@ -33,20 +43,21 @@ export class RawSip {
     this.socket.write(data);
   }
 
+  /** The first matching message, taken off the received list. */
   async next(match: (m: SipMessage) => boolean = () => true, timeoutMs = 3_000): Promise<SipMessage> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const i = this.received.findIndex(match);
-      if (i >= 0) return this.received.splice(i, 1)[0]!;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`no matching SIP message within ${timeoutMs} ms (have ${this.received.map((m) => m.status ?? m.method).join(",")})`);
+    const i = await this.changes.until(
+      () => {
+        const at = this.received.findIndex(match);
+        return at >= 0 ? { at } : undefined;
+      },
+      timeoutMs,
+      () => `no matching SIP message (have ${this.received.map((m) => m.status ?? m.method).join(",")})`,
+    );
+    return this.received.splice(i.at, 1)[0]!;
   }
 
   async waitClosed(timeoutMs = 3_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    return this.closed;
+    return this.changes.until(() => this.closed, timeoutMs, () => "still open").catch(() => false);
   }
 
   close(): void {

@@ -5,12 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until, waitForListener } from "../../helpers/wait.js";
+import { exitedWith } from "../../helpers/peer-process.js";
 import { RawSip, rawRequest } from "./raw-client.js";
 import { runSipp, startSipp, tlsBridge, type Bridge } from "../../helpers/sipp.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
-import { allowAll } from "../../../src/pipeline/router.js";
-import type { Compliance } from "../../../src/pipeline/types.js";
+import { allowAll } from "../../../src/router/router.js";
+import type { Compliance } from "../../../src/model/route.js";
 import type { Envelope } from "../../../src/model/envelope.js";
 
 const ADDR = "127.0.8.1";
@@ -160,7 +162,7 @@ describe("demarc to SIPp", () => {
   it("MESSAGE found through _sip._tcp SRV over TCP", async () => {
     const uas = startSipp({ scenario: "message-uas.xml", transport: "t1", localIp: SIPP_UAS_TCP.host, localPort: SIPP_UAS_TCP.port, timeoutS: 10 });
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForListener(SIPP_UAS_TCP.host, SIPP_UAS_TCP.port, 5_000, () => exitedWith(uas.child));
       const r = await h.ctx.router.route(outbound("carol@partner.test", "partner.test", "hello partner"));
       expect(r, JSON.stringify(r)).toMatchObject({ delivered: true });
       expect(await uas.exit, `${uas.stderr}\n${uas.logs()}`).toBe(0);
@@ -172,7 +174,7 @@ describe("demarc to SIPp", () => {
   it("MESSAGE found through _sipfederationtls._tcp over mutual TLS, certificate checked against the SIP domain", async () => {
     const uas = startSipp({ scenario: "message-uas.xml", transport: "t1", localIp: SIPP_UAS_BEHIND_TLS.host, localPort: SIPP_UAS_BEHIND_TLS.port, timeoutS: 10 });
     try {
-      await new Promise((r) => setTimeout(r, 300));
+      await waitForListener(SIPP_UAS_BEHIND_TLS.host, SIPP_UAS_BEHIND_TLS.port, 5_000, () => exitedWith(uas.child));
       const r = await h.ctx.router.route(outbound("dave@lync.test", "lync.test", "hello partner over tls"));
       expect(r).toMatchObject({ delivered: true });
       expect(await uas.exit, `${uas.stderr}\n${uas.logs()}`).toBe(0);

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SipMessage } from "sip";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import { RawSip, rawRequest } from "./raw-client.js";
 import { response } from "../../../src/edge/sip/message.js";
 import sip from "sip";

@@ -4,7 +4,8 @@
  * terminated;reason=rejected NOTIFY becomes an XMPP unsubscribed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEdge, until, type EdgeHarness } from "./harness.js";
+import { startEdge, type EdgeHarness } from "./harness.js";
+import { until } from "../../helpers/wait.js";
 import { PartnerUa } from "./partner-ua.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import type { Envelope } from "../../../src/model/envelope.js";

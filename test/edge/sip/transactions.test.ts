@@ -51,16 +51,22 @@ describe("client transactions (RFC 3261 17.1.2)", () => {
   });
 
   it("does not retransmit on TCP, ignores 1xx and completes on the final response", async () => {
-    const c = new ClientTransactions({ t1: 20, t2: 80 });
-    const flow = fakeFlow("TCP");
-    const m = rq();
-    const p = c.send(m, flow);
-    expect(c.onResponse(response(m, 100, "Trying"))).toBe(true);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(flow.sent).toHaveLength(1);
-    c.onResponse(response(m, 202, "Accepted"));
-    expect((await p).status).toBe(202);
-    expect(c.onResponse(response(m, 200, "OK"))).toBe(false);
+    vi.useFakeTimers();
+    try {
+      const c = new ClientTransactions({ t1: 20, t2: 80 });
+      const flow = fakeFlow("TCP");
+      const m = rq();
+      const p = c.send(m, flow);
+      expect(c.onResponse(response(m, 100, "Trying"))).toBe(true);
+      // Five T1 intervals: on UDP it would have retransmitted twice by now (at 20 and 60 ms).
+      vi.advanceTimersByTime(100);
+      expect(flow.sent).toHaveLength(1);
+      c.onResponse(response(m, 202, "Accepted"));
+      expect((await p).status).toBe(202);
+      expect(c.onResponse(response(m, 200, "OK"))).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("fails a transaction at once when its connection closes", async () => {

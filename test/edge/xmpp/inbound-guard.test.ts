@@ -10,6 +10,7 @@ import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
 import { RawPeer, header } from "../../helpers/xmpp-raw.js";
+import { until } from "../../helpers/wait.js";
 
 const DEMARC = "127.0.3.20";
 const PORT = 15269;
@@ -302,15 +303,11 @@ describe("s2s listener refuses bad input", () => {
     await expectStreamError(extra, "policy-violation");
     for (const p of peers) p.destroy();
     // The slots come back once the gateway has seen those connections close.
-    let free = false;
-    for (let i = 0; i < 100 && !free; i++) {
-      const probe = await opened();
-      await probe.expect(/<stream:features>|too many streams/);
-      free = !/too many streams/.test(probe.text);
-      probe.destroy();
-      if (!free) await new Promise((r) => setTimeout(r, 20));
-    }
-    expect(free).toBe(true);
+    await until(async () => (await gw.inboundStreams()) === 0, 5_000, "the gateway to see the streams close");
+    const probe = await opened();
+    await probe.expect(/<stream:features>|too many streams/);
+    probe.destroy();
+    expect(probe.text).not.toMatch(/too many streams/);
   });
 
   it("applies a reloaded partner list to new streams", async () => {
@@ -328,7 +325,8 @@ describe("s2s listener refuses bad input", () => {
   });
 
   it("is still serving after all of the above", async () => {
-    await new Promise((r) => setTimeout(r, 100));
+    // Every earlier stream closed (within the per-address limit again).
+    await until(async () => (await gw.inboundStreams()) === 0, 5_000, "earlier streams to close");
     const p = await opened();
     await p.expect(/<stream:features><starttls xmlns=["']urn:ietf:params:xml:ns:xmpp-tls["']><required\/><\/starttls><\/stream:features>/);
     p.destroy();

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
+import { until } from "../../helpers/wait.js";
 import { chainsTo } from "../../../src/tls/trust.js";
 
 // 127.0.26.0/24 is used by no other test.
@@ -120,7 +121,6 @@ afterAll(async () => {
 
 const logged = (gw: TestGateway, msg: string) => gw.logs.filter((l) => l.msg === msg);
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const settle = () => new Promise((r) => setTimeout(r, 200));
 
 /**
  * The partner sends to `us` (our inbound side judges its certificate) and
@@ -142,11 +142,13 @@ async function refusedBothWays(us: TestGateway, ourDomain: string, partnerDomain
 
   const authenticatedAtPartner = () => logged(b, "s2s inbound stream authenticated").filter((l) => l.remote === ourDomain).length;
   const before = authenticatedAtPartner();
+  const streamsBefore = await b.inboundStreams();
   const outbound = await us.route({ kind: "message", from: `dave@${ourDomain}`, to: `carol@${partnerDomain}`, body: `out to ${partnerDomain}` });
   expect(outbound).toMatchObject({ delivered: false, error: { condition: "remote-server-not-found" } });
   if (!outbound.delivered) expect(outbound.error.text).toMatch(new RegExp(`certificate of ${esc(partnerDomain)} not acceptable: ${esc(reason)}$`));
 
-  await settle();
+  // Once the partner has closed the stream we dropped, it has handled everything we sent on it.
+  await until(async () => (await b.inboundStreams()) <= streamsBefore, 5_000, "the partner to close the refused stream");
   // Having refused the partner's certificate, we did not go on to authenticate ourselves to it.
   expect(authenticatedAtPartner()).toBe(before);
   expect(us.sink.delivered.filter((e) => e.from.endsWith(`@${partnerDomain}`))).toEqual([]);

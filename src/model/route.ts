@@ -3,7 +3,7 @@
  * edge hands Envelopes to the router; compliance decides; the archive records;
  * a delivery target takes what was allowed. None of these know a wire format.
  */
-import type { Envelope } from "../model/envelope.js";
+import type { Envelope } from "./envelope.js";
 import type { DeliveryReceipt } from "./outcome.js";
 
 /** An error the edge turns into its protocol's form (XMPP stanza error, SIP status). */

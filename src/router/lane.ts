@@ -17,7 +17,7 @@
  * reading (TCP back-pressure) rather than drop anything.
  */
 import type { Envelope } from "../model/envelope.js";
-import type { Decision, RouteResult } from "./types.js";
+import type { Decision, RouteResult } from "../model/route.js";
 
 /** What a lane needs from the router: the three steps, split. */
 export interface LaneSteps {

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import pino from "pino";
-import { Router } from "../../src/pipeline/router.js";
-import type { Archiver, Compliance, Decision } from "../../src/pipeline/types.js";
+import { Router } from "../../src/router/router.js";
+import type { Archiver, Compliance, Decision } from "../../src/model/route.js";
 import type { Envelope } from "../../src/model/envelope.js";
 
 const env = (i: number): Envelope => ({

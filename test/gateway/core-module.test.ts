@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/config/schema.js";
-import { policyFromConfig } from "../../src/core/module.js";
+import { policyFromConfig } from "../../src/gateway/core-module.js";
 import { GroupDirectory } from "../../src/pipeline/groups.js";
-import { makeCore, online } from "./helpers.js";
+import { makeCore, online } from "../core/helpers.js";
 
 describe("core settings", () => {
   it("defaults to the design guide's limits and open watching", () => {

@@ -3,8 +3,8 @@
  * desk) to whoever records it: the archive keeps it beside the record, so a
  * message refused by routing is not on file as sent.
  */
-import type { EnvelopeKind } from "../model/envelope.js";
-import type { Decision } from "./types.js";
+import type { EnvelopeKind } from "./envelope.js";
+import type { Decision } from "./route.js";
 
 export const OUTCOMES = ["delivered", "stored-offline", "discarded", "bounced", "refused", "blocked", "held", "released", "rejected"] as const;
 export type DeliveryOutcome = (typeof OUTCOMES)[number];

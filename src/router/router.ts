@@ -14,8 +14,8 @@ import {
   type Decision,
   type DeliveryTarget,
   type RouteResult,
-} from "./types.js";
-import type { DeliveryOutcome, DeliveryReceipt, OutcomeRecorder } from "./outcome.js";
+} from "../model/route.js";
+import type { DeliveryOutcome, DeliveryReceipt, OutcomeRecorder } from "../model/outcome.js";
 
 /** A delivery attempt: what the caller is told, and what the outcome recorder also needs. */
 interface Attempt {
