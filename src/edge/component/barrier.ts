@@ -74,13 +74,16 @@ export class LinkBarrier {
     return true;
   }
 
-  /** The stream is gone: whatever was written and not confirmed is reported before the waiters wake up. */
-  lost(): void {
+  /**
+   * The stream is gone: whatever was written and not confirmed is reported
+   * (unless the edge itself is stopping, after draining) before the waiters wake up.
+   */
+  lost(report = true): void {
     const n = this.unconfirmed + (this.pings.size ? this.covered : 0);
     this.unconfirmed = 0;
     this.covered = 0;
     this.last = undefined;
-    if (n > 0) this.link.emit("unconfirmed", n);
+    if (n > 0 && report) this.link.emit("unconfirmed", n);
     for (const p of this.pings.values()) {
       clearTimeout(p.timer);
       p.resolve();

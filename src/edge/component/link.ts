@@ -87,8 +87,20 @@ export class ComponentLink extends EventEmitter {
     const s = this.socket;
     if (this.state !== "online" || !s || s.destroyed) throw new Error(`component stream ${this.name} is not online`);
     if (s.writableLength > this.opts.maxUnsentBytes) throw new RangeError(`component stream ${this.name} has ${s.writableLength} bytes unsent`);
-    s.write(el.toString());
+    this.corked(s).write(el.toString());
     this.barrier.wrote();
+  }
+
+  /**
+   * Stanzas written in one turn of the event loop leave as one write (one TLS
+   * record, one syscall): a burst from a partner is routed a turn at a time.
+   */
+  private corked(s: Socket): Socket {
+    if (s.writableCorked === 0) {
+      s.cork();
+      process.nextTick(() => s.uncork());
+    }
+    return s;
   }
 
   /**
@@ -106,7 +118,7 @@ export class ComponentLink extends EventEmitter {
   writeOwn(data: string): boolean {
     const s = this.socket;
     if (this.state !== "online" || !s || s.destroyed) return false;
-    s.write(data);
+    this.corked(s).write(data);
     return true;
   }
 
@@ -143,7 +155,7 @@ export class ComponentLink extends EventEmitter {
     clearTimeout(this.timer);
     const s = this.socket;
     this.socket = undefined;
-    this.barrier.lost();
+    this.barrier.lost(false);
     if (!s || s.destroyed) return;
     if (was === "online") s.write("</stream:stream>");
     await new Promise<void>((resolve) => {
@@ -167,6 +179,8 @@ export class ComponentLink extends EventEmitter {
     const socket = o.tls
       ? tlsConnect({ host: o.host, port: o.port, ca: o.tls.ca, servername: o.tls.servername, minVersion: "TLSv1.2" })
       : netConnect({ host: o.host, port: o.port });
+    // Stanzas are written whole (and corked per turn): Nagle's algorithm would only hold each one back for the previous one's ACK.
+    socket.setNoDelay(true);
     this.socket = socket;
     const parser = new XmppStreamParser({ maxStanzaBytes: o.maxStanzaBytes });
     this.parser = parser;
