@@ -13,6 +13,7 @@ import { envelopeToComponentStanza } from "../../xmpp/index.js";
 import { ComponentLink } from "./link.js";
 import type { ComponentMetrics } from "./metrics.js";
 import { LinkInbound } from "./inbound.js";
+import { internalCopy } from "./copies.js";
 
 const keyOf = (server: number, partner: string) => `${server}:${partner}`;
 
@@ -104,18 +105,30 @@ export class ComponentLinks {
     const hostedDomain = domainOf(envelope.to);
     const server = this.routes.get(hostedDomain);
     if (server === undefined) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: `no internal server hosts ${hostedDomain}` });
-    const partner = (envelope.partnerDomain ?? domainOf(envelope.from)).toLowerCase();
-    const link = this.links.get(keyOf(server, partner));
-    if (!link) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: `no component stream for ${partner}` });
+    const { link, stanza } = this.pick(server, envelope);
     if (link.state !== "online") await this.waitFor(link);
     try {
-      link.send(envelopeToComponentStanza(envelope, "xmpp-rich"));
+      link.send(envelopeToComponentStanza(stanza, "xmpp-rich"));
     } catch (err) {
       this.metrics.stanzas.inc({ direction: "to-internal", result: "refused" });
       if (err instanceof RangeError) throw new DeliveryFailure({ condition: "resource-constraint", type: "wait", text: "internal server is not keeping up" });
       throw new DeliveryFailure({ condition: "remote-server-timeout", type: "wait", text: "internal server unreachable" });
     }
     this.metrics.stanzas.inc({ direction: "to-internal", result: "sent" });
+  }
+
+  /** The stream a partner's envelope enters on: its partner's; a hosted sender's (a compliance copy) goes on one of the server's. */
+  private pick(server: number, envelope: Envelope): { link: ComponentLink; stanza: Envelope } {
+    const fromDomain = domainOf(envelope.from);
+    if (!envelope.partnerDomain && this.routes.has(fromDomain)) {
+      const copy = internalCopy(envelope, [...this.links.entries()].filter(([k]) => k.startsWith(`${server}:`)).map(([, l]) => l));
+      if (!copy) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: "no component stream on the recipient's internal server" });
+      return { link: copy.link, stanza: copy.envelope };
+    }
+    const partner = (envelope.partnerDomain ?? fromDomain).toLowerCase();
+    const link = this.links.get(keyOf(server, partner));
+    if (!link) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: `no component stream for ${partner}` });
+    return { link, stanza: envelope };
   }
 
   /** DeliveryConfirm: how many links were lost with deliveries unconfirmed. */
