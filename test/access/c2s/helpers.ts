@@ -205,4 +205,3 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
 
 export const body = (el: Element) => el.getChildText("body");
 export const isMsg = (text: string) => (el: Element) => el.name === "message" && el.getChildText("body") === text;
-export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
