@@ -1,33 +1,48 @@
 /**
  * Archive ingest and size, printed as figures:
- *  - ingest rate through the full write path (journal group commit, writer,
- *    hash chain, interning, indexes, full text) into SQLite and PostgreSQL,
- *    beside plain multi-row INSERTs of the same rows into the same schema
- *    (indexes, full text), measured in the same run;
+ *  - ingest rate through the full write path (records made from envelopes,
+ *    journal group commit with fsync, writer, hash chain, interning, indexes,
+ *    full text) into SQLite and PostgreSQL, beside plain multi-row INSERTs of
+ *    the same rows into the same schema (indexes, full text; ids and hash
+ *    chain worked out beforehand, untimed), with transactions of the writer's
+ *    batch size, measured in the same run;
  *  - stored bytes per message, indexes and full text included, against the
  *    seed's formula of 600 + 3 x characters.
- * PostgreSQL runs when DEMARC_BENCH_PG_URL or DEMARC_TEST_PG_URL is set, in a
- * schema of its own that is dropped afterwards.
+ * Each repetition writes into fresh databases, archive and plain in
+ * alternating order, after one warm-up repetition; the median ratio and its
+ * spread are printed. PostgreSQL runs when DEMARC_BENCH_PG_URL or
+ * DEMARC_TEST_PG_URL is set, in schemas of its own that are dropped afterwards.
  *
- *   npx tsx bench/archive.ts            (ARCHIVE_BENCH_N=20000 by default)
+ *   npx tsx bench/archive.ts
+ *   ARCHIVE_BENCH_N=20000 ARCHIVE_BENCH_REPS=5 ARCHIVE_BENCH_BATCH=500 (the defaults; the batch is archive.writer.batch's default)
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { ArchiveService } from "../src/archive/archiver.js";
 import { migrate, openDatabase, type Db } from "../src/archive/db.js";
+import { Interning } from "../src/archive/interning.js";
 import { KnexArchiveStore } from "../src/archive/knex-store.js";
 import { chainHash, GENESIS, toRecord, type ArchiveRecord } from "../src/archive/record.js";
 import type { Envelope } from "../src/model/envelope.js";
 import type { Decision } from "../src/model/route.js";
 
 const N = Number(process.env.ARCHIVE_BENCH_N ?? 20_000);
+const REPS = Number(process.env.ARCHIVE_BENCH_REPS ?? 5);
+const BATCH = Number(process.env.ARCHIVE_BENCH_BATCH ?? 500);
+const WARMUP_N = Math.min(N, 5_000);
+/** Rows per plain INSERT statement. */
+const PLAIN_ROWS = Math.min(BATCH, 500);
+/** Records in flight at once, as many streams' lanes would keep them. */
+const WINDOW = 5_000;
 const PG = process.env.DEMARC_BENCH_PG_URL ?? process.env.DEMARC_TEST_PG_URL;
 const WORDS = "the a deal merger budget call meeting tomorrow please review attached numbers quarter plan ok thanks see you soon project launch".split(" ");
 
-function message(i: number): { env: Envelope; decision: Decision } {
+type Message = { env: Envelope; decision: Decision };
+
+function message(i: number): Message {
   const words = 6 + (i % 25);
   const body = Array.from({ length: words }, (_, k) => WORDS[(i * 7 + k * 13) % WORDS.length]).join(" ");
   const env: Envelope = {
@@ -47,76 +62,94 @@ function message(i: number): { env: Envelope; decision: Decision } {
   return { env, decision: { deliver: true, envelope: env, policyVersion: "sha256:0f3c", verdicts: [] } };
 }
 
-async function archiveRate(db: Db, msgs: ReturnType<typeof message>[]): Promise<number> {
+interface ArchiveRun {
+  rate: number;
+  journalRate: number;
+  /** Records per store.append call the writer made. */
+  batches: number[];
+}
+
+/** The gateway's path: ArchiveService.record for every message, timed until the writer stored the last one. */
+async function archiveRate(db: Db, msgs: Message[]): Promise<ArchiveRun> {
   const dir = mkdtempSync(join(tmpdir(), "demarc-bench-journal-"));
-  const svc = await ArchiveService.open(new KnexArchiveStore(db), {
+  const batches: number[] = [];
+  class CountingStore extends KnexArchiveStore {
+    override append(records: ArchiveRecord[]) {
+      batches.push(records.length);
+      return super.append(records);
+    }
+  }
+  const svc = await ArchiveService.open(new CountingStore(db), {
     journal: { dir, budgetBytes: 1 << 30, segmentBytes: 16 << 20, commitDelayMs: 2 },
-    batch: 1000, retryMaxMs: 500, onJournalFailure: "refuse", kinds: ["message"], log: pino({ level: "silent" }),
+    batch: BATCH, retryMaxMs: 500, onJournalFailure: "refuse", kinds: () => ["message"], log: pino({ level: "silent" }),
   });
   const t0 = performance.now();
-  // Many streams append at once in a gateway: keep WINDOW records in flight, as their lanes would.
-  const WINDOW = 5000;
-  const inFlight = new Set<Promise<void>>();
+  // A counted window (not Promise.race over the set, whose cost grows with the window and would be charged to the archive).
+  let inFlight = 0;
+  let failed: Error | undefined;
+  let room: (() => void) | undefined;
+  const settle = () => {
+    inFlight--;
+    room?.();
+  };
   for (const m of msgs) {
-    const p: Promise<void> = svc.record(m.env, m.decision).finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    if (inFlight.size >= WINDOW) await Promise.race(inFlight);
+    inFlight++;
+    svc.record(m.env, m.decision).then(settle, (err: Error) => ((failed = err), settle()));
+    while (inFlight >= WINDOW) await new Promise<void>((r) => (room = r));
   }
-  await Promise.all(inFlight);
+  while (inFlight > 0) await new Promise<void>((r) => (room = r));
+  if (failed) throw failed;
   const journaled = performance.now();
-  while (svc.journal.pendingRecords > 0) await new Promise((r) => setTimeout(r, 2));
+  while (svc.journal.pendingRecords > 0) await new Promise((r) => setTimeout(r, 1));
   const t1 = performance.now();
   await svc.close(1000);
   rmSync(dir, { recursive: true, force: true });
-  console.log(`    journal (group commit, fsync): ${Math.round(msgs.length / ((journaled - t0) / 1000))} msg/s`);
-  return msgs.length / ((t1 - t0) / 1000);
+  return { rate: msgs.length / ((t1 - t0) / 1000), journalRate: msgs.length / ((journaled - t0) / 1000), batches };
+}
+
+/** The archive's rows worked out beforehand: interned ids, seq and hash chain. */
+async function plainRows(db: Db, recs: ArchiveRecord[]): Promise<Record<string, unknown>[]> {
+  const interning = new Interning();
+  const parties = new Map<string, number>();
+  const contexts = new Map<string, number>();
+  for (const r of recs) for (const a of [r.from, r.to, r.partner]) if (a !== null && !parties.has(a)) parties.set(a, parties.size + 1);
+  const first = new Map<string, ArchiveRecord>();
+  for (const r of recs) {
+    const key = interning.contextKey(r);
+    if (!contexts.has(key)) (contexts.set(key, contexts.size + 1), first.set(key, r));
+  }
+  for (const [address, id] of parties) await db("archive_party").insert({ id, address, bare: address.split("/")[0], domain: address.split("@").pop()!.split("/")[0] });
+  for (const [digest, id] of contexts) {
+    const r = first.get(digest)!;
+    await db("archive_context").insert({ id, digest, policy_version: r.policyVersion, tls_version: r.tlsVersion, auth: r.auth, cert_fingerprint: r.certFingerprint, verdicts: r.verdicts });
+  }
+  let prev: Buffer = GENESIS;
+  return recs.map((r, i) => {
+    prev = chainHash(prev, i + 1, r);
+    return {
+      seq: i + 1, rid: Buffer.from(r.rid, "hex"), msg_id: r.msgId, ts: r.ts, direction: r.direction, protocol: r.protocol, kind: r.kind, type: r.type,
+      from_id: parties.get(r.from), to_id: parties.get(r.to), partner_id: r.partner === null ? null : parties.get(r.partner),
+      thread: r.thread, subject: r.subject, body: r.body, delivered_body: r.deliveredBody, content: r.content ?? null, verdict: r.verdict, rule_id: r.ruleId,
+      context_id: contexts.get(interning.contextKey(r)), hash: prev,
+    };
+  });
 }
 
 /**
- * The baseline: the same rows (party and context ids, seq and hash chain
- * worked out beforehand, untimed) as plain multi-row INSERTs of 500 rows, one
- * transaction per 1,000, into a fresh copy of the same schema with its
+ * The baseline: the same rows as plain multi-row INSERTs of PLAIN_ROWS rows,
+ * one transaction per BATCH, into a fresh copy of the same schema with its
  * indexes and full text, on the same database.
  */
-async function plainRate(openFresh: () => Promise<{ db: Db; done: () => Promise<void> }>, recs: ArchiveRecord[]): Promise<number> {
-  const { db, done } = await openFresh();
-  try {
-    const parties = new Map<string, number>();
-    const contexts = new Map<string, number>();
-    for (const r of recs) for (const a of [r.from, r.to, r.partner]) if (a !== null && !parties.has(a)) parties.set(a, parties.size + 1);
-    for (const r of recs) contexts.set(ctxKey(r), contexts.get(ctxKey(r)) ?? contexts.size + 1);
-    for (const [address, id] of parties) await db("archive_party").insert({ id, address, bare: address.split("/")[0], domain: address.split("@").pop()!.split("/")[0] });
-    const first = new Map<string, ArchiveRecord>();
-    for (const r of recs) if (!first.has(ctxKey(r))) first.set(ctxKey(r), r);
-    for (const [digest, id] of contexts) {
-      const r = first.get(digest)!;
-      await db("archive_context").insert({ id, digest, policy_version: r.policyVersion, tls_version: r.tlsVersion, auth: r.auth, cert_fingerprint: r.certFingerprint, verdicts: r.verdicts });
-    }
-    let prev: Buffer = GENESIS;
-    const rows = recs.map((r, i) => {
-      prev = chainHash(prev, i + 1, r);
-      return {
-        seq: i + 1, rid: Buffer.from(r.rid, "hex"), msg_id: r.msgId, ts: r.ts, direction: r.direction, protocol: r.protocol, kind: r.kind, type: r.type,
-        from_id: parties.get(r.from), to_id: parties.get(r.to), partner_id: r.partner === null ? null : parties.get(r.partner),
-        thread: r.thread, subject: r.subject, body: r.body, delivered_body: r.deliveredBody, verdict: r.verdict, rule_id: r.ruleId,
-        context_id: contexts.get(ctxKey(r)), hash: prev as Buffer,
-      };
+async function plainRate(db: Db, recs: ArchiveRecord[]): Promise<number> {
+  const rows = await plainRows(db, recs);
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const end = Math.min(i + BATCH, rows.length);
+    await db.transaction(async (trx) => {
+      for (let k = i; k < end; k += PLAIN_ROWS) await trx("archive_message").insert(rows.slice(k, Math.min(k + PLAIN_ROWS, end)));
     });
-    const t0 = performance.now();
-    for (let i = 0; i < rows.length; i += 1000) {
-      await db.transaction(async (trx) => {
-        for (let k = i; k < Math.min(i + 1000, rows.length); k += 500) await trx("archive_message").insert(rows.slice(k, Math.min(k + 500, i + 1000)));
-      });
-    }
-    return rows.length / ((performance.now() - t0) / 1000);
-  } finally {
-    await done();
   }
-}
-
-/** The archive's context key (knex-store.ts): the same digest, so the same number of contexts. */
-function ctxKey(r: ArchiveRecord): string {
-  return createHash("sha256").update(JSON.stringify([r.policyVersion, r.tlsVersion, r.auth, r.certFingerprint, r.verdicts])).digest("hex");
+  return rows.length / ((performance.now() - t0) / 1000);
 }
 
 type Sizes = { all: number; noFts: number; parts: [string, number][] };
@@ -156,62 +189,102 @@ async function pgBytes(db: Db, schema: string): Promise<Sizes> {
   return { all, noFts: all - fts, parts };
 }
 
-function report(name: string, archive: number, plain: number, bytes: Sizes, chars: number): void {
+interface Backend {
+  name: string;
+  /** A fresh, migrated database; `done` drops it. */
+  open(tag: string): Promise<{ db: Db; done: () => Promise<void> }>;
+  bytes(db: Db, tag: string): Promise<Sizes>;
+}
+
+const sqliteDir = mkdtempSync(join(tmpdir(), "demarc-bench-"));
+const sqlite: Backend = {
+  name: "SQLite (better-sqlite3, WAL)",
+  async open(tag) {
+    const db = await openDatabase(`sqlite:${tag}.db`, sqliteDir);
+    await migrate(db);
+    return { db, done: () => db.destroy() };
+  },
+  bytes: (db) => sqliteBytes(db),
+};
+
+function pgBackend(url: string): Backend {
+  return {
+    name: "PostgreSQL (pg)",
+    async open(tag) {
+      const schema = `bench_archive_${process.pid}_${tag}`;
+      const db = await openDatabase(url, tmpdir(), 5, { schema });
+      await migrate(db);
+      return {
+        db,
+        done: async () => {
+          await db.raw("drop schema if exists ?? cascade", [schema]);
+          await db.destroy();
+        },
+      };
+    },
+    bytes: (db, tag) => pgBytes(db, `bench_archive_${process.pid}_${tag}`),
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const fmt = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+/** One repetition: fresh databases for both sides, in the order given; returns the ratio. */
+async function repetition(b: Backend, rep: number, msgs: Message[], recs: ArchiveRecord[], label: string, sizes?: (s: Sizes) => void): Promise<number> {
+  const a = await b.open(`a${rep}`);
+  const p = await b.open(`p${rep}`);
+  try {
+    let run: ArchiveRun;
+    let plain: number;
+    if (rep % 2) {
+      run = await archiveRate(a.db, msgs);
+      plain = await plainRate(p.db, recs);
+    } else {
+      plain = await plainRate(p.db, recs);
+      run = await archiveRate(a.db, msgs);
+    }
+    const bs = run.batches;
+    console.log(`    ${label}: archive ${fmt(run.rate)} msg/s (journal ${fmt(run.journalRate)}), plain ${fmt(plain)} msg/s, ratio ${(run.rate / plain).toFixed(2)}; ` +
+      `writer batches ${bs.length}, median ${median(bs)} records (${Math.min(...bs)}-${Math.max(...bs)})`);
+    if (sizes) sizes(await b.bytes(a.db, `a${rep}`));
+    return run.rate / plain;
+  } finally {
+    await a.done();
+    await p.done();
+  }
+}
+
+async function measure(b: Backend, msgs: Message[], recs: ArchiveRecord[], chars: number): Promise<void> {
+  console.log(`${b.name}:`);
+  await repetition(b, 0, msgs.slice(0, WARMUP_N), recs.slice(0, WARMUP_N), `warm-up, ${WARMUP_N} messages (not counted)`);
+  const ratios: number[] = [];
+  let bytes: Sizes | undefined;
+  for (let rep = 1; rep <= REPS; rep++) {
+    ratios.push(await repetition(b, rep, msgs, recs, `run ${rep}`, rep === REPS ? (s) => (bytes = s) : undefined));
+  }
+  console.log(`    archive/plain ratio: median ${median(ratios).toFixed(2)}, spread ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} over ${REPS} runs`);
+  if (bytes) sizeReport(bytes, chars);
+}
+
+function sizeReport(bytes: Sizes, chars: number): void {
   const seed = 600 + 3 * chars;
-  console.log(`    full archive write path: ${Math.round(archive)} msg/s`);
-  console.log(`    plain multi-row INSERT of the same rows, same schema: ${Math.round(plain)} msg/s   (archive/plain ratio ${(archive / plain).toFixed(2)})`);
   console.log(`    stored bytes/message: ${Math.round(bytes.all / N)} with full text index, ${Math.round(bytes.noFts / N)} without`);
   console.log(`    seed formula 600 + 3 x ${chars.toFixed(0)} chars = ${seed.toFixed(0)} bytes: archive uses ${((100 * bytes.all) / N / seed).toFixed(0)}% of it`);
   const big = bytes.parts.filter(([, b]) => b / N >= 1).sort((a, b) => b[1] - a[1]);
   console.log(`    per message: ${big.map(([n, b]) => `${n} ${(b / N).toFixed(0)}`).join(", ")}`);
-  void name;
 }
 
 const msgs = Array.from({ length: N }, (_, i) => message(i));
 const recs = msgs.map((m) => toRecord(m.env, m.decision));
 const chars = msgs.reduce((n, m) => n + (m.env.body?.length ?? 0), 0) / N;
-console.log(`archive bench: ${N} messages, average body ${chars.toFixed(1)} characters`);
-
-{
-  const dir = mkdtempSync(join(tmpdir(), "demarc-bench-"));
-  const db = await openDatabase("sqlite:archive.db", dir);
-  await migrate(db);
-  console.log("SQLite (better-sqlite3, WAL):");
-  const a = await archiveRate(db, msgs);
-  const p = await plainRate(async () => {
-    const fresh = await openDatabase("sqlite:plain.db", dir);
-    await migrate(fresh);
-    return { db: fresh, done: () => fresh.destroy() };
-  }, recs);
-  report("sqlite", a, p, await sqliteBytes(db), chars);
-  await db.destroy();
-  rmSync(dir, { recursive: true, force: true });
+console.log(`archive bench: ${N} messages per run, ${REPS} runs after a warm-up, writer batch ${BATCH}, plain INSERTs of ${PLAIN_ROWS} rows in transactions of ${BATCH}; average body ${chars.toFixed(1)} characters`);
+try {
+  await measure(sqlite, msgs, recs, chars);
+} finally {
+  rmSync(sqliteDir, { recursive: true, force: true });
 }
-
-if (PG) {
-  const schema = `bench_archive_${process.pid}`;
-  const db = await openDatabase(PG, tmpdir(), 5, { schema });
-  try {
-    await migrate(db);
-    console.log("PostgreSQL (pg):");
-    const a = await archiveRate(db, msgs);
-    const p = await plainRate(async () => {
-      const plainSchema = `${schema}_plain`;
-      const fresh = await openDatabase(PG, tmpdir(), 5, { schema: plainSchema });
-      await migrate(fresh);
-      return {
-        db: fresh,
-        done: async () => {
-          await fresh.raw("drop schema if exists ?? cascade", [plainSchema]);
-          await fresh.destroy();
-        },
-      };
-    }, recs);
-    report("pg", a, p, await pgBytes(db, schema), chars);
-  } finally {
-    await db.raw("drop schema if exists ?? cascade", [schema]);
-    await db.destroy();
-  }
-} else {
-  console.log("PostgreSQL: skipped (set DEMARC_BENCH_PG_URL or DEMARC_TEST_PG_URL)");
-}
+if (PG) await measure(pgBackend(PG), msgs, recs, chars);
+else console.log("PostgreSQL: skipped (set DEMARC_BENCH_PG_URL or DEMARC_TEST_PG_URL)");

@@ -5,8 +5,8 @@
  * heads. Times are the best of a few runs after a warm-up.
  */
 import sip from "sip";
-import { XmppStreamParser } from "../src/edge/xmpp/stream-parser.js";
-import { Parser } from "../src/edge/xmpp/xml.js";
+import { XmppStreamParser } from "../src/xmpp/stream-parser.js";
+import { Parser } from "../src/xmpp/xml.js";
 import { StreamFramer } from "../src/edge/sip/framing.js";
 import { readPidf } from "../src/mapping/pidf.js";
 import { bestMs } from "../test/helpers/timing.js";

@@ -9,8 +9,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { XmppStreamParser } from "../src/edge/xmpp/stream-parser.js";
-import { Parser } from "../src/edge/xmpp/xml.js";
+import { XmppStreamParser } from "../src/xmpp/stream-parser.js";
+import { Parser } from "../src/xmpp/xml.js";
 import { createTestCa } from "../test/helpers/ca.js";
 import { startDnsServer } from "../test/helpers/dns-server.js";
 import { startTestGateway } from "../test/helpers/xmpp-gateway.js";

@@ -15,6 +15,7 @@ import { configSchema } from "../src/config/schema.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import { createLogger } from "../src/log.js";
 import { sipModule } from "../src/edge/sip/module.js";
+import { tlsModule } from "../src/tls/module.js";
 import { StreamFramer } from "../src/edge/sip/framing.js";
 import { DialogStore } from "../src/edge/sip/dialogs.js";
 import { fromPidf, toPidf } from "../src/mapping/pidf.js";
@@ -105,8 +106,10 @@ async function roundTrips(): Promise<void> {
     sip: { tcp: { enabled: true, host: ADDR, port: 0 }, trust_plain_transports: true, limits: { requests_per_second: 1_000_000, burst: 1_000_000 } },
   });
   let delivered = 0;
-  const sipMod = sipModule();
+  const tls = tlsModule();
+  const sipMod = sipModule(tls);
   const gw = new Gateway({ ...raw, baseDir: dir }, createLogger({ level: "silent", format: "json" }), [
+    tls,
     { name: "null-internal", async start(ctx) { ctx.router.useInternal({ async deliver() { delivered++; } }); }, async stop() {} },
     sipMod,
   ]);

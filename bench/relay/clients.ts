@@ -6,7 +6,7 @@
  */
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 
 export interface BenchClient {
   jid: string;

@@ -19,7 +19,7 @@ import { startEjabberd, type EjabberdHandle } from "../../test/helpers/ejabberd.
 export const ADDR = { demarc: "127.0.61.1", prosody: "127.0.61.2", ejabberd: "127.0.61.3", dns: "127.0.61.4" };
 export const PORT = { s2s: 15269, c2s: 15222, admin: 15280, ejabberdDist: 25961 };
 const ROOT = resolve(import.meta.dirname, "../..");
-export const PASSWORD = "bench-pw";
+export const PASSWORD = "bench-password-12";
 /** demarc users the synthetic partners write to. */
 export const RECEIVERS = ["r1", "r2", "r3", "r4", "r5"];
 

@@ -5,16 +5,27 @@
  * outside that guard, for parts with their own authentication.
  */
 import Fastify, { type FastifyInstance } from "fastify";
-import type { GatewayContext, GatewayModule } from "../gateway/context.js";
-import { listen } from "../gateway/listen.js";
+import type { GatewayContext, GatewayModule } from "../module.js";
+import { listen } from "../listen.js";
 import { registerApiScope } from "./api-auth.js";
-import { registerConsole } from "./console/index.js";
+import { registerConsole, type ConsoleSources } from "./console/index.js";
 
 const DB_PROBE_MS = 1_000;
 
+/** The core's account store as /readyz reports it: whether it is serving from memory, and what it queued. */
+export interface AccountStore {
+  down?: string | undefined;
+  queued?: number | undefined;
+}
+
+export interface AdminWiring {
+  /** The core's store, when a core runs. */
+  accounts?: (() => AccountStore | undefined) | undefined;
+  console?: ConsoleSources | undefined;
+}
+
 /** Whether the database answers now, and what the gateway does meanwhile when it does not. */
-async function databaseStatus(ctx: GatewayContext): Promise<Record<string, unknown>> {
-  const store = ctx.services.get("core.store") as { down?: string; queued?: number } | undefined;
+async function databaseStatus(ctx: GatewayContext, store: AccountStore | undefined): Promise<Record<string, unknown>> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -39,9 +50,18 @@ function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
 }
 
-export function adminModule(): GatewayModule & { address?: { host: string; port: number } } {
+export interface AdminModule extends GatewayModule {
+  address?: { host: string; port: number };
+  /** The HTTP server, once started. */
+  readonly app: FastifyInstance | undefined;
+}
+
+export function adminModule(wiring: AdminWiring = {}): AdminModule {
   let app: FastifyInstance | undefined;
-  const mod: GatewayModule & { address?: { host: string; port: number } } = {
+  const mod: AdminModule = {
+    get app() {
+      return app;
+    },
     name: "admin",
     async start(ctx: GatewayContext) {
       const { host, port, enabled } = ctx.config.admin;
@@ -54,7 +74,7 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
           const problem = check();
           if (problem) problems[name] = problem;
         }
-        const database = await databaseStatus(ctx);
+        const database = await databaseStatus(ctx, wiring.accounts?.());
         const ready = Object.keys(problems).length === 0;
         // A database outage alone is "degraded", not "not ready": the journal keeps every message and accounts are served from memory.
         const status = !ready ? "not-ready" : database.status === "ok" ? "ready" : "degraded";
@@ -64,11 +84,10 @@ export function adminModule(): GatewayModule & { address?: { host: string; port:
         reply.header("content-type", ctx.metrics.contentType);
         return ctx.metrics.metrics();
       });
-      ctx.services.set("admin.http", app);
       // The APIs release held messages and set presence: with admin.token set, only its holder may call them.
       await registerApiScope(app, () => ctx.config.admin.token, ctx.adminApiRoutes);
       for (const register of ctx.adminRoutes) register(app);
-      if (ctx.config.admin.console.enabled) registerConsole(app, ctx);
+      if (ctx.config.admin.console.enabled) registerConsole(app, ctx, wiring.console);
       await app.ready();
       mod.address = await listen(app.server, host, port, "admin HTTP");
       ctx.log.info({ host: mod.address.host, port: mod.address.port }, "admin HTTP listening");

@@ -9,6 +9,7 @@ import type { Logger } from "../log.js";
 import type { Envelope } from "../model/envelope.js";
 import type { Archiver, Decision } from "../model/route.js";
 import { Journal, JournalError, type JournalOptions } from "./journal.js";
+import { archiveKeeps, type KeptKinds } from "./keeps.js";
 import { toRecord } from "./record.js";
 import type { ArchiveStore } from "./store.js";
 import { ArchiveWriter } from "./writer.js";
@@ -19,25 +20,15 @@ export interface ArchiveServiceOptions {
   retryMaxMs: number;
   /** refuse: fail closed; deliver: let the message through unarchived. */
   onJournalFailure: "refuse" | "deliver";
-  /** Envelope kinds archived; others pass without a record. */
-  kinds: string[];
+  /** Envelope kinds archived (others only when a verdict intervened), read for each envelope; see keeps.ts. */
+  kinds: KeptKinds;
   /** Bytes waiting for the database at which streams are paused (back-pressure), below the budget. */
   pauseBytes?: number | undefined;
   log: Logger;
 }
 
-/**
- * Kinds outside archive.kinds (presence, by default) cross too often to keep
- * every one, but a verdict that changed what crossed - an ethical wall hiding
- * someone's presence, a redacted status note - is kept whatever its kind, so
- * every enforced verdict is on record.
- */
 /** Appended bytes still waiting for their fsync at which streams stop reading: the disk is the bottleneck. */
 const UNSYNCED_PAUSE_BYTES = 32 << 20;
-
-export function intervened(decision: Decision): boolean {
-  return !decision.deliver || decision.verdicts.some((v) => !v.shadow && v.action !== "allow");
-}
 
 export class ArchiveService implements Archiver {
   /** Refusals (fail closed) and unarchived deliveries (fail open), by reason. */
@@ -74,11 +65,16 @@ export class ArchiveService implements Archiver {
     return this.journal.pendingBytes >= pauseBytes || this.journal.unsyncedBytes >= UNSYNCED_PAUSE_BYTES;
   }
 
+  /** Whether the archive keeps this envelope (keeps.ts), by the kinds in force now. */
+  keeps(kind: string, decision: Decision): boolean {
+    return archiveKeeps(this.opts.kinds(), kind, decision);
+  }
+
   async record(original: Envelope, decision: Decision): Promise<void> {
-    if (!this.opts.kinds.includes(original.kind) && !intervened(decision)) return;
-    const payload = Buffer.from(JSON.stringify(toRecord(original, decision)), "utf8");
+    if (!this.keeps(original.kind, decision)) return;
+    const rec = toRecord(original, decision);
     try {
-      await this.journal.append(payload);
+      await this.journal.append(JSON.stringify(rec), rec);
       this.journalError = undefined;
     } catch (err) {
       const reason = err instanceof JournalError ? err.reason : "write";

@@ -5,7 +5,7 @@
  */
 import { dirname, isAbsolute, resolve } from "node:path";
 import knexFactory, { type Knex } from "knex";
-import { UnavailableError } from "../errors.js";
+import { DemarcError } from "../errors.js";
 import { migrationSource } from "./migrations/index.js";
 import { makePrivateDir, touchPrivateFile } from "./file-modes.js";
 
@@ -33,7 +33,7 @@ function splitSchema(url: string): { url: string; schema: string | undefined } {
   const schema = params.get("schema");
   if (schema === null) return { url, schema: undefined };
   if (params.getAll("schema").length > 1 || !SCHEMA_NAME.test(schema)) {
-    throw new UnavailableError("E_DB_URL", `archive.url: schema "${schema}" must be one name of letters, digits and _ (at most 63), not starting with a digit`);
+    throw new DemarcError("E_DB_SCHEMA", { schema });
   }
   params.delete("schema");
   const rest = params.toString();
@@ -74,7 +74,7 @@ export function parseDbUrl(url: string, dataDir: string): DbTarget {
     const filename = p === ":memory:" ? p : isAbsolute(p) ? p : resolve(dataDir, p);
     return { client: "better-sqlite3", connection: { filename }, display: `sqlite:${filename}` };
   }
-  throw new UnavailableError("E_DB_URL", `archive.url "${maskUrl(url)}" is neither sqlite:PATH nor postgres://...`);
+  throw new DemarcError("E_DB_URL", { url: maskUrl(url) });
 }
 
 export interface OpenOptions {
@@ -121,7 +121,7 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
       // Created here 0600 so SQLite, which gives its -wal/-shm/-journal the database's mode, never makes them readable by others.
       touchPrivateFile(target.connection.filename);
     } catch (err) {
-      throw new UnavailableError("E_DB_OPEN", `archive database ${target.display}: cannot create it or its folder (${(err as NodeJS.ErrnoException).code})`);
+      throw new DemarcError("E_DB_OPEN", { target: target.display, reason: String((err as NodeJS.ErrnoException).code) });
     }
   }
   const db = knexFactory({
@@ -155,7 +155,7 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
   } catch (err) {
     await db.destroy().catch(() => undefined);
     const e = err as NodeJS.ErrnoException;
-    throw new UnavailableError("E_DB_UNREACHABLE", `archive database ${target.display} is unreachable after ${timeoutS} s (archive.connect_timeout_s): ${e.code ?? e.message.split("\n")[0]}`);
+    throw new DemarcError("E_DB_UNREACHABLE", { target: target.display, seconds: timeoutS, reason: e.code ?? e.message.split("\n")[0]! });
   }
   return db;
 }

@@ -3,8 +3,9 @@
  * queued while the previous fsync ran goes out as one write and one fdatasync,
  * so a burst costs a few milliseconds, not one sync per message. A record is
  * acknowledged to the router only once it is on disk; the writer then reads it
- * back from the files and, once the database has it, acks a position so whole
- * segments can be deleted.
+ * back (from memory while the journal still holds it there, journal-recent.ts,
+ * else from the files) and, once the database has it, acks a position so
+ * whole segments can be deleted.
  *
  * On disk: seg-NNNNNNNN.log files of frames [u32 length][u32 crc32][payload],
  * and a checkpoint file naming the first position not yet in the database. A
@@ -16,16 +17,11 @@ import { EventEmitter } from "node:events";
 import { mkdirSync, readdirSync } from "node:fs";
 import { open, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
-import { DemarcError } from "../errors.js";
+import { encodeFrame, JournalError, segName, type JournalEntry, type Position } from "./journal-format.js";
+import { SegmentReader } from "./journal-reader.js";
+import { RecentEntries } from "./journal-recent.js";
 
-const HEADER = 8;
-const MAX_FRAME = 64 << 20;
-
-export interface Position {
-  segment: number;
-  offset: number;
-}
+export { JournalError, type JournalEntry, type Position } from "./journal-format.js";
 
 export interface JournalOptions {
   dir: string;
@@ -36,29 +32,15 @@ export interface JournalOptions {
   commitDelayMs: number;
 }
 
-/** The journal cannot take a record: the caller fails closed (or open, if configured). */
-export class JournalError extends DemarcError {
-  constructor(
-    readonly reason: "budget" | "write" | "closed",
-    message: string,
-  ) {
-    super("E_ARCHIVE_JOURNAL", message);
-  }
-}
-
-export interface JournalEntry {
-  payload: Buffer;
-  /** Position just after this entry. */
-  end: Position;
-}
-
 interface Pending {
   frame: Buffer;
+  value: unknown;
   resolve: () => void;
   reject: (e: Error) => void;
 }
 
-const segName = (n: number) => `seg-${String(n).padStart(8, "0")}.log`;
+/** Committed entries kept in memory for the writer (journal-recent.ts). */
+const RECENT_BYTES = 32 << 20;
 
 export class Journal extends EventEmitter {
   private fh: FileHandle | undefined;
@@ -71,13 +53,16 @@ export class Journal extends EventEmitter {
   private queuedBytes = 0;
   private flushing: Promise<void> | undefined;
   private closed = false;
-  private reader: { segment: number; fh: FileHandle } | undefined;
+  private readonly reader: SegmentReader;
+  private readonly recent = new RecentEntries(RECENT_BYTES);
   private checkpoint: Position = { segment: 1, offset: 0 };
   /** Records appended but not yet acked by the writer. */
   pendingRecords = 0;
 
   private constructor(private readonly opts: JournalOptions) {
     super();
+    const view = { current: () => this.segment, limit: (n: number) => (n === this.segment ? this.size : this.older.get(n)) };
+    this.reader = new SegmentReader(opts.dir, view, (at) => this.emit("corrupt", at));
   }
 
   static async open(opts: JournalOptions): Promise<Journal> {
@@ -133,7 +118,7 @@ export class Journal extends EventEmitter {
     // Count what is pending, and cut a torn tail off the last segment.
     let pos = this.start;
     for (;;) {
-      const { entries, next, torn } = await this.readRaw(pos, 10_000, 8 << 20);
+      const { entries, next, torn } = await this.reader.read(pos, 10_000, 8 << 20);
       this.pendingRecords += entries.length;
       if (torn) {
         await this.fh.truncate(next.offset);
@@ -146,18 +131,19 @@ export class Journal extends EventEmitter {
     }
   }
 
-  /** Resolves once the record is on disk (group commit). */
-  append(payload: Buffer): Promise<void> {
+  /**
+   * Resolves once the record is on disk (group commit). `value`, when given,
+   * is what a read returns for this entry while it is still in memory, in
+   * place of the payload: the same record, not decoded again.
+   */
+  append(payload: Buffer | string, value?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new JournalError("closed", "archive journal is closed"));
-    const frame = Buffer.allocUnsafe(HEADER + payload.length);
-    frame.writeUInt32BE(payload.length, 0);
-    frame.writeUInt32BE(crc32(payload), 4);
-    payload.copy(frame, HEADER);
+    const frame = encodeFrame(payload);
     if (this.diskBytes + this.queuedBytes + frame.length > this.opts.budgetBytes) {
       return Promise.reject(new JournalError("budget", `archive journal disk budget of ${this.opts.budgetBytes} bytes is spent`));
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, resolve, reject });
+      this.queue.push({ frame, value, resolve, reject });
       this.queuedBytes += frame.length;
       this.kick();
     });
@@ -179,6 +165,8 @@ export class Journal extends EventEmitter {
       this.queue = [];
       this.queuedBytes = 0;
       const buf = Buffer.concat(group.map((p) => p.frame));
+      // Where a reader stands before this group: on a roll, the end of the segment just completed.
+      const start = this.end;
       try {
         if (this.size >= this.opts.segmentBytes) await this.roll();
         let written = 0;
@@ -195,6 +183,7 @@ export class Journal extends EventEmitter {
         for (const p of group) p.reject(je);
         continue;
       }
+      this.remember(group, start);
       this.size += buf.length;
       this.pendingRecords += group.length;
       for (const p of group) p.resolve();
@@ -213,73 +202,28 @@ export class Journal extends EventEmitter {
     await dir.sync().finally(() => dir.close());
   }
 
-  /** Reads committed entries from a position. */
-  async read(from: Position, maxEntries: number, maxBytes = 4 << 20): Promise<{ entries: JournalEntry[]; next: Position }> {
-    const { entries, next } = await this.readRaw(from, maxEntries, maxBytes);
-    return { entries, next };
-  }
-
-  private async readRaw(from: Position, maxEntries: number, maxBytes: number): Promise<{ entries: JournalEntry[]; next: Position; torn: boolean }> {
-    let pos = { ...from };
-    const entries: JournalEntry[] = [];
-    let bytes = 0;
-    while (entries.length < maxEntries && bytes < maxBytes) {
-      const limit = pos.segment === this.segment ? this.size : this.older.get(pos.segment);
-      if (limit === undefined) break;
-      if (pos.offset >= limit) {
-        if (pos.segment >= this.segment) break;
-        pos = { segment: pos.segment + 1, offset: 0 };
-        continue;
-      }
-      const fh = await this.readHandle(pos.segment);
-      const want = Math.min(limit - pos.offset, Math.max(maxBytes - bytes, HEADER), 8 << 20);
-      const chunk = Buffer.allocUnsafe(want);
-      const { bytesRead } = await fh.read(chunk, 0, want, pos.offset);
-      let at = 0;
-      while (at + HEADER <= bytesRead && entries.length < maxEntries) {
-        const len = chunk.readUInt32BE(at);
-        if (len > MAX_FRAME || pos.offset + at + HEADER + len > limit) {
-          return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
-        }
-        let payload: Buffer;
-        if (at + HEADER + len <= bytesRead) {
-          payload = chunk.subarray(at + HEADER, at + HEADER + len);
-        } else if (at === 0) {
-          payload = Buffer.allocUnsafe(len);
-          await fh.read(payload, 0, len, pos.offset + HEADER);
-        } else break;
-        if (crc32(payload) !== chunk.readUInt32BE(at + 4)) {
-          return this.damaged(entries, { segment: pos.segment, offset: pos.offset + at });
-        }
-        at += HEADER + len;
-        bytes += HEADER + len;
-        entries.push({ payload: Buffer.from(payload), end: { segment: pos.segment, offset: pos.offset + at } });
-      }
-      if (at === 0 && bytesRead < HEADER) return this.damaged(entries, pos);
-      pos = { segment: pos.segment, offset: pos.offset + at };
-    }
-    return { entries, next: pos, torn: false };
-  }
-
-  /** Readers use their own handle, so a segment roll never closes a file under a read. */
-  private async readHandle(segment: number): Promise<FileHandle> {
-    if (this.reader?.segment === segment) return this.reader.fh;
-    await this.reader?.fh.close().catch(() => undefined);
-    this.reader = undefined;
-    const fh = await open(join(this.opts.dir, segName(segment)), "r");
-    this.reader = { segment, fh };
-    return fh;
-  }
-
   /**
-   * A bad frame at the tail of the current segment is a torn write that was
-   * never acknowledged. In an older, complete segment it is damage on disk:
-   * the rest of that segment is unreadable, so say so loudly and go on.
+   * Entries of a synced group, at the positions they were written to, for
+   * reads that come soon after. The first starts where a reader stands after
+   * the previous group, even across a segment roll.
    */
-  private damaged(entries: JournalEntry[], at: Position): { entries: JournalEntry[]; next: Position; torn: boolean } {
-    if (at.segment === this.segment) return { entries, next: at, torn: true };
-    this.emit("corrupt", at);
-    return { entries, next: { segment: at.segment + 1, offset: 0 }, torn: false };
+  private remember(group: Pending[], start: Position): void {
+    let from = start;
+    let offset = this.size;
+    for (const p of group) {
+      offset += p.frame.length;
+      const end = { segment: this.segment, offset };
+      if (p.value !== undefined) this.recent.add(from, end, p.value, p.frame.length);
+      from = end;
+    }
+  }
+
+  /** Reads committed entries from a position: from memory while it still holds them, else from disk. */
+  async read(from: Position, maxEntries: number, maxBytes = 4 << 20): Promise<{ entries: JournalEntry[]; next: Position }> {
+    const held = this.recent.take(from, maxEntries, maxBytes);
+    if (held) return { entries: held, next: held[held.length - 1]!.end };
+    const { entries, next } = await this.reader.read(from, maxEntries, maxBytes);
+    return { entries, next };
   }
 
   /** The writer stored everything before `to` (count records): drop what is no longer needed. */
@@ -307,8 +251,8 @@ export class Journal extends EventEmitter {
     await this.seal();
     await this.fh?.close();
     this.fh = undefined;
-    await this.reader?.fh.close().catch(() => undefined);
-    this.reader = undefined;
+    await this.reader.close();
+    this.recent.clear();
   }
 }
 

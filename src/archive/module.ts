@@ -1,7 +1,8 @@
 /**
  * The archive as a gateway module: opens the journal (replaying what the
  * database does not have yet), starts the writer, becomes the router's
- * Archiver, publishes the "archive" service, reports readiness and Prometheus
+ * Archiver, holds the archive service and the quarantine desk for the
+ * console and the core, reports readiness and Prometheus
  * metrics, adds the quarantine review API to the admin server, runs the
  * retention purge on a timer, and on stop drains the journal into the
  * database for as long as the drain allows.
@@ -9,10 +10,10 @@
 import { resolve } from "node:path";
 import { Counter, Gauge, type Registry } from "prom-client";
 import { resolvePath } from "../config/load.js";
-import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import type { GatewayContext, GatewayModule } from "../module.js";
 import { quarantineRoutes } from "../admin/quarantine.js";
 import { apiPrincipal } from "../admin/principal.js";
-import { ArchiveService, intervened } from "./archiver.js";
+import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
 import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
@@ -72,14 +73,28 @@ async function sqliteCheckpointer(ctx: GatewayContext, log: GatewayContext["log"
   }
 }
 
-export function archiveModule(): GatewayModule {
+export interface ArchiveModule extends GatewayModule {
+  /** The journal and its writer, once started. */
+  readonly service: ArchiveService | undefined;
+  /** Quarantine review, once started. */
+  readonly desk: QuarantineDesk | undefined;
+}
+
+export function archiveModule(): ArchiveModule {
   let svc: ArchiveService | undefined;
+  let quarantine: QuarantineDesk | undefined;
   let outcomes: OutcomeLog | undefined;
   let checkpointer: Checkpointer | undefined;
   let timer: NodeJS.Timeout | undefined;
   let purging = false;
   return {
     name: "archive",
+    get service() {
+      return svc;
+    },
+    get desk() {
+      return quarantine;
+    },
     async start(ctx: GatewayContext) {
       const cfg = ctx.config.archive;
       const log = ctx.log.child({ module: "archive" });
@@ -96,7 +111,8 @@ export function archiveModule(): GatewayModule {
         batch: cfg.writer.batch,
         retryMaxMs: cfg.writer.retry_max_ms,
         onJournalFailure: cfg.on_journal_failure,
-        kinds: cfg.kinds,
+        // The live configuration's, so a reload applies to the next envelope (keeps.ts).
+        kinds: () => ctx.config.archive.kinds,
         pauseBytes: Math.floor((budgetBytes * cfg.journal.pause_at_percent) / 100),
         log,
       });
@@ -105,13 +121,12 @@ export function archiveModule(): GatewayModule {
       ctx.router.useArchiver(archive);
       outcomes = new OutcomeLog(ctx.db, log);
       const outcomeLog = outcomes;
-      // Outcomes only for envelopes the archive kept (archive.kinds, or a verdict that intervened).
+      // Outcomes only for envelopes the archive kept, by the same rule and the same kinds.
       ctx.router.useOutcomes({
         record: (e, about) => {
-          if (!about || ctx.config.archive.kinds.includes(about.kind) || intervened(about.decision)) outcomeLog.record(e);
+          if (!about || archive.keeps(about.kind, about.decision)) outcomeLog.record(e);
         },
       });
-      ctx.services.set("archive", archive);
       // A database outage is not a readiness problem: the journal carries on. A journal that cannot write is.
       ctx.readiness.set("archive", () => {
         if (archive.journalError) return archive.journalError;
@@ -121,7 +136,7 @@ export function archiveModule(): GatewayModule {
       registerMetrics(ctx.metrics, archive, budgetBytes, store);
       // Releases go through the router: only the gateway holds the listeners that deliver them.
       const desk = new QuarantineDesk(store, (original, decision) => ctx.router.deliverDecided(original, decision), undefined, outcomes);
-      ctx.services.set("quarantine", desk);
+      quarantine = desk;
       // Inside the token-guarded /api scope; the token then acts as its named service account.
       const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
       ctx.adminApiRoutes.push((api) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, principal, fourEyes: () => ctx.config.admin.console.four_eyes, log: log.child({ part: "quarantine" }) }));

@@ -1,14 +1,18 @@
 /**
  * The archive writer's batch insert on SQLite, straight on better-sqlite3:
  * one transaction and prepared statements reused across batches, instead of
- * a knex query (built, compiled and prepared again) per chunk. better-sqlite3
- * runs on the event loop, so the time a batch takes is time every stream
- * waits: this path is what keeps the writer off the relay's critical path.
- * Same rows, same schema, indexes, full text triggers and hash chain as the
- * knex path it replaces for SQLite.
+ * a knex query (built, compiled and prepared again) per chunk. Rows go in as
+ * multi-row INSERTs of ROWS_PER_INSERT rows, which SQLite runs at about twice
+ * the rate of the same rows one statement each; the rest of a batch goes in
+ * row by row. better-sqlite3 runs on the event loop, so the time a batch
+ * takes is time every stream waits: this path is what keeps the writer off
+ * the relay's critical path. Same rows, schema, indexes, full text triggers
+ * and hash chain as the knex path it replaces for SQLite.
  */
 import { bareOf, domainOf } from "../model/envelope.js";
+import type { Interning, Learned } from "./interning.js";
 import { chainHash, GENESIS, type ArchiveRecord } from "./record.js";
+import { MESSAGE_COLUMNS } from "./store-rows.js";
 
 /** The part of better-sqlite3 used here (the package ships no types). */
 export interface SqliteStatement {
@@ -21,6 +25,9 @@ export interface SqliteConnection {
   transaction<T>(fn: () => T): { immediate(): T };
 }
 
+/** 50 rows x 20 columns: well inside SQLite's 32,766 bound parameters. */
+const ROWS_PER_INSERT = 50;
+
 interface Statements {
   has: SqliteStatement;
   head: SqliteStatement;
@@ -28,10 +35,16 @@ interface Statements {
   addParty: SqliteStatement;
   contextId: SqliteStatement;
   addContext: SqliteStatement;
-  insert: SqliteStatement;
+  insertOne: SqliteStatement;
+  insertMany: SqliteStatement;
 }
 
 const prepared = new WeakMap<SqliteConnection, Statements>();
+
+function insertSql(rows: number): string {
+  const tuple = `(${MESSAGE_COLUMNS.map(() => "?").join(", ")})`;
+  return `insert into archive_message (${MESSAGE_COLUMNS.join(", ")}) values ${Array(rows).fill(tuple).join(", ")}`;
+}
 
 function statements(conn: SqliteConnection): Statements {
   let s = prepared.get(conn);
@@ -45,21 +58,37 @@ function statements(conn: SqliteConnection): Statements {
       addContext: conn.prepare(
         "insert into archive_context (digest, policy_version, tls_version, auth, cert_fingerprint, verdicts) values (?, ?, ?, ?, ?, ?) on conflict (digest) do nothing",
       ),
-      insert: conn.prepare(
-        `insert into archive_message (seq, rid, msg_id, ts, direction, protocol, kind, type, from_id, to_id, partner_id,
-           thread, subject, body, delivered_body, content, verdict, rule_id, context_id, hash)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertOne: conn.prepare(insertSql(1)),
+      insertMany: conn.prepare(insertSql(ROWS_PER_INSERT)),
     };
     prepared.set(conn, s);
   }
   return s;
 }
 
-export interface Interning {
-  parties: Map<string, number>;
-  contexts: Map<string, number>;
-  contextKey(r: ArchiveRecord): string;
+/** Interned ids for one transaction: the cache first, then the database (inserting what is new). */
+function resolver(s: Statements, cache: Interning, learned: Learned) {
+  return {
+    party(address: string): number {
+      let id = cache.parties.get(address) ?? learned.parties.get(address);
+      if (id === undefined) {
+        s.addParty.run(address, bareOf(address), domainOf(address));
+        id = s.partyId.get(address) as number;
+        learned.parties.set(address, id);
+      }
+      return id;
+    },
+    context(r: ArchiveRecord): number {
+      const key = cache.contextKey(r);
+      let id = cache.contexts.get(key) ?? learned.contexts.get(key);
+      if (id === undefined) {
+        s.addContext.run(key, r.policyVersion, r.tlsVersion, r.auth, r.certFingerprint, r.verdicts);
+        id = s.contextId.get(key) as number;
+        learned.contexts.set(key, id);
+      }
+      return id;
+    },
+  };
 }
 
 /**
@@ -67,48 +96,39 @@ export interface Interning {
  * parties and contexts go to `learned` and only reach the caller's caches once
  * the transaction committed.
  */
-export function appendSqlite(
-  conn: SqliteConnection,
-  records: ArchiveRecord[],
-  cache: Interning,
-  learned: { parties: Map<string, number>; contexts: Map<string, number> },
-): { inserted: number; skipped: number } {
+export function appendSqlite(conn: SqliteConnection, records: ArchiveRecord[], cache: Interning, learned: Learned): { inserted: number; skipped: number } {
   const s = statements(conn);
-  const party = (address: string): number => {
-    let id = cache.parties.get(address) ?? learned.parties.get(address);
-    if (id === undefined) {
-      s.addParty.run(address, bareOf(address), domainOf(address));
-      id = s.partyId.get(address) as number;
-      learned.parties.set(address, id);
-    }
-    return id;
-  };
-  const context = (r: ArchiveRecord): number => {
-    const key = cache.contextKey(r);
-    let id = cache.contexts.get(key) ?? learned.contexts.get(key);
-    if (id === undefined) {
-      s.addContext.run(key, r.policyVersion, r.tlsVersion, r.auth, r.certFingerprint, r.verdicts);
-      id = s.contextId.get(key) as number;
-      learned.contexts.set(key, id);
-    }
-    return id;
-  };
+  const ids = resolver(s, cache, learned);
   const run = conn.transaction(() => {
     const seen = new Set<string>();
-    const fresh = records.filter((r) => !seen.has(r.rid) && (seen.add(r.rid), true) && s.has.get(Buffer.from(r.rid, "hex")) === undefined);
+    const fresh: { r: ArchiveRecord; rid: Buffer }[] = [];
+    for (const r of records) {
+      if (seen.has(r.rid)) continue;
+      seen.add(r.rid);
+      const rid = Buffer.from(r.rid, "hex");
+      if (s.has.get(rid) === undefined) fresh.push({ r, rid });
+    }
     if (fresh.length === 0) return { inserted: 0, skipped: records.length };
     const head = s.head.get() as { seq: number; hash: Buffer } | undefined;
     let seq = head ? Number(head.seq) : 0;
     let prev: Buffer = head ? head.hash : GENESIS;
-    for (const r of fresh) {
+    let params: unknown[] = [];
+    for (const [i, { r, rid }] of fresh.entries()) {
       seq += 1;
       prev = chainHash(prev, seq, r);
-      s.insert.run(
-        seq, Buffer.from(r.rid, "hex"), r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type,
-        party(r.from), party(r.to), r.partner === null ? null : party(r.partner),
-        r.thread, r.subject, r.body, r.deliveredBody, r.content ?? null, r.verdict, r.ruleId, context(r), prev,
+      params.push(
+        seq, rid, r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type,
+        ids.party(r.from), ids.party(r.to), r.partner === null ? null : ids.party(r.partner),
+        r.thread, r.subject, r.body, r.deliveredBody, r.content ?? null, r.verdict, r.ruleId, ids.context(r), prev,
       );
+      // Full groups of rows as one statement, in seq order; the tail one row at a time.
+      if ((i + 1) % ROWS_PER_INSERT === 0) {
+        s.insertMany.run(params);
+        params = [];
+      }
     }
+    const width = MESSAGE_COLUMNS.length;
+    for (let k = 0; k < params.length; k += width) s.insertOne.run(params.slice(k, k + width));
     return { inserted: fresh.length, skipped: records.length - fresh.length };
   });
   return run.immediate();

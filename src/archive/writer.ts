@@ -90,7 +90,8 @@ export class ArchiveWriter {
       }
       const records: ArchiveRecord[] = [];
       for (const e of entries) {
-        const rec: unknown = JSON.parse(e.payload.toString("utf8"));
+        // Entries still in memory come as the record itself; older ones are decoded from their payload.
+        const rec: unknown = e.value ?? JSON.parse(e.payload!.toString("utf8"));
         if (isArchiveRecord(rec)) records.push(rec);
         else this.opts.log.error({ at: e.end }, "archive journal entry is not a record; skipped");
       }

@@ -4,7 +4,7 @@
  * The address comes from the config's admin section.
  */
 import { requireSettings, type LoadedConfig } from "../config/load.js";
-import { DemarcError, UnavailableError, UsageError } from "../errors.js";
+import { DemarcError, UsageError } from "../errors.js";
 
 export interface ApiAnswer {
   status: number;
@@ -14,7 +14,7 @@ export interface ApiAnswer {
 /** A wildcard bind address is reached on the matching loopback address. */
 export function adminBase(cfg: LoadedConfig): string {
   const { host, port, enabled } = cfg.admin;
-  if (!enabled) throw new UnavailableError("E_ADMIN_OFF", "the gateway's admin server is disabled (admin.enabled: false); this command goes through it");
+  if (!enabled) throw new DemarcError("E_ADMIN_OFF", {});
   const target = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
   return `http://${target.includes(":") ? `[${target}]` : target}:${port}`;
 }
@@ -37,14 +37,14 @@ export async function adminCall(cfg: LoadedConfig, method: "GET" | "POST", path:
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
     const why = e.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.code ?? e.message);
-    throw new UnavailableError("E_GATEWAY_DOWN", `the gateway is not running or not reachable at ${base} (${why})`);
+    throw new DemarcError("E_GATEWAY_DOWN", { base, reason: why });
   }
   const text = await res.text();
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as Record<string, unknown>;
   } catch {
-    throw new UnavailableError("E_ADMIN_API", `${base}${path} answered ${res.status} with something other than JSON; is that the demarc admin server?`);
+    throw new DemarcError("E_ADMIN_ANSWER", { url: `${base}${path}`, status: res.status });
   }
   return { status: res.status, body: parsed };
 }
@@ -52,5 +52,5 @@ export async function adminCall(cfg: LoadedConfig, method: "GET" | "POST", path:
 /** The API's one-line error as the CLI's error: bad requests are usage errors, the rest failures. */
 export function apiError(a: ApiAnswer): DemarcError {
   const message = typeof a.body.error === "string" ? a.body.error : `admin API answered ${a.status}`;
-  return a.status === 400 ? new UsageError(message) : new DemarcError("E_ADMIN_API", message, 1);
+  return a.status === 400 ? new UsageError(message) : new DemarcError("E_ADMIN_API", { detail: message });
 }

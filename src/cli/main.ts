@@ -17,6 +17,8 @@ const program = new Command("demarc")
   .version("0.1.0")
   .option("-c, --config <file>", "config file (default: $DEMARC_CONFIG, else built-in defaults)")
   .showHelpAfterError("(run demarc --help for usage)")
+  // Commander's own usage errors read as demarc's: "demarc: E_USAGE: unknown option '--x'", exit 64.
+  .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, "demarc: E_USAGE: ")) })
   .exitOverride();
 
 registerStart(program);

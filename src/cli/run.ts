@@ -1,6 +1,6 @@
 /**
- * Wraps every command so a user sees one line and an exit code, never a stack
- * trace. DEMARC_DEBUG=1 shows the stack for bugs.
+ * Wraps every command so a user sees `demarc: E_CODE: message` and an exit
+ * code, never a stack trace. DEMARC_DEBUG=1 shows the stack for bugs.
  */
 import { DemarcError, EXIT, oneLine } from "../errors.js";
 
@@ -15,20 +15,15 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<number |
   };
 }
 
-export function fail(err: unknown): number {
-  if (err instanceof DemarcError) {
-    process.stderr.write(`demarc: ${err.message}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`demarc: internal error: ${oneLine(err)}\n`);
-  if (process.env.DEMARC_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
-  return EXIT.software;
+/** The lines a user sees for an error: one per problem, each with the code. */
+export function errorLines(err: unknown): string[] {
+  if (err instanceof DemarcError) return err.problems.map((p) => `demarc: ${err.code}: ${p}`);
+  return [`demarc: E_INTERNAL: ${oneLine(err)}`];
 }
 
-/** A command whose part of demarc is not built yet says so and exits non-zero. */
-export function notBuilt(what: string) {
-  return async (): Promise<void> => {
-    process.stderr.write(`demarc: ${what} is not built yet\n`);
-    process.exitCode = EXIT.notBuilt;
-  };
+export function fail(err: unknown): number {
+  for (const line of errorLines(err)) process.stderr.write(`${line}\n`);
+  if (err instanceof DemarcError) return err.exitCode;
+  if (process.env.DEMARC_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+  return EXIT.software;
 }

@@ -1,10 +1,10 @@
 /**
- * The core as a gateway module (single-box mode): the knex store in the
- * archive's database, published as service "core" and installed as the
- * router's internal target.
+ * The core as a gateway module (single-box and core modes): the knex store in
+ * the archive's database, the core on it installed as the router's internal
+ * target, and held for the access modules and the SIP edge.
  */
 import { Gauge } from "prom-client";
-import type { GatewayContext, GatewayModule } from "./context.js";
+import type { GatewayContext, GatewayModule } from "../module.js";
 import type { CoreConfig } from "../config/sections/core.js";
 import { PresenceCore } from "../core/core.js";
 import type { Envelope } from "../model/envelope.js";
@@ -21,6 +21,17 @@ export interface CoreWiring {
   directory?: GroupDirectory | undefined;
   /** Whether a compliance wall stands between two bare JIDs for presence. */
   walled?: ((watcher: string, watched: string) => boolean) | undefined;
+  /** Screens the statuses the core fans out to local contacts itself (without the router). */
+  compliance?: (() => Compliance | undefined) | undefined;
+  /** Records the screened statuses compliance intervened on. */
+  archive?: (() => Archiver | undefined) | undefined;
+}
+
+export interface CoreModule extends GatewayModule {
+  /** The core, once started. */
+  readonly core: PresenceCore | undefined;
+  /** Its store, once started: /readyz tells what the store does while the database is away. */
+  readonly store: FallbackStore | undefined;
 }
 
 /** Throws a ConfigError for a watch rule naming a group neither core.groups nor the directory defines. */
@@ -57,23 +68,30 @@ function registerMetrics(ctx: GatewayContext, core: PresenceCore): void {
 }
 
 /** Compliance (and, when it intervened, the archive) for a status the core fans out to local contacts. */
-async function screenPresence(ctx: GatewayContext, e: Envelope): Promise<Envelope | undefined> {
-  const compliance = ctx.services.get("compliance") as Compliance | undefined;
+async function screenPresence(wiring: CoreWiring, e: Envelope): Promise<Envelope | undefined> {
+  const compliance = wiring.compliance?.();
   if (!compliance) return e;
   const decision = await compliance.evaluate(e);
-  const archive = ctx.services.get("archive") as Archiver | undefined;
+  const archive = wiring.archive?.();
   // Fail closed as the router does: a status whose decision cannot be archived is withheld.
   let archived = true;
   if (archive) await archive.record(e, decision).catch(() => (archived = false));
   return decision.deliver && archived ? decision.envelope : undefined;
 }
 
-export function coreModule(wiring: CoreWiring = {}): GatewayModule & { core?: PresenceCore } {
+export function coreModule(wiring: CoreWiring = {}): CoreModule {
   let fallback: FallbackStore | undefined;
+  let core: PresenceCore | undefined;
   let stopping = false;
   let ctx0: GatewayContext | undefined;
-  const mod: GatewayModule & { core?: PresenceCore } = {
+  const mod: CoreModule = {
     name: "core",
+    get core() {
+      return core;
+    },
+    get store() {
+      return fallback;
+    },
     async start(ctx: GatewayContext) {
       if (ctx.config.mode === "edge") return;
       ctx0 = ctx;
@@ -88,26 +106,24 @@ export function coreModule(wiring: CoreWiring = {}): GatewayModule & { core?: Pr
       fallback = store;
       stopping = false;
       void store.warmLists(() => stopping).catch((err: Error) => log.warn({ err: err.message }, "copying rosters into memory stopped"));
-      ctx.services.set("core.store", store);
-      const core = new PresenceCore({
+      const presence = new PresenceCore({
         domains: ctx.config.domains,
         store,
         limits: { maxContacts: cfg.max_contacts, maxWatchers: cfg.max_watchers, maxOffline: cfg.max_offline },
         policy: policyFromConfig(cfg, wiring),
         route: (e) => ctx.router.route(e),
-        screen: (e) => screenPresence(ctx, e),
+        screen: (e) => screenPresence(wiring, e),
         log,
       });
-      mod.core = core;
-      ctx.services.set("core", core);
-      ctx.router.useInternal(core);
-      registerMetrics(ctx, core);
+      core = presence;
+      ctx.router.useInternal(presence);
+      registerMetrics(ctx, presence);
       // Phone, calendar and manual states come from other systems over the admin API.
-      ctx.adminApiRoutes.push((api) => void api.register(presenceSourceRoutes, { prefix: "/presence", core, log: ctx.log.child({ module: "presence-sources" }) }));
+      ctx.adminApiRoutes.push((api) => void api.register(presenceSourceRoutes, { prefix: "/presence", core: presence, log: ctx.log.child({ module: "presence-sources" }) }));
       ctx.log.info({ domains: ctx.config.domains, accounts }, "presence core ready");
     },
     async reload(ctx: GatewayContext) {
-      if (mod.core) await mod.core.usePolicy(policyFromConfig(ctx.config.core, wiring));
+      if (core) await core.usePolicy(policyFromConfig(ctx.config.core, wiring));
     },
     async stop() {
       // Sessions are closed by the access modules, which stop first.

@@ -10,7 +10,7 @@ import { migrate, openDatabase, parseDbUrl, type Db } from "../archive/db.js";
 import { checkPrivateModes, makePrivateDir } from "../archive/file-modes.js";
 import { CertStore } from "../tls/store.js";
 import { Router } from "../router/router.js";
-import type { GatewayContext, GatewayModule } from "./context.js";
+import type { GatewayContext, GatewayModule } from "../module.js";
 import { defaultModules } from "./modules.js";
 
 export class Gateway {
@@ -89,7 +89,6 @@ export class Gateway {
       readiness: new Map(),
       adminRoutes: [],
       adminApiRoutes: [],
-      services: new Map(),
     };
     ctx.router.flow.register(ctx.metrics);
     ctx.readiness.set("certificates", () => {

@@ -8,7 +8,7 @@
  */
 import type { LoadedConfig } from "../config/load.js";
 import type { Db } from "../archive/db.js";
-import type { GatewayModule } from "../gateway/context.js";
+import type { GatewayModule } from "../module.js";
 import { GroupDirectory, type DirectoryConnector } from "./groups.js";
 import type { FederationFacts } from "./policy/lint.js";
 
@@ -50,7 +50,6 @@ export function directoryModule(directory: GroupDirectory): GatewayModule {
       const every = ctx.config.core.groups_refresh_s * 1000;
       // A `users add --group` in another process reaches the running gateway on the next refresh (or SIGHUP).
       if (every > 0) timer = setInterval(() => void directory.refresh(ctx.log), every).unref();
-      ctx.services.set("directory", directory);
       ctx.log.info({ groups: directory.names().length }, "group directory ready");
     },
     async reload(ctx) {

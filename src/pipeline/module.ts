@@ -7,7 +7,7 @@
  */
 import { Counter, Histogram } from "prom-client";
 import { resolvePath } from "../config/load.js";
-import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import type { GatewayContext, GatewayModule } from "../module.js";
 import { federationFacts, POLICY_LAYER } from "./directory.js";
 import { GroupDirectory } from "./groups.js";
 import { CompliancePipeline } from "./pipeline.js";
@@ -130,7 +130,6 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
       });
       for (const p of plugins) mod.pipeline.registerStage(p);
       ctx.router.useCompliance(mod.pipeline);
-      ctx.services.set("compliance", mod.pipeline);
       if (missing) ctx.log.warn({ dir: displayPath(dir) }, "policy folder not found; running with an empty policy");
       ctx.log.info({ dir: displayPath(dir), ...summary(set), plugins: plugins.map((p) => p.name) }, "policy loaded");
       rewatch(ctx);

@@ -1,11 +1,11 @@
 /**
- * Publishes the trust store ("trust") and the DNS resolver ("resolver") for
- * the edges, and watches the installed certificates: hosted names (domains,
+ * Holds the trust store and the DNS resolver the edges are given (both
+ * rebuilt on reload), and watches the installed certificates: hosted names (domains,
  * their services and subdomains) that no valid certificate covers, and
  * certificates close to expiry, are logged at startup and reported by /readyz.
- * Runs first, so every later module finds both services.
+ * Runs before the edges that read them.
  */
-import type { GatewayContext, GatewayModule } from "../gateway/context.js";
+import { started, type GatewayContext, type GatewayModule, type Provider } from "../module.js";
 import type { LoadedConfig } from "../config/load.js";
 import { resolvePath } from "../config/load.js";
 import { createResolver, type Resolver } from "../edge/dns/resolver.js";
@@ -23,7 +23,17 @@ export function resolverFromConfig(cfg: LoadedConfig): Resolver {
   return createResolver({ servers: cfg.dns.servers, timeoutMs: cfg.dns.timeout_ms, maxTtlS: cfg.dns.max_cache_s });
 }
 
-export function tlsModule(): GatewayModule {
+/** What the edges need to reach partners: whom to trust, and how to find them. */
+export interface PeerAccess {
+  trust: Provider<TrustStore>;
+  resolver: Provider<Resolver>;
+}
+
+export interface TlsModule extends GatewayModule, PeerAccess {}
+
+export function tlsModule(): TlsModule {
+  let trust: TrustStore | undefined;
+  let resolver: Resolver | undefined;
   const statuses = (ctx: GatewayContext): CertStatus[] => {
     const hosted = hostedNames(ctx.config);
     return ctx.certs.certs.map((c) => certStatus(c.x509, c.certPath, hosted, ctx.config.tls.warn_days));
@@ -39,9 +49,11 @@ export function tlsModule(): GatewayModule {
   };
   return {
     name: "tls",
+    trust: started("trust store", () => trust),
+    resolver: started("DNS resolver", () => resolver),
     async start(ctx) {
-      ctx.services.set("trust", trustFromConfig(ctx.config));
-      ctx.services.set("resolver", resolverFromConfig(ctx.config));
+      trust = trustFromConfig(ctx.config);
+      resolver = resolverFromConfig(ctx.config);
       if (ctx.certs.coverSelfSigned(hostedDomains(ctx.config))) {
         ctx.log.warn({ path: ctx.certs.generated, names: hostedNames(ctx.config) }, "self-signed certificate remade to cover the hosted services");
       }
@@ -60,10 +72,10 @@ export function tlsModule(): GatewayModule {
     async stop() {},
     async reload(ctx) {
       // Build both first: a bad CA file throws and leaves the running ones in place.
-      const trust = trustFromConfig(ctx.config);
-      const resolver = resolverFromConfig(ctx.config);
-      ctx.services.set("trust", trust);
-      ctx.services.set("resolver", resolver);
+      const nextTrust = trustFromConfig(ctx.config);
+      const nextResolver = resolverFromConfig(ctx.config);
+      trust = nextTrust;
+      resolver = nextResolver;
       report(ctx);
     },
   };

@@ -101,11 +101,6 @@ export class CertStore {
   uncovered(): string[] {
     return this.domains.filter((d) => !this.forDomain(d));
   }
-
-  /** For tls.createServer: choose the certificate by SNI, falling back to the default. */
-  sniCallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    cb(null, (this.forDomain(servername) ?? this.defaultCert).context);
-  };
 }
 
 /** Where `demarc certs install` puts certificates, so they load without editing the config. */

@@ -7,8 +7,8 @@
  */
 import type { Envelope, SecurityContext } from "../model/envelope.js";
 import type { XmppProfile } from "../mapping/xmpp-presence.js";
-import { envelopeToStanza, stanzaToEnvelope } from "../edge/xmpp/translate.js";
-import type { Element } from "../edge/xmpp/xml.js";
+import { envelopeToStanza, stanzaToEnvelope } from "./translate.js";
+import type { Element } from "./xml.js";
 import { NS_COMPONENT } from "./component.js";
 
 /** An internal user's stanza to a partner, received on the component stream for `partnerDomain`. */

@@ -3,16 +3,13 @@
  * accept namespace, the stream header and the handshake digest.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import { escapeXML } from "../edge/xmpp/xml.js";
-import { NS_STREAMS } from "../edge/xmpp/errors.js";
+import { streamHeader } from "./stream-header.js";
 
 export const NS_COMPONENT = "jabber:component:accept";
 
 /** XEP-0114 section 3: the opening header; `to` from the component, `from` and `id` from the server. */
 export function componentHeader(attrs: { to?: string; from?: string; id?: string }): string {
-  const parts = [`xmlns='${NS_COMPONENT}'`, `xmlns:stream='${NS_STREAMS}'`];
-  for (const [k, v] of Object.entries(attrs)) if (v) parts.push(`${k}='${escapeXML(v)}'`);
-  return `<?xml version='1.0'?><stream:stream ${parts.join(" ")}>`;
+  return streamHeader(NS_COMPONENT, attrs);
 }
 
 /** XEP-0114 section 3: lower-case hex SHA-1 of the stream id concatenated with the shared secret. */

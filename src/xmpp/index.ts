@@ -1,16 +1,20 @@
 /**
- * The XMPP protocol library that every kind of XMPP stream uses: the guarded
- * parser, elements, stream and stanza errors, namespaces, and the stanza <->
- * Envelope translation. The s2s edge's implementations are re-exported from
- * here so the component link (and, as they move, c2s and s2s) depend on one
- * place instead of reaching into the s2s edge's files.
+ * The XMPP protocol library every kind of XMPP stream uses (s2s in
+ * src/edge/xmpp, c2s in src/access/c2s, both ends of the component link): the
+ * guarded parser, elements, stream headers, stream and stanza errors,
+ * namespaces, the server side of TLS (SNI, STARTTLS), the per-address stream
+ * count, and the stanza <-> Envelope translation with its content read and
+ * render. What only one kind of stream needs (dialback, SASL EXTERNAL, the
+ * outbound pool; SCRAM, rosters, stream management) stays with it.
  */
-export { XmppStreamParser, type StreamParserOptions } from "../edge/xmpp/stream-parser.js";
-export { xml, escapeXML, escapeXMLText, type Element } from "../edge/xmpp/xml.js";
-export { StreamError, StanzaError, mayReplyWithError, NS_STREAMS, type StreamCondition } from "../edge/xmpp/errors.js";
-export { NS_SERVER, NS_DISCO_INFO, NS_PING } from "../edge/xmpp/ns.js";
-export { newStreamId } from "../edge/xmpp/stream.js";
-export { stanzaToEnvelope, envelopeToStanza } from "../edge/xmpp/translate.js";
-export { isDomainIq, answerDomainIq } from "../edge/xmpp/domain-iq.js";
+export { XmppStreamParser, type StreamParserOptions } from "./stream-parser.js";
+export { xml, escapeXML, escapeXMLText, type Element } from "./xml.js";
+export { StreamError, StanzaError, mayReplyWithError, NS_STREAMS, type StreamCondition } from "./errors.js";
+export * from "./ns.js";
+export { newStreamId, streamHeader, refuseStream, STREAM_CLOSE } from "./stream-header.js";
+export { stanzaToEnvelope, envelopeToStanza } from "./translate.js";
+export { isDomainIq, answerDomainIq } from "./domain-iq.js";
+export { ServerTls, type ServerTlsOptions } from "./tls.js";
+export { AddressCounter } from "./address-counter.js";
 export * from "./component.js";
 export * from "./component-envelope.js";

@@ -16,7 +16,7 @@ import { quarantineRoutes } from "../../src/admin/quarantine.js";
 import type { QuarantineDesk } from "../../src/archive/quarantine.js";
 import { apiPrincipal } from "../../src/admin/principal.js";
 import type { LoadedConfig } from "../../src/config/load.js";
-import type { GatewayContext } from "../../src/gateway/context.js";
+import type { GatewayContext } from "../../src/module.js";
 
 const TOKEN = "correct horse battery staple";
 const calls: string[] = [];
@@ -50,7 +50,6 @@ function context(): GatewayContext {
     log: pino({ level: "silent" }),
     metrics: new Registry(),
     readiness: new Map(),
-    services: new Map(),
     adminRoutes: [
       // A route added at the root under /api by mistake is covered too.
       (app: FastifyInstance) => void app.get("/api/stray", async () => ({ secret: true })),

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminModule } from "../../src/admin/server.js";
 import { startBench, login, xml, type Bench, type User } from "../access/c2s/helpers.js";
 import { until } from "../helpers/wait.js";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 
 const ADDRESS = "127.0.14.3";
 const API = `http://${ADDRESS}:15280/api/presence`;

@@ -13,7 +13,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 import { isMsg, xml, type Bench, type User } from "../access/c2s/helpers.js";
 import { demarcCommand } from "../helpers/demarc.js";
 import { startReviewPair, type ReviewPair } from "../helpers/review-pair.js";

@@ -23,7 +23,7 @@ function options(dir: string, over: Partial<ArchiveServiceOptions> = {}): Archiv
     batch: 500,
     retryMaxMs: 100,
     onJournalFailure: "refuse",
-    kinds: ["message", "groupchat", "subscription", "file-transfer"],
+    kinds: () => ["message", "groupchat", "subscription", "file-transfer"],
     log: silentLog,
     ...over,
   };
@@ -184,3 +184,25 @@ if (!PG_URL) {
     it.skip(PG_SKIP_REASON, () => undefined);
   });
 }
+
+describe("archiver: which envelopes it keeps", () => {
+  it("reads archive.kinds for each envelope, so a reload applies to the next one; an intervening verdict is kept whatever the kinds", async () => {
+    const t = await openSqlite();
+    let kinds = ["message"];
+    const svc = await ArchiveService.open(new KnexArchiveStore(t.db), options(tempDir(), { kinds: () => kinds }));
+    const presence = () => envelope({ kind: "presence", body: undefined });
+    const before = presence();
+    await svc.record(before, allow(before));
+    expect(svc.keeps("presence", allow(before))).toBe(false);
+    const walled = presence();
+    await svc.record(walled, allow(walled, { deliver: false }));
+    kinds = ["message", "presence"];
+    const after = presence();
+    await svc.record(after, allow(after));
+    expect(svc.keeps("presence", allow(after))).toBe(true);
+    await svc.close(5000);
+    const stored = (await t.db("archive_message").pluck("msg_id")) as string[];
+    expect(stored.sort()).toEqual([walled.id, after.id].sort());
+    await t.close();
+  });
+});

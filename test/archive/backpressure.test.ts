@@ -36,7 +36,7 @@ describe("archive back-pressure", () => {
       batch: 200,
       retryMaxMs: 50,
       onJournalFailure: "refuse",
-      kinds: ["message"],
+      kinds: () => ["message"],
       pauseBytes: 64 << 10,
       log: silentLog,
     });

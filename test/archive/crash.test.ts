@@ -38,7 +38,7 @@ describe("archive crash recovery", () => {
     expect(before).toBeLessThan(N);
     const svc = await ArchiveService.open(new KnexArchiveStore(t.db), {
       journal: { dir: journalDir, budgetBytes: 64 << 20, segmentBytes: 1 << 20, commitDelayMs: 1 },
-      batch: 500, retryMaxMs: 100, onJournalFailure: "refuse", kinds: ["message"], log: silentLog,
+      batch: 500, retryMaxMs: 100, onJournalFailure: "refuse", kinds: () => ["message"], log: silentLog,
     });
     // The checkpoint may lag the database: replay starts at or before the first unwritten record.
     expect(svc.journal.pendingRecords).toBeGreaterThanOrEqual(N - before);

@@ -6,7 +6,6 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { adminModule } from "../../src/admin/server.js";
-import type { ArchiveService } from "../../src/archive/archiver.js";
 import { migrate, openDatabase } from "../../src/archive/db.js";
 import { archiveModule } from "../../src/archive/module.js";
 import { loadConfig } from "../../src/config/load.js";
@@ -29,12 +28,13 @@ describe("archiveModule", () => {
         archive: { journal: { commit_delay_ms: 1 } },
       } as unknown as Partial<Config>,
     });
-    const admin = adminModule();
-    const gw = new Gateway(config, silentLog, [archiveModule(), admin]);
+    const archive = archiveModule();
+    const admin = adminModule({ console: { archive: () => archive.service, desk: () => archive.desk } });
+    const gw = new Gateway(config, silentLog, [archive, admin]);
     await gw.start();
     try {
       const ctx = gw.context;
-      const svc = ctx.services.get("archive") as ArchiveService;
+      const svc = archive.service!;
       expect(svc).toBeDefined();
       const delivered: string[] = [];
       ctx.router.useInternal({ deliver: async (e) => void delivered.push(e.id) });

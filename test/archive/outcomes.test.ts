@@ -11,7 +11,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { archiveModule } from "../../src/archive/module.js";
-import type { ArchiveService } from "../../src/archive/archiver.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { outcomesOf } from "../../src/archive/outcomes.js";
 import { ruleReport } from "../../src/archive/rule-report.js";
@@ -19,7 +18,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { s2sModule } from "../../src/edge/xmpp/module.js";
 import { Gateway } from "../../src/gateway/gateway.js";
-import type { GatewayModule } from "../../src/gateway/context.js";
+import type { GatewayModule } from "../../src/module.js";
 import { complianceModule } from "../../src/pipeline/module.js";
 import { tlsModule } from "../../src/tls/module.js";
 import { toRecord } from "../../src/archive/record.js";
@@ -55,6 +54,8 @@ describe("delivery outcomes in the archive", () => {
         archive: { journal: { commit_delay_ms: 1 } },
       } as unknown as Partial<Config>,
     });
+    const tls = tlsModule();
+    const archive = archiveModule();
     let offline = false;
     const internal: GatewayModule = {
       name: "internal",
@@ -63,7 +64,7 @@ describe("delivery outcomes in the archive", () => {
       },
       async stop() {},
     };
-    const gw = new Gateway(config, silentLog, [complianceModule(), tlsModule(), archiveModule(), internal, s2sModule()]);
+    const gw = new Gateway(config, silentLog, [complianceModule(), tls, archive, internal, s2sModule(tls)]);
     await gw.start();
     const ctx = gw.context;
     const out = envelope({ direction: "outbound", from: "alice@corp.test/desk", to: "bob@stranger.example", partnerDomain: "stranger.example", body: "the Q1 numbers are attached" });
@@ -78,7 +79,7 @@ describe("delivery outcomes in the archive", () => {
       expect((await ctx.router.route(stored)).delivered).toBe(true);
       expect((await ctx.router.route(blocked)).delivered).toBe(false);
     } finally {
-      const svc = ctx.services.get("archive") as ArchiveService;
+      const svc = archive.service!;
       await gw.close(); // drains the journal and the outcomes
       expect(svc.journal.pendingRecords).toBe(0);
     }

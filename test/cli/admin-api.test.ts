@@ -38,7 +38,7 @@ describe("the admin token's variable is needed only where it is used", () => {
     expect(list.code, list.stderr).toBe(0);
     const release = await demarcCommand(["--config", configPath, "archive", "quarantine", "release", "1"], { cwd: dir, env });
     expect(release.code).toBe(78);
-    expect(release.stderr).toBe(`demarc: ${configPath}: environment variable DEMARC_ADMIN_TOKEN is referenced but not set (admin.token)\n`);
+    expect(release.stderr).toBe(`demarc: E_CONFIG_ENV: ${configPath}: environment variable DEMARC_ADMIN_TOKEN is referenced but not set (admin.token)\n`);
     const start = await demarcCommand(["--config", configPath, "start"], { cwd: dir, env });
     expect(start.code).toBe(78);
     expect(start.stderr).toContain("DEMARC_ADMIN_TOKEN is referenced but not set");

@@ -81,7 +81,7 @@ describe("demarc archive quarantine", () => {
   it("says in one line that the gateway is not running, and exits 69", async () => {
     const r = await quarantine("release", "2");
     expect(r.code).toBe(69);
-    expect(r.stderr).toBe(`demarc: the gateway is not running or not reachable at http://${ADDR}:${ADMIN_PORT} (ECONNREFUSED)\n`);
+    expect(r.stderr).toBe(`demarc: E_GATEWAY_DOWN: the gateway is not running or not reachable at http://${ADDR}:${ADMIN_PORT} (ECONNREFUSED)\n`);
     expect((await quarantine("reject", "#x")).code).toBe(64);
   });
 
@@ -96,18 +96,18 @@ describe("demarc archive quarantine", () => {
     expect(rel.stdout).toBe("released #2: delivered to bob@corp.test\n");
     const again = await quarantine("release", "#2");
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^demarc: record #2 was already released by legal-bot at \S+Z \("cleared by legal"\)\n$/);
+    expect(again.stderr).toMatch(/^demarc: E_ADMIN_API: record #2 was already released by legal-bot at \S+Z \("cleared by legal"\)\n$/);
 
     const rej = await quarantine("reject", "3", "--comment", "not now");
     expect(rej.code, rej.stderr).toBe(0);
     expect(rej.stdout).toBe("rejected #3: it will not be delivered\n");
-    expect((await quarantine("release", "3")).stderr).toMatch(/^demarc: record #3 was already rejected by legal-bot/);
+    expect((await quarantine("release", "3")).stderr).toMatch(/^demarc: E_ADMIN_API: record #3 was already rejected by legal-bot/);
 
     const lost = await quarantine("release", "4");
     expect(lost.code).toBe(1);
-    expect(lost.stderr).toBe("demarc: record #4 could not be delivered to nobody@corp.test: service-unavailable; it stays in quarantine\n");
-    expect((await quarantine("release", "1")).stderr).toBe("demarc: record #1 was not quarantined (its verdict is allow)\n");
-    expect((await quarantine("release", "77")).stderr).toBe("demarc: no archived record #77\n");
+    expect(lost.stderr).toBe("demarc: E_ADMIN_API: record #4 could not be delivered to nobody@corp.test: service-unavailable; it stays in quarantine\n");
+    expect((await quarantine("release", "1")).stderr).toBe("demarc: E_ADMIN_API: record #1 was not quarantined (its verdict is allow)\n");
+    expect((await quarantine("release", "77")).stderr).toBe("demarc: E_ADMIN_API: no archived record #77\n");
 
     const left = await quarantine("list");
     expect(left.stdout.trim().split("\n").map((x) => x.split(" ")[0])).toEqual(["#4"]);

@@ -92,13 +92,13 @@ describe("demarc archive (SQLite)", () => {
     const nowhere = join(dir, "no-such-folder", "out.jsonl");
     const failed = await demarc("export", "--format", "jsonl", "--output", nowhere, "--actor", "leaker");
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toContain(`demarc: --output ${nowhere}: cannot write (ENOENT); nothing was exported`);
+    expect(failed.stderr).toContain(`demarc: E_EXPORT_OUTPUT: --output ${nowhere}: cannot write (ENOENT); nothing was exported`);
     expect(failed.stderr).not.toMatch(/\n\s+at /);
     expect((await demarc("audit", "--limit", "1")).stdout).toMatch(/ leaker export-failed \{"format":"jsonl".*"error":"ENOENT[^"]*"\} -> 0$/m);
     // A disk that fills up during the export (/dev/full answers every write with ENOSPC).
     const full = await demarc("export", "--format", "csv", "--output", "/dev/full", "--actor", "leaker");
     expect(full.code).toBe(1);
-    expect(full.stderr).toMatch(/demarc: --output \/dev\/full: cannot write \(ENOSPC\) after \d record\(s\); the file is incomplete\n$/);
+    expect(full.stderr).toMatch(/demarc: E_EXPORT_INCOMPLETE: --output \/dev\/full: cannot write \(ENOSPC\) after \d record\(s\); the file is incomplete\n$/);
     expect((await demarc("audit", "--limit", "1")).stdout).toMatch(/ leaker export-failed \{"format":"csv","output":"\/dev\/full".*ENOSPC/);
     const badTime = await demarc("search", "--since", "last tuesday");
     expect(badTime.code).toBe(64);

@@ -59,10 +59,10 @@ describe("demarc edge internal-config", () => {
     const { dir } = workdir(config("literal-secret"));
     const r = await demarcCommand(["--config", "demarc.yaml", "edge", "internal-config", "--server", "prosody"], { cwd: dir, env });
     expect(r.code).toBe(78);
-    expect(r.stderr).toBe('demarc: edge.internal[0].secret must be written as "${NAME}" so the secret comes from the environment variable NAME\n');
+    expect(r.stderr).toBe('demarc: E_CONFIG: edge.internal[0].secret must be written as "${NAME}" so the secret comes from the environment variable NAME\n');
     expect(r.stdout).toBe("");
     const u = await demarcCommand(["--config", "demarc.yaml", "edge", "internal-config", "--server", "openfire"], { cwd: dir, env });
     expect(u.code).toBe(64);
-    expect(u.stderr).toBe('demarc: --server must be prosody or ejabberd, not "openfire"\n');
+    expect(u.stderr).toBe('demarc: E_USAGE: --server must be prosody or ejabberd, not "openfire"\n');
   });
 });

@@ -49,11 +49,11 @@ describe("demarc officers", () => {
   });
 
   it("refuses short passwords, unknown roles, bad names and duplicates with exit 64", async () => {
-    expect(await officers(["add", "tom", "--role", "reviewer", "--password-stdin"], "short\n")).toMatchObject({ code: 64, stderr: "demarc: a password needs at least 12 characters (this one has 5)\n" });
-    expect(await officers(["add", "tom", "--role", "god"])).toMatchObject({ code: 64, stderr: 'demarc: role "god" is not one of reviewer, officer, admin\n' });
+    expect(await officers(["add", "tom", "--role", "reviewer", "--password-stdin"], "short\n")).toMatchObject({ code: 64, stderr: "demarc: E_USAGE: a password needs at least 12 characters (this one has 5)\n" });
+    expect(await officers(["add", "tom", "--role", "god"])).toMatchObject({ code: 64, stderr: 'demarc: E_USAGE: role "god" is not one of reviewer, officer, admin\n' });
     expect((await officers(["add", "<script>", "--role", "reviewer"])).code).toBe(64);
-    expect(await officers(["add", "OLGA", "--role", "admin"])).toMatchObject({ code: 64, stderr: 'demarc: account "olga" exists already\n' });
-    expect(await officers(["remove", "nobody"])).toMatchObject({ code: 1, stderr: 'demarc: no console account "nobody" (demarc officers list shows them)\n' });
+    expect(await officers(["add", "OLGA", "--role", "admin"])).toMatchObject({ code: 64, stderr: 'demarc: E_USAGE: account "olga" exists already\n' });
+    expect(await officers(["remove", "nobody"])).toMatchObject({ code: 1, stderr: 'demarc: E_NO_OFFICER: no console account "nobody" (demarc officers list shows them)\n' });
   });
 
   it("enrols TOTP, changes roles, lists and removes, each change audited", async () => {

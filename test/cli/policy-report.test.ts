@@ -48,7 +48,7 @@ describe("archive search filters", () => {
   ])("%s is a usage error (exit 64) naming the valid values", async (args, line) => {
     const r = await demarc("archive", "search", ...args);
     expect(r.code).toBe(64);
-    expect(r.stderr).toBe(`demarc: ${line}\n`);
+    expect(r.stderr).toBe(`demarc: E_USAGE: ${line}\n`);
     expect(r.stdout).toBe("");
   });
 

@@ -23,7 +23,7 @@ describe("demarc policy", () => {
     expect(r.stderr.split("\n")).toEqual([
       "policies/10-dlp.yaml:4: rule r1: rules.0.then.action: action must be one of allow, block, redact, quarantine, tag, disclaimer, copy",
       'policies/20-x.yaml:1: kind: unknown kind "lexicn" (one of policy, lexicon, state-map)',
-      "demarc: 2 problems found; nothing was loaded",
+      "demarc: E_POLICY: 2 problems found; nothing was loaded",
       "",
     ]);
   });
@@ -148,6 +148,6 @@ describe("demarc policy", () => {
     expect(r.stdout).toContain("  Mode: SHADOW: recorded in the archive, not enforced");
     const u = await demarcCommand(["policy", "explain", "nope", "--dir", shipped], { cwd: ROOT });
     expect(u.code).toBe(64);
-    expect(u.stderr).toBe('demarc: no rule, wall, limit, lexicon, external server or profile has the id "nope"\n');
+    expect(u.stderr).toBe('demarc: E_USAGE: no rule, wall, limit, lexicon, external server or profile has the id "nope"\n');
   });
 });

@@ -104,21 +104,21 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
     const { dir } = workdir({ ...baseConfig("127.0.2.3"), s2s: { starttls: { port: 5269, colour: "blue" } } });
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/^demarc: demarc\.yaml:\d+: s2s\.starttls\.colour: unknown key "colour"\n$/);
+    expect(r.stderr).toMatch(/^demarc: E_CONFIG_INVALID: demarc\.yaml:\d+: s2s\.starttls\.colour: unknown key "colour"\n$/);
   });
 
   it("names the key for a wrong type", async () => {
     const { dir } = workdir({ ...baseConfig("127.0.2.3"), admin: { host: "127.0.2.3", port: "eighty" } });
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/^demarc: demarc\.yaml:\d+: admin\.port: .*expected number.*\n$/);
+    expect(r.stderr).toMatch(/^demarc: E_CONFIG_INVALID: demarc\.yaml:\d+: admin\.port: .*expected number.*\n$/);
   });
 
   it("reports an unreadable certificate file", async () => {
     const { dir } = workdir({ ...baseConfig("127.0.2.3"), tls: { certificates: [{ cert: "missing.crt", key: "missing.key" }] } });
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(78);
-    expect(r.stderr).toMatch(/^demarc: .*missing\.crt: cannot read certificate \(ENOENT\)\n$/);
+    expect(r.stderr).toMatch(/^demarc: E_CONFIG: .*missing\.crt: cannot read certificate \(ENOENT\)\n$/);
   });
 
   it("reports an unreachable PostgreSQL URL after retrying for connect_timeout_s, with the whole password masked", async () => {
@@ -128,7 +128,7 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(69);
     expect(Date.now() - began).toBeGreaterThanOrEqual(2_000);
-    expect(r.stderr).toMatch(/^demarc: archive database postgres:\/\/u:\*\*\*@127\.0\.2\.3:1\/test is unreachable after 2 s \(archive\.connect_timeout_s\): ECONNREFUSED\n$/);
+    expect(r.stderr).toMatch(/^demarc: E_DB_UNREACHABLE: archive database postgres:\/\/u:\*\*\*@127\.0\.2\.3:1\/test is unreachable after 2 s \(archive\.connect_timeout_s\): ECONNREFUSED\n$/);
     for (const piece of ["sec", "ret", "p@ss", "ss@"]) expect(r.stderr).not.toContain(piece);
   });
 
@@ -139,7 +139,7 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
       const { dir } = workdir(baseConfig("127.0.2.4"));
       const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
       expect(r.code).toBe(69);
-      expect(r.stderr).toBe(`demarc: admin HTTP: 127.0.2.4:${BASE_PORTS.admin} is already in use\n`);
+      expect(r.stderr).toBe(`demarc: E_LISTEN: admin HTTP: 127.0.2.4:${BASE_PORTS.admin} is already in use\n`);
     } finally {
       blocker.close();
     }
@@ -149,14 +149,14 @@ describe("demarc start refuses bad input with one line and a non-zero exit", () 
     const { dir } = workdir({ ...baseConfig("127.0.2.5"), mode: "edge" });
     const r = await demarcCommand(["--config", "demarc.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(78);
-    expect(r.stderr).toBe("demarc: mode: edge needs at least one internal server (edge.internal)\n");
+    expect(r.stderr).toBe("demarc: E_CONFIG: mode: edge needs at least one internal server (edge.internal)\n");
   });
 
   it("reports a config file that does not exist", async () => {
     const { dir } = workdir();
     const r = await demarcCommand(["--config", "nope.yaml", "start"], { cwd: dir });
     expect(r.code).toBe(78);
-    expect(r.stderr).toBe("demarc: nope.yaml: cannot read config file (ENOENT)\n");
+    expect(r.stderr).toBe("demarc: E_CONFIG_READ: nope.yaml: cannot read config file (ENOENT)\n");
   });
 });
 

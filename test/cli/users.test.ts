@@ -43,12 +43,12 @@ describe("demarc users", () => {
     expect((await run("remove", "bob")).stdout).toBe("removed bob@corp.test\n");
     const gone = await run("remove", "bob");
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toBe("demarc: bob@corp.test does not exist\n");
+    expect(gone.stderr).toBe("demarc: E_NO_USER: bob@corp.test does not exist\n");
   });
 
   it("refuses a password shorter than c2s.min_password_length (12), or with control characters", async () => {
     const short = await run("add", "frank", "--password", "x");
-    expect(short).toMatchObject({ code: 64, stderr: "demarc: the password has 1 character; at least 12 are required (c2s.min_password_length)\n" });
+    expect(short).toMatchObject({ code: 64, stderr: "demarc: E_USAGE: the password has 1 character; at least 12 are required (c2s.min_password_length)\n" });
     const eleven = await run("add", "frank", "--password", "abcdefghijk");
     expect(eleven.code).toBe(64);
     const control = await run("add", "frank", "--password", "abcdefghijkl\u0007");
@@ -64,7 +64,7 @@ describe("demarc users", () => {
     expect((await run("add", nfc, "--password", "twelve-chars-ok")).stdout).toBe(`added ${nfc}@corp.test\n`);
     const again = await run("add", nfd, "--password", "twelve-chars-ok");
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe(`demarc: ${nfc}@corp.test already exists (use demarc users passwd to change the password)\n`);
+    expect(again.stderr).toBe(`demarc: E_EXISTS: ${nfc}@corp.test already exists (use demarc users passwd to change the password)\n`);
     expect((await run("add", "ZOË", "--password", "twelve-chars-ok")).code).toBe(1);
     const lig = await run("add", "\uFB00", "--password", "twelve-chars-ok");
     expect(lig.code).toBe(64);
@@ -79,7 +79,7 @@ describe("demarc users", () => {
     expect(bad.stderr).toMatch(/jid-malformed/);
     const foreign = await run("add", "x@partner.test", "--password", "x");
     expect(foreign.code).toBe(64);
-    expect(foreign.stderr).toBe("demarc: partner.test is not a hosted domain (corp.test)\n");
+    expect(foreign.stderr).toBe("demarc: E_USAGE: partner.test is not a hosted domain (corp.test)\n");
   });
 
   it("imports users and contact lists from CSV, mutual for hosted contacts, refusing rows over the limit by line", async () => {

@@ -27,8 +27,8 @@ import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { parseArchivedContent } from "../../src/archive/content.js";
 import type { StoredRecord } from "../../src/archive/record.js";
 import { contentParts, matchable } from "../../src/pipeline/content.js";
-import { stanzaToEnvelope } from "../../src/edge/xmpp/translate.js";
-import { Parser, type Element } from "../../src/edge/xmpp/xml.js";
+import { stanzaToEnvelope } from "../../src/xmpp/translate.js";
+import { Parser, type Element } from "../../src/xmpp/xml.js";
 import { until } from "../helpers/wait.js";
 
 const DEMARC = "127.0.41.1";
@@ -86,6 +86,7 @@ beforeAll(async () => {
     },
   });
   peer = await startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } });
+  const tls = tlsModule();
   b = await startBench(
     DEMARC,
     {
@@ -96,7 +97,7 @@ beforeAll(async () => {
       policy: { dir: policies, watch: false },
       archive: { url: "sqlite:core.db", journal: { commit_delay_ms: 1 } },
     },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule()] } },
+    { ca, modules: { before: [complianceModule(), tls, archiveModule()], after: [s2sModule(tls)] } },
   );
   store = new KnexArchiveStore(b.gateway.context.db);
   await b.addUser("bob");

@@ -14,7 +14,7 @@ import { startDnsServer, type DnsServerHandle } from "../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../helpers/xmpp-client.js";
 import { login, xml, isMsg, C2S_PORT, C2S_TLS_PORT, type User } from "../access/c2s/helpers.js";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 import { operatorDir, type Operator } from "./operator.js";
 import { until } from "../helpers/wait.js";
 

@@ -8,7 +8,7 @@
  * PIDF reader. Anything thrown is a finding.
  */
 import sip, { type SipMessage } from "sip";
-import { XmppStreamParser } from "../../src/edge/xmpp/stream-parser.js";
+import { XmppStreamParser } from "../../src/xmpp/stream-parser.js";
 import { parseDatagram, StreamFramer } from "../../src/edge/sip/framing.js";
 import { response, serialize } from "../../src/edge/sip/message.js";
 import { PidfError, readPidf } from "../../src/mapping/pidf.js";

@@ -73,7 +73,13 @@ export async function startReviewPair(o: ReviewPairOptions): Promise<ReviewPair>
     dns: { servers: [dns.server], timeout_ms: 1_000 },
     s2s: { starttls: { host, port: o.s2sPort }, direct_tls: { host, port: o.s2sPort + 1 }, connect_timeout_ms: 3_000 },
   });
-  const admin = adminModule();
+  const tls = tlsModule();
+  const archiveMod = archiveModule();
+  const compliance = complianceModule();
+  const s2s = s2sModule(tls);
+  const admin = adminModule({
+    console: { archive: () => archiveMod.service, desk: () => archiveMod.desk, compliance: () => compliance.pipeline, resolver: tls.resolver, partners: s2s.health },
+  });
   const bench = await startBench(
     o.corp,
     {
@@ -84,7 +90,7 @@ export async function startReviewPair(o: ReviewPairOptions): Promise<ReviewPair>
       tls: { trust: { system: false, ca_files: [ca.certPath] } },
       partners: [{ domain: "partner.test" }],
     },
-    { ca, modules: { before: [complianceModule(), tlsModule(), archiveModule()], after: [s2sModule(), admin] } },
+    { ca, modules: { before: [compliance, tls, archiveMod], after: [s2s, admin] } },
   );
   const partner = await startTestGateway({
     ...federation(o.partner),
@@ -97,7 +103,7 @@ export async function startReviewPair(o: ReviewPairOptions): Promise<ReviewPair>
   // Available, so messages reach this device instead of offline storage.
   await bob.send(xml("presence"));
   await until(() => bench.core.presenceOf("bob@corp.test").state !== "offline", 5_000, "bob to be available");
-  const archive = bench.gateway.context.services.get("archive") as ArchiveService;
+  const archive = archiveMod.service!;
   let markers = 0;
   return {
     dir,

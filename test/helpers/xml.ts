@@ -5,7 +5,7 @@
  */
 // @ts-ignore -- @xmpp/xml ships no type declarations
 import { Parser } from "@xmpp/xml";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 
 export type { Element };
 

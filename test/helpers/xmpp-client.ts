@@ -5,7 +5,7 @@
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
 import { checkCertificateAs, trustTestCa } from "./xmpp-tls.js";
-import type { Element } from "../../src/edge/xmpp/xml.js";
+import type { Element } from "../../src/xmpp/xml.js";
 
 export interface PartnerUser {
   jid: string;

@@ -10,7 +10,7 @@ import { pino } from "pino";
 import { configSchema } from "../../src/config/schema.js";
 import type { LoadedConfig } from "../../src/config/load.js";
 import { Gateway } from "../../src/gateway/gateway.js";
-import type { GatewayContext, GatewayModule } from "../../src/gateway/context.js";
+import type { GatewayContext, GatewayModule } from "../../src/module.js";
 import { tlsModule } from "../../src/tls/module.js";
 import { s2sModule, type S2sModule } from "../../src/edge/xmpp/module.js";
 import type { Envelope } from "../../src/model/envelope.js";
@@ -74,8 +74,9 @@ export async function startTestGateway(settings: Record<string, unknown>): Promi
     },
     async stop() {},
   };
-  const s2s = s2sModule();
-  const gateway = new Gateway(config, log, [tlsModule(), sinkModule, s2s]);
+  const tls = tlsModule();
+  const s2s = s2sModule(tls);
+  const gateway = new Gateway(config, log, [tls, sinkModule, s2s]);
   await gateway.start();
   const ctx = gateway.context;
   let n = 0;

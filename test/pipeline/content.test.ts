@@ -5,8 +5,8 @@
  * decided; `extensions:` strips, passes or blocks what the edge does not model.
  */
 import { describe, expect, it } from "vitest";
-import { stanzaToEnvelope, envelopeToStanza } from "../../src/edge/xmpp/translate.js";
-import { Parser, type Element } from "../../src/edge/xmpp/xml.js";
+import { stanzaToEnvelope, envelopeToStanza } from "../../src/xmpp/translate.js";
+import { Parser, type Element } from "../../src/xmpp/xml.js";
 import { contentParts, mapContent, matchable } from "../../src/pipeline/content.js";
 import type { Envelope } from "../../src/model/envelope.js";
 import { pipelineFor, policyProblems } from "./fixtures.js";

@@ -14,7 +14,7 @@ import { Router } from "../../src/router/router.js";
 import type { Decision } from "../../src/model/route.js";
 import { Registry } from "prom-client";
 import { loadConfig } from "../../src/config/load.js";
-import type { GatewayContext } from "../../src/gateway/context.js";
+import type { GatewayContext } from "../../src/module.js";
 import { complianceModule } from "../../src/pipeline/module.js";
 
 export function policyDir(files: Record<string, string>): string {
@@ -87,9 +87,9 @@ export async function startComplianceModule(configPath: string) {
   router.useRemote("xmpp", { deliver: async (e) => void delivered.push(e) });
   const ctx = {
     config: loadConfig({ path: configPath, env: {} }),
-    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], adminApiRoutes: [], services: new Map(),
+    log, metrics: new Registry(), router, readiness: new Map(), adminRoutes: [], adminApiRoutes: [],
   } as unknown as GatewayContext;
   const mod = complianceModule();
   await mod.start(ctx);
-  return { ctx, mod, lines, delivered, pipeline: ctx.services.get("compliance") as CompliancePipeline };
+  return { ctx, mod, lines, delivered, pipeline: mod.pipeline! };
 }

@@ -1,7 +1,8 @@
 /**
  * RFC 6120 section 10.1 through the batched pipeline: 5,000 numbered messages
  * on one stream - an s2s stream, a c2s session, a SIP flow - reach their
- * recipient in the order they were sent, and each is archived exactly once.
+ * recipient in the order they were sent, and each is archived exactly once;
+ * a c2s session's presence keeps its place among its messages.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
@@ -9,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as netConnect } from "node:net";
 import { archiveModule } from "../../src/archive/module.js";
-import type { GatewayContext, GatewayModule } from "../../src/gateway/context.js";
+import type { GatewayContext } from "../../src/module.js";
 import type { ArchiveService } from "../../src/archive/archiver.js";
 import { createTestCa } from "../helpers/ca.js";
 import { startDnsServer } from "../helpers/dns-server.js";
@@ -27,8 +28,7 @@ afterAll(async () => {
 });
 
 /** Numbers of the archived bodies, in archive order, once the writer has stored all N. */
-async function archivedNumbers(ctx: GatewayContext): Promise<number[]> {
-  const svc = ctx.services.get("archive") as ArchiveService;
+async function archivedNumbers(ctx: GatewayContext, svc: ArchiveService): Promise<number[]> {
   await until(() => svc.writer.written >= N || undefined, 60_000, "archive writer stored every record");
   const rows = (await ctx.db("archive_message").select("body").orderBy("seq")) as { body: string }[];
   return rows.map((r) => Number(r.body.replace(/^m/, "")));
@@ -37,19 +37,20 @@ async function archivedNumbers(ctx: GatewayContext): Promise<number[]> {
 const numbered = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 /** Delivered numbers must be 1..N in order, and the archive must hold each exactly once. */
-async function expectInOrderArchivedOnce(delivered: number[], ctx: GatewayContext): Promise<void> {
+async function expectInOrderArchivedOnce(delivered: number[], ctx: GatewayContext, svc: ArchiveService): Promise<void> {
   expect(delivered).toEqual(numbered(N));
-  const archived = await archivedNumbers(ctx);
+  const archived = await archivedNumbers(ctx, svc);
   expect(archived.length).toBe(N);
   expect(new Set(archived).size).toBe(N);
   // The journal is appended in lane order, so the archive's sequence follows the stream too.
   expect(archived).toEqual(numbered(N));
 }
 
-async function withArchive(ctx: GatewayContext): Promise<void> {
-  const mod: GatewayModule = archiveModule();
+async function withArchive(ctx: GatewayContext): Promise<ArchiveService> {
+  const mod = archiveModule();
   await mod.start(ctx);
   cleanups.push(() => mod.stop(5_000));
+  return mod.service!;
 }
 
 describe("one stream, 5,000 messages, in order and archived once", () => {
@@ -69,7 +70,7 @@ describe("one stream, 5,000 messages, in order and archived once", () => {
       partners: [{ domain: "bank.test", auth: ["certificate"], rate: 1_000_000, burst: 1_000_000 }],
     });
     cleanups.push(() => gw.close());
-    await withArchive(gw.ctx);
+    const archive = await withArchive(gw.ctx);
     const p = await RawPeer.connect("127.0.14.1", gw.s2s.addresses().starttls!.port);
     cleanups.push(async () => p.destroy());
     await p.write(header("bank.test", "corp.test"));
@@ -84,11 +85,12 @@ describe("one stream, 5,000 messages, in order and archived once", () => {
     const stanzas = numbered(N).map((i) => `<message from='alice@bank.test' to='bob@corp.test' id='m${i}' type='chat'><body>m${i}</body></message>`);
     for (let i = 0; i < N; i += 500) await p.write(stanzas.slice(i, i + 500).join(""));
     await until(() => gw.sink.delivered.length >= N || undefined, 60_000, "all s2s messages delivered");
-    await expectInOrderArchivedOnce(gw.sink.delivered.map((e) => Number(e.body!.slice(1))), gw.ctx);
+    await expectInOrderArchivedOnce(gw.sink.delivered.map((e) => Number(e.body!.slice(1))), gw.ctx, archive);
   }, 120_000);
 
   it("c2s: one client session sending to another user", async () => {
-    const b = await startBench("127.0.14.10", {}, { modules: { before: [archiveModule()] } });
+    const archive = archiveModule();
+    const b = await startBench("127.0.14.10", {}, { modules: { before: [archive] } });
     cleanups.push(() => b.close());
     await b.addUser("alice");
     await b.addUser("bob");
@@ -100,7 +102,31 @@ describe("one stream, 5,000 messages, in order and archived once", () => {
     for (let i = 1; i <= N; i++) void alice.send(xml("message", { to: "bob@corp.test", type: "chat", id: `m${i}` }, xml("body", {}, `m${i}`)));
     const bodies = () => bob.all((el) => el.name === "message" && el.getChildText("body") !== null);
     await until(() => bodies().length >= N || undefined, 60_000, "all c2s messages received");
-    await expectInOrderArchivedOnce(bodies().map((el) => Number(el.getChildText("body")!.slice(1))), b.gateway.context);
+    await expectInOrderArchivedOnce(bodies().map((el) => Number(el.getChildText("body")!.slice(1))), b.gateway.context, archive.service!);
+  }, 120_000);
+
+  it("c2s: presence takes its place among the same session's messages", async () => {
+    const b = await startBench("127.0.14.11", {}, { modules: { before: [archiveModule()] } });
+    cleanups.push(() => b.close());
+    await b.addUser("alice");
+    await b.addUser("bob");
+    const bob = await login(b, "bob", { resource: "desk" });
+    const alice = await login(b, "alice", { resource: "desk" });
+    cleanups.push(() => alice.stop(), () => bob.stop());
+    await bob.send(xml("presence"));
+    await until(() => b.core.presenceOf("bob@corp.test").state !== "offline" || undefined, 5_000, "bob available");
+    // Directed presence reaches bob whatever the roster says; it is sent between message HALF and HALF + 1.
+    const HALF = N / 2;
+    const message = (i: number) => xml("message", { to: "bob@corp.test", type: "chat", id: `m${i}` }, xml("body", {}, `m${i}`));
+    for (let i = 1; i <= HALF; i++) void alice.send(message(i));
+    void alice.send(xml("presence", { to: "bob@corp.test/desk" }, xml("status", {}, "after-half")));
+    for (let i = HALF + 1; i <= N; i++) void alice.send(message(i));
+    const fromAlice = () =>
+      bob.all((el) => (el.name === "message" && el.getChildText("body") !== null) || (el.name === "presence" && el.getChildText("status") === "after-half"));
+    await until(() => fromAlice().length >= N + 1 || undefined, 60_000, "all messages and the presence received");
+    const seen = fromAlice().map((el) => (el.name === "presence" ? "presence" : el.getChildText("body")!));
+    expect(seen.indexOf("presence")).toBe(HALF);
+    expect(seen.filter((x) => x !== "presence")).toEqual(numbered(N).map((i) => `m${i}`));
   }, 120_000);
 
   it("SIP: MESSAGEs on one TCP flow", async () => {
@@ -110,7 +136,7 @@ describe("one stream, 5,000 messages, in order and archived once", () => {
       config: { federation: { mode: "open" } },
     });
     cleanups.push(() => h.close());
-    await withArchive(h.ctx);
+    const archive = await withArchive(h.ctx);
     const sock = netConnect({ host: "127.0.14.20", port: h.edge.ports.TCP! });
     cleanups.push(async () => sock.destroy());
     await new Promise((r) => sock.once("connect", r));
@@ -119,7 +145,7 @@ describe("one stream, 5,000 messages, in order and archived once", () => {
     const requests = numbered(N).map((i) => rawRequest({ body: `m${i}` }));
     for (let i = 0; i < N; i += 500) sock.write(requests.slice(i, i + 500).join(""));
     await until(() => h.recorder.delivered.length >= N || undefined, 60_000, "all SIP messages delivered");
-    await expectInOrderArchivedOnce(h.recorder.delivered.map((e) => Number(e.body!.slice(1))), h.ctx);
+    await expectInOrderArchivedOnce(h.recorder.delivered.map((e) => Number(e.body!.slice(1))), h.ctx, archive);
     await until(() => (answers.match(/SIP\/2\.0 200 OK/g)?.length ?? 0) >= N || undefined, 10_000, "a 200 for every MESSAGE");
   }, 120_000);
 });

@@ -8,8 +8,7 @@ import { tlsModule } from "../../src/tls/module.js";
 import { TrustStore } from "../../src/tls/trust.js";
 import { loadConfig } from "../../src/config/load.js";
 import { CertStore } from "../../src/tls/store.js";
-import type { GatewayContext } from "../../src/gateway/context.js";
-import type { Resolver } from "../../src/edge/dns/resolver.js";
+import type { GatewayContext } from "../../src/module.js";
 import { createTestCa, type TestCa } from "../helpers/ca.js";
 import { BASE_PORTS, baseConfig, runDemarc, workdir, type DemarcProcess } from "../helpers/demarc.js";
 
@@ -27,11 +26,11 @@ function context(yaml: string): GatewayContext {
   writeFileSync(path, yaml);
   const config = loadConfig({ path, env: {} });
   const certs = CertStore.load({ dir: join(dir, "certs"), certificates: [], domains: config.domains, minVersion: "TLSv1.2" });
-  return { config, log: pino({ level: "silent" }), certs, readiness: new Map(), services: new Map(), adminRoutes: [] } as unknown as GatewayContext;
+  return { config, log: pino({ level: "silent" }), certs, readiness: new Map(), adminRoutes: [] } as unknown as GatewayContext;
 }
 
 describe("tls module", () => {
-  it("publishes trust (CA files, partner pins) and resolver services", async () => {
+  it("holds trust (CA files, partner pins) and a resolver for the edges", async () => {
     const partner = new X509Certificate(ca.issue({ name: "partner", domains: ["partner.test"] }).cert);
     const ctx = context(`domains: [corp.test]
 tls: { trust: { system: false, ca_files: [${ca.certPath}] } }
@@ -40,11 +39,11 @@ dns: { servers: ["127.0.7.21:53"] }
 `);
     const mod = tlsModule();
     await mod.start(ctx);
-    const trust = ctx.services.get("trust") as TrustStore;
+    const trust = mod.trust();
     expect(trust).toBeInstanceOf(TrustStore);
     expect(trust.ca).toEqual([ca.certPem.trim()]);
     expect(trust.isPinned("partner.test", partner.fingerprint256)).toBe(true);
-    expect(typeof (ctx.services.get("resolver") as Resolver).srv).toBe("function");
+    expect(typeof mod.resolver().srv).toBe("function");
     // The self-signed first-start certificate covers the hosted domain: ready.
     expect(ctx.readiness.get("certificate-names")!()).toBeUndefined();
   });
@@ -53,11 +52,11 @@ dns: { servers: ["127.0.7.21:53"] }
     const ctx = context("domains: [corp.test]\ntls: { trust: { system: false } }\n");
     const mod = tlsModule();
     await mod.start(ctx);
-    const before = ctx.services.get("trust");
+    const before = mod.trust();
     writeFileSync(join(dir, "demarc.yaml"), `domains: [corp.test]\ntls: { trust: { system: false, ca_files: [${join(dir, "missing.pem")}] } }\n`);
     ctx.config = loadConfig({ path: join(dir, "demarc.yaml"), env: {} });
     await expect(mod.reload!(ctx)).rejects.toThrow(/cannot read CA file/);
-    expect(ctx.services.get("trust")).toBe(before);
+    expect(mod.trust()).toBe(before);
   });
 });
 

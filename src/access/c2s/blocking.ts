@@ -1,6 +1,6 @@
 /** XEP-0191 blocking command: the block list is the core's per-user list. */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
 

@@ -1,6 +1,6 @@
 /** XEP-0280 section 4: a resource enables or disables carbons for itself. */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import type { Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import type { Element } from "../../xmpp/xml.js";
 import type { C2sSession } from "./session.js";
 
 export function carbonsIq(s: C2sSession, iq: Element, payload: Element): void {

@@ -7,11 +7,13 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { StreamError } from "../../edge/xmpp/errors.js";
-import { XmppStreamParser } from "../../edge/xmpp/stream-parser.js";
-import { escapeXML, xml, type Element } from "../../edge/xmpp/xml.js";
+import { StreamError } from "../../xmpp/errors.js";
+import { XmppStreamParser } from "../../xmpp/stream-parser.js";
+import { xml, type Element } from "../../xmpp/xml.js";
+import { STREAM_CLOSE } from "../../xmpp/stream-header.js";
 import { parseJid } from "../../model/jid.js";
 import { NS } from "./ns.js";
+import { c2sHeader, headerError, streamFeatures } from "./negotiation.js";
 import { SaslNegotiation } from "./sasl.js";
 import type { C2sEnv } from "./env.js";
 import { C2sSession, type Wire } from "./session.js";
@@ -101,36 +103,23 @@ export class C2sConnection implements Wire {
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
-    const header = (from: string) =>
-      `<?xml version='1.0'?><stream:stream xmlns='${NS.client}' xmlns:stream='${NS.streams}' id='${randomBytes(12).toString("hex")}' from='${escapeXML(from)}' version='1.0' xml:lang='en'>`;
-    // RFC 6120 4.9.1.3: an error before our header still needs one.
-    const fail = (err: StreamError) => {
-      this.send(header(to && this.env.domains.has(to) ? to : [...this.env.domains][0]!));
-      this.close(err);
-    };
-    if (a.xmlns !== NS.client) return fail(new StreamError("invalid-namespace", "this port serves jabber:client"));
-    if (!this.env.domains.has(to)) return fail(new StreamError("host-unknown", to ? `${to} is not served here` : "no 'to' domain"));
-    if (!a.version || Number.parseFloat(a.version) < 1) return fail(new StreamError("unsupported-version"));
-    if (this.domain && to !== this.domain) return fail(new StreamError("host-unknown", "the domain changed on restart"));
+    const err = headerError(a, to, this.env.domains, this.domain);
+    if (err) {
+      // RFC 6120 4.9.1.3: an error before our header still needs one.
+      this.send(c2sHeader(to && this.env.domains.has(to) ? to : [...this.env.domains][0]!));
+      return this.close(err);
+    }
     this.domain = to;
-    this.send(header(to));
+    this.send(c2sHeader(to));
     this.state = "negotiating";
-    this.send(this.features());
-  }
-
-  private features(): Element {
-    const f = xml("stream:features");
-    if (!this.secure) {
-      f.append(xml("starttls", { xmlns: NS.tls }, this.env.cfg.require_tls ? xml("required") : undefined));
-      if (this.env.cfg.require_tls) return f;
-    }
-    if (!this.authenticated) {
-      this.sasl ??= this.newSasl();
-      f.append(xml("mechanisms", { xmlns: NS.sasl }, ...this.sasl.mechanisms().map((m) => xml("mechanism", {}, m))));
-      return f;
-    }
-    f.append(xml("bind", { xmlns: NS.bind }), xml("session", { xmlns: NS.session }, xml("optional")), xml("sm", { xmlns: NS.sm }));
-    return f;
+    this.send(
+      streamFeatures({
+        secure: this.secure,
+        requireTls: this.env.cfg.require_tls,
+        authenticated: !!this.authenticated,
+        mechanisms: () => (this.sasl ??= this.newSasl()).mechanisms(),
+      }),
+    );
   }
 
   private newSasl(): SaslNegotiation {
@@ -218,6 +207,7 @@ export class C2sConnection implements Wire {
     const lane = this.env.lane?.({ pause: () => session.wire?.pauseReading?.(), resume: () => session.wire?.resumeReading?.() });
     const security = { auth: "password" as const, tlsVersion: (this.socket as TLSSocket).getProtocol?.() ?? undefined, remoteAddress: this.address };
     session.core = await this.env.core.connect(this.authenticated!, resource, session, security, lane && ((e) => lane.route(e)));
+    session.messagesSettled = lane && (() => lane.idle());
     session.wire = this;
     this.env.sessions.live.add(session);
     this.session = session;
@@ -284,7 +274,7 @@ export class C2sConnection implements Wire {
       this.env.log.debug({ address: this.address, condition: err.condition }, "c2s stream error");
       this.send(err.toXml());
     }
-    this.send("</stream:stream>");
+    this.send(STREAM_CLOSE);
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2_000).unref();
     this.closed();

@@ -2,8 +2,8 @@
  * XEP-0030 service discovery (the server's and an account's identity and
  * features) and XEP-0199 ping.
  */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
 

@@ -21,7 +21,7 @@ export interface C2sEnv {
   upgrade(raw: Socket): Promise<TLSSocket>;
   fakeSalt(username: string): Buffer;
   sessions: SessionRegistry;
-  connections: Set<{ close(err?: import("../../edge/xmpp/errors.js").StreamError): void }>;
+  connections: Set<{ close(err?: import("../../xmpp/errors.js").StreamError): void }>;
   /** An ordered lane through the router for one session's messages (absent: the core's shared route). */
   lane?: ((opts: LaneOptions) => RouteLane) | undefined;
 }

@@ -3,8 +3,8 @@
  * payload; what this server does not handle is service-unavailable (8.4),
  * including IQs addressed to other users, which are not relayed.
  */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import type { Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import type { Element } from "../../xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
 import { rosterIq } from "./roster.js";

@@ -2,12 +2,12 @@
  * RFC 6121 section 5: messages from a client. Unknown types are treated as
  * normal (5.2.2); no 'to' means the user's own bare JID (RFC 6120 10.3.1);
  * XEP-0280 section 7 <private/> and XEP-0334 <no-copy/> keep a message out of carbons.
- * Its children become typed content (src/edge/xmpp/content-read.ts), as on s2s.
+ * Its children become typed content (src/xmpp/content-read.ts), as on s2s.
  */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import { isFileTransfer } from "../../edge/xmpp/file-transfer.js";
-import { definedOnly, readContent } from "../../edge/xmpp/content-read.js";
-import type { Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import { isFileTransfer } from "../../xmpp/file-transfer.js";
+import { definedOnly, readContent } from "../../xmpp/content-read.js";
+import type { Element } from "../../xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
 

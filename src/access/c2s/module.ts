@@ -1,31 +1,35 @@
 /**
  * The c2s access module: XMPP clients reach the embedded core on 5222
- * (STARTTLS, RFC 6120 section 5) and 5223 (TLS from the first byte, XEP-0368).
- * Server-side STARTTLS uses a TLS server that never listens: the plain socket
- * is handed to it, and it does the handshake with the same SNI certificates.
+ * (STARTTLS, RFC 6120 section 5) and 5223 (TLS from the first byte, XEP-0368),
+ * both with the SNI certificates of src/xmpp/tls.ts.
  */
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, TLSSocket, type TlsOptions } from "node:tls";
+import { createServer as createTlsServer } from "node:tls";
 import { Gauge } from "prom-client";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
-import { service } from "../../gateway/context.js";
-import { listen } from "../../gateway/listen.js";
+import type { GatewayContext, GatewayModule, Provider } from "../../module.js";
+import { listen } from "../../listen.js";
 import type { PresenceCore } from "../../core/core.js";
-import { StreamError } from "../../edge/xmpp/errors.js";
+import { StreamError } from "../../xmpp/errors.js";
+import { NS_CLIENT } from "../../xmpp/ns.js";
+import { refuseStream } from "../../xmpp/stream-header.js";
+import { ServerTls } from "../../xmpp/tls.js";
 import { C2sConnection } from "./connection.js";
 import { fakeSaltFn, SessionRegistry, type C2sEnv } from "./env.js";
 import { AuthThrottle } from "./throttle.js";
-import { AddressCounter } from "../../edge/xmpp/limits.js";
+import { AddressCounter } from "../../xmpp/address-counter.js";
 
 export interface C2sModule extends GatewayModule {
   addresses: { starttls?: { host: string; port: number }; direct_tls?: { host: string; port: number } };
 }
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-/** RFC 6120 4.9.1.1: a stream error is sent inside a stream, so a refused client gets a header first. */
-const STREAM_OPEN = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>";
 
-export function c2sModule(): C2sModule {
+export interface C2sWiring {
+  /** The core the clients' sessions live in. */
+  core: Provider<PresenceCore>;
+}
+
+export function c2sModule(wiring: C2sWiring): C2sModule {
   const servers: Server[] = [];
   let env: C2sEnv | undefined;
   const mod: C2sModule = {
@@ -34,16 +38,10 @@ export function c2sModule(): C2sModule {
     async start(ctx: GatewayContext) {
       const cfg = ctx.config.c2s;
       if (ctx.config.mode === "edge" || (!cfg.starttls.enabled && !cfg.direct_tls.enabled)) return;
-      const core = service<PresenceCore>(ctx, "core");
+      const core = wiring.core();
       const log = ctx.log.child({ module: "c2s" });
-      const tlsOptions = (): TlsOptions => ({
-        SNICallback: ctx.certs.sniCallback,
-        // Clients that send no SNI (or an unknown name) get the default certificate.
-        cert: ctx.certs.defaultCert.cert,
-        key: ctx.certs.defaultCert.key,
-        minVersion: ctx.config.tls.min_version,
-        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      });
+      // c2s asks for no client certificate: clients that send no SNI (or an unknown name) get the default one.
+      const tls = new ServerTls({ certs: ctx.certs, minVersion: ctx.config.tls.min_version, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       const sessions = new SessionRegistry(() => ctx.config.c2s.resume_timeout_s * 1000);
       env = {
         core,
@@ -57,26 +55,7 @@ export function c2sModule(): C2sModule {
         sessions,
         connections: new Set(),
         lane: (o) => ctx.router.lane(o),
-        // One TLSSocket on the certificates' prebuilt secure contexts: a hidden TLS server per upgrade
-        // built a new secure context (certificate, key, chain) for every client and kept it for the
-        // connection's life, most of an idle session's memory. c2s asks for no client certificate,
-        // so the server-side TLSSocket's missing 'authorized' does not matter here.
-        upgrade: (raw: Socket) =>
-          new Promise<TLSSocket>((resolve, reject) => {
-            const tls = new TLSSocket(raw, { isServer: true, secureContext: ctx.certs.defaultCert.context, SNICallback: ctx.certs.sniCallback });
-            const timer = setTimeout(() => fail(new Error("TLS handshake timed out")), HANDSHAKE_TIMEOUT_MS);
-            function fail(err: Error) {
-              clearTimeout(timer);
-              tls.destroy();
-              reject(err);
-            }
-            tls.once("secure", () => {
-              clearTimeout(timer);
-              tls.off("error", fail);
-              resolve(tls);
-            });
-            tls.once("error", fail);
-          }),
+        upgrade: (raw: Socket) => tls.upgrade(raw, HANDSHAKE_TIMEOUT_MS),
       };
       const e = env;
       const perIp = new AddressCounter();
@@ -86,7 +65,7 @@ export function c2sModule(): C2sModule {
         if (!perIp.acquire(address, ctx.config.c2s.max_streams_per_ip)) {
           log.warn({ address }, "c2s: too many streams from one address");
           sock.on("error", () => undefined);
-          return void sock.end(`${STREAM_OPEN}${new StreamError("policy-violation", "too many streams from this address").toXml()}</stream:stream>`);
+          return void sock.end(refuseStream(NS_CLIENT, new StreamError("policy-violation", "too many streams from this address")));
         }
         sock.once("close", () => perIp.release(address));
         new C2sConnection(sock, secure, e);
@@ -98,7 +77,7 @@ export function c2sModule(): C2sModule {
         log.info(mod.addresses.starttls, "c2s listening (STARTTLS)");
       }
       if (cfg.direct_tls.enabled) {
-        const server = createTlsServer(tlsOptions(), (sock) => accept(sock, true));
+        const server = createTlsServer(tls.serverOptions(), (sock) => accept(sock, true));
         server.on("tlsClientError", (err) => log.debug({ err: err.message }, "c2s TLS handshake failed"));
         servers.push(server);
         mod.addresses.direct_tls = await listen(server, cfg.direct_tls.host, cfg.direct_tls.port, "c2s direct TLS");

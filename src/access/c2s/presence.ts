@@ -3,8 +3,8 @@
  * show/status becomes a rich state through the shared mapping; "xa" or an
  * XEP-0319 <idle/> marks the device idle, which counts toward "idle on all clients".
  */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import type { Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import type { Element } from "../../xmpp/xml.js";
 import { fromXmppPresence } from "../../mapping/xmpp-presence.js";
 import type { RichPresence } from "../../model/presence.js";
 import { isSubscriptionType } from "../../core/roster.js";

@@ -3,16 +3,16 @@
  * and XEP-0203 delay for stored ones), presence per RFC 6121 4.7 through the
  * rich-state mapping, subscription presence, roster and block-list pushes.
  */
-import { xml, type Element } from "../../edge/xmpp/xml.js";
-import { messageChildren } from "../../edge/xmpp/content-render.js";
-import { stanzaIdOf } from "../../edge/xmpp/translate.js";
+import { xml, type Element } from "../../xmpp/xml.js";
+import { messageChildren } from "../../xmpp/content-render.js";
+import { stanzaIdOf } from "../../xmpp/translate.js";
 import { toXmppPresence } from "../../mapping/xmpp-presence.js";
 import type { Envelope } from "../../model/envelope.js";
 import type { RichPresence } from "../../model/presence.js";
 import type { RosterItem } from "../../core/types.js";
 import { NS } from "./ns.js";
 
-/** Rendered from the content compliance decided (src/edge/xmpp/content-render.ts), as on s2s. */
+/** Rendered from the content compliance decided (src/xmpp/content-render.ts), as on s2s. */
 export function renderMessage(e: Envelope, to: string): Element {
   const id = stanzaIdOf(e);
   return xml("message", { xmlns: NS.client, from: e.from, to, type: e.type === "normal" ? undefined : e.type, id }, ...messageChildren(e));

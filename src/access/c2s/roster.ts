@@ -2,8 +2,8 @@
  * RFC 6121 section 2: roster get and set. A set carries exactly one item
  * (2.3.3); a roster is only the user's own (2.1.5: anything else is forbidden).
  */
-import { StanzaError } from "../../edge/xmpp/errors.js";
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { StanzaError } from "../../xmpp/errors.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import { NS } from "./ns.js";
 import { rosterItem } from "./render.js";
 import type { C2sSession } from "./session.js";

@@ -4,7 +4,7 @@
  * the stream is encrypted (section 13.8: plaintext passwords need TLS).
  * Failures are answered after a delay that grows with repeated failures.
  */
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import { formatJid, parseJid } from "../../model/jid.js";
 import { credentialFor } from "./credentials.js";
 import { NS } from "./ns.js";

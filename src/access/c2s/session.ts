@@ -4,8 +4,8 @@
  * its connection while XEP-0198 resumption is possible.
  */
 import type { Logger } from "../../log.js";
-import { StanzaError, StreamError, mayReplyWithError } from "../../edge/xmpp/errors.js";
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import type { CoreSession } from "../../core/session.js";
 import { CoreError } from "../../core/errors.js";
 import type { CoreEvent } from "../../core/types.js";
@@ -34,6 +34,8 @@ export class C2sSession {
   wire: Wire | undefined;
   sm: StreamManagement | undefined;
   ended = false;
+  /** Resolves once every message this session sent so far has been delivered or refused (its lane is idle). */
+  messagesSettled: (() => Promise<void>) | undefined;
   private pushSeq = 0;
 
   constructor(
@@ -116,7 +118,11 @@ export class C2sSession {
     el.attrs.from = this.full;
     try {
       if (el.name === "message") await handleMessage(this, el);
-      else if (el.name === "presence") await handlePresence(this, el);
+      else if (el.name === "presence") {
+        // RFC 6120 10.1: presence takes effect after the messages sent before it, which may still wait for the journal.
+        await this.messagesSettled?.();
+        await handlePresence(this, el);
+      }
       else await handleIq(this, el);
     } catch (err) {
       this.replyError(el, err);

@@ -4,7 +4,7 @@
  * the unacknowledged stanzas sent again (section 5).
  */
 import { randomBytes } from "node:crypto";
-import { xml, type Element } from "../../edge/xmpp/xml.js";
+import { xml, type Element } from "../../xmpp/xml.js";
 import type { Envelope } from "../../model/envelope.js";
 import { NS } from "./ns.js";
 

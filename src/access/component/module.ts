@@ -9,8 +9,9 @@
  */
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
-import { listen } from "../../gateway/listen.js";
+import { ServerTls } from "../../xmpp/tls.js";
+import type { GatewayContext, GatewayModule } from "../../module.js";
+import { listen } from "../../listen.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
 import { DeliveryFailure, type Decision, type RouteResult } from "../../model/route.js";
@@ -110,7 +111,7 @@ export function coreLinkModule(): CoreLinkModule {
       ctx.router.useRemote("xmpp", { deliver });
       ctx.router.useRemote("sip", { deliver });
       server = cfg.tls
-        ? createTlsServer({ SNICallback: ctx.certs.sniCallback, cert: ctx.certs.defaultCert.cert, key: ctx.certs.defaultCert.key, minVersion: ctx.config.tls.min_version }, accept)
+        ? createTlsServer(new ServerTls({ certs: ctx.certs, minVersion: ctx.config.tls.min_version }).serverOptions(), accept)
         : createNetServer(accept);
       server.on("tlsClientError", (err: Error) => ctx.log.info({ err: err.message }, "edge component TLS handshake failed"));
       bound = await listen(server, cfg.listen.host, cfg.listen.port, "core link listener");

@@ -1,12 +1,12 @@
 /**
- * Mounts the review console on the admin server: the services it reads come
- * from the running gateway; the console itself is one encapsulated plugin
+ * Mounts the review console on the admin server: what it reads of the running
+ * gateway is wired in by the composition root; the console itself is one encapsulated plugin
  * under /console, and "/" sends a browser there.
  */
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { resolvePath } from "../../config/load.js";
-import type { GatewayContext } from "../../gateway/context.js";
+import type { GatewayContext } from "../../module.js";
 import type { ArchiveService } from "../../archive/archiver.js";
 import type { QuarantineDesk } from "../../archive/quarantine.js";
 import { KnexArchiveStore } from "../../archive/knex-store.js";
@@ -19,19 +19,29 @@ import { consolePlugin } from "./plugin.js";
 import { SessionStore } from "./session.js";
 import type { ConsoleDeps } from "./types.js";
 
-export function registerConsole(app: FastifyInstance, ctx: GatewayContext): void {
-  const store = (ctx.services.get("archive") as ArchiveService | undefined)?.store ?? new KnexArchiveStore(ctx.db);
+/** What the console reads of the other modules; each is absent when its module does not run. */
+export interface ConsoleSources {
+  archive?: (() => ArchiveService | undefined) | undefined;
+  desk?: (() => QuarantineDesk | undefined) | undefined;
+  compliance?: (() => CompliancePipeline | undefined) | undefined;
+  resolver?: (() => Resolver | undefined) | undefined;
+  partners?: PartnerHealth | undefined;
+}
+
+export function registerConsole(app: FastifyInstance, ctx: GatewayContext, sources: ConsoleSources = {}): void {
+  // Without the archive module (an admin-only gateway) the console still reads the archive tables.
+  const store = sources.archive?.()?.store ?? new KnexArchiveStore(ctx.db);
   const limits = () => ({ idleMs: ctx.config.admin.console.idle_minutes * 60_000, maxMs: ctx.config.admin.console.max_hours * 3_600_000 });
   const deps: ConsoleDeps = {
     config: () => ctx.config,
     db: ctx.db,
     store,
-    desk: ctx.services.get("quarantine") as QuarantineDesk | undefined,
+    desk: sources.desk?.(),
     officers: new OfficerStore(ctx.db),
     sessions: new SessionStore(limits),
-    policy: () => (ctx.services.get("compliance") as CompliancePipeline | undefined)?.policy,
-    resolver: () => ctx.services.get("resolver") as Resolver | undefined,
-    partners: ctx.services.get("partner-health") as PartnerHealth | undefined,
+    policy: () => sources.compliance?.()?.policy,
+    resolver: () => sources.resolver?.(),
+    partners: sources.partners,
     log: ctx.log.child({ module: "console" }),
   };
   const audit = (actor: string, action: string, query: unknown, result: number | null) =>

@@ -36,7 +36,7 @@ async function openOutput(path: string, audit: (err: Error) => Promise<void>): P
     return dest;
   } catch (err) {
     await audit(err as Error).catch(() => undefined);
-    throw new DemarcError("E_EXPORT_OUTPUT", `--output ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); nothing was exported`);
+    throw new DemarcError("E_EXPORT_OUTPUT", { path, reason: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
   }
 }
 
@@ -127,7 +127,7 @@ export function registerArchive(program: Command): void {
             await s.audit("export-failed", { ...what, error: (err as Error).message }, sent).catch(() => undefined);
             const code = (err as NodeJS.ErrnoException).code;
             // The output file is the operator's to fix (a missing folder, a full disk): say so in one line.
-            if (o.output && code && /^E[A-Z]+$/.test(code)) throw new DemarcError("E_EXPORT_OUTPUT", `--output ${o.output}: cannot write (${code}) after ${sent} record(s); the file is incomplete`);
+            if (o.output && code && /^E[A-Z]+$/.test(code)) throw new DemarcError("E_EXPORT_INCOMPLETE", { path: o.output, reason: code, count: sent });
             throw err;
           }
           bar.stop();

@@ -37,7 +37,7 @@ function accountName(v: string): string {
   return name;
 }
 
-const notFound = (name: string) => new DemarcError("E_NO_OFFICER", `no console account "${name}" (demarc officers list shows them)`, 1);
+const notFound = (name: string) => new DemarcError("E_NO_OFFICER", { name });
 
 function describe(o: Officer): Record<string, unknown> {
   return {

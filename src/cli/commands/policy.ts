@@ -68,7 +68,7 @@ export function registerPolicy(program: Command): void {
         } catch (err) {
           if (!(err instanceof PolicyError)) throw err;
           for (const p of err.problems) process.stderr.write(`${p}\n`);
-          process.stderr.write(`demarc: ${err.problems.length} problem${err.problems.length === 1 ? "" : "s"} found; nothing was loaded\n`);
+          process.stderr.write(`demarc: ${err.code}: ${err.problems.length} problem${err.problems.length === 1 ? "" : "s"} found; nothing was loaded\n`);
           return EXIT.config;
         }
       }),

@@ -82,7 +82,7 @@ export function registerUsers(program: Command): void {
         const jid = hostedJid(cfg, jidArg);
         const pw = await password(opts, cfg.c2s.min_password_length);
         await withStore(cfg, async (store) => {
-          if (await store.getUser(jid)) throw new DemarcError("E_EXISTS", `${jid} already exists (use demarc users passwd to change the password)`);
+          if (await store.getUser(jid)) throw new DemarcError("E_EXISTS", { jid });
           await store.putUser({ jid, group: opts.group, credentials: makeCredentials(pw.value, cfg.c2s.scram_iterations) });
         });
         process.stdout.write(pw.generated ? `added ${jid} with password ${pw.value}\n` : `added ${jid}\n`);
@@ -97,7 +97,7 @@ export function registerUsers(program: Command): void {
         const cfg = config();
         const jid = hostedJid(cfg, jidArg);
         const removed = await withStore(cfg, (store) => store.removeUser(jid));
-        if (!removed) throw new DemarcError("E_NO_USER", `${jid} does not exist`);
+        if (!removed) throw new DemarcError("E_NO_USER", { jid });
         process.stdout.write(`removed ${jid}\n`);
       }),
     );
@@ -132,7 +132,7 @@ export function registerUsers(program: Command): void {
         const pw = await password(opts, cfg.c2s.min_password_length);
         await withStore(cfg, async (store) => {
           const u = await store.getUser(jid);
-          if (!u) throw new DemarcError("E_NO_USER", `${jid} does not exist`);
+          if (!u) throw new DemarcError("E_NO_USER", { jid });
           await store.putUser({ ...u, credentials: makeCredentials(pw.value, cfg.c2s.scram_iterations) });
         });
         process.stdout.write(pw.generated ? `new password for ${jid}: ${pw.value}\n` : `password changed for ${jid}\n`);

@@ -3,11 +3,10 @@
  * partner domain), kept in step with the config on reload, and delivery of a
  * partner's Envelope onto the right one.
  */
-import type { GatewayContext } from "../../gateway/context.js";
+import type { GatewayContext } from "../../module.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
 import { DeliveryFailure } from "../../model/route.js";
-import { trustFromConfig } from "../../tls/module.js";
 import type { TrustStore } from "../../tls/trust.js";
 import type { InternalServer } from "../../config/sections/edge.js";
 import { envelopeToComponentStanza } from "../../xmpp/index.js";
@@ -42,11 +41,8 @@ export class ComponentLinks {
   constructor(
     private ctx: GatewayContext,
     private readonly metrics: ComponentMetrics,
+    private readonly trust: () => TrustStore,
   ) {}
-
-  private trust(): TrustStore {
-    return (this.ctx.services.get("trust") as TrustStore | undefined) ?? trustFromConfig(this.ctx.config);
-  }
 
   private makeLink(server: InternalServer, partner: string): ComponentLink {
     const e = this.ctx.config.edge;

@@ -7,7 +7,8 @@
  * to a partner arrives on that partner's stream and goes to the router as an
  * outbound Envelope (compliance, archive, then s2s or SIP).
  */
-import type { GatewayModule } from "../../gateway/context.js";
+import type { GatewayModule, Provider } from "../../module.js";
+import type { TrustStore } from "../../tls/trust.js";
 import { ConfigError } from "../../errors.js";
 import type { ComponentLink } from "./link.js";
 import { ComponentLinks } from "./links.js";
@@ -20,7 +21,8 @@ export interface ComponentModule extends GatewayModule {
   readonly links: ReadonlyMap<string, ComponentLink>;
 }
 
-export function componentModule(): ComponentModule {
+/** @param trust whom TLS component streams to the internal servers trust. */
+export function componentModule(trust: Provider<TrustStore>): ComponentModule {
   let set: ComponentLinks | undefined;
   return {
     name: "component",
@@ -29,7 +31,7 @@ export function componentModule(): ComponentModule {
     },
     async start(ctx) {
       if (!ctx.config.edge.internal.length) throw new ConfigError("mode: edge needs at least one internal server (edge.internal)");
-      const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics));
+      const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics), trust);
       set = links;
       ctx.router.useInternal({ deliver: (e) => links.deliver(e) });
       links.sync(ctx);

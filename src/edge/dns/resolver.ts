@@ -13,7 +13,7 @@
  * servers configured the system resolver is used.
  */
 import { isIP } from "node:net";
-import { UnavailableError } from "../../errors.js";
+import { DemarcError } from "../../errors.js";
 import { dns2Query, parseServer, systemQuery, type Query } from "./transport.js";
 
 export { parseServer };
@@ -132,9 +132,9 @@ export function orderSrv(records: SrvRecord[], random: () => number = Math.rando
 }
 
 /** Thrown when the domain publishes "." for every service asked: it does not offer it. */
-export class ServiceNotAvailableError extends UnavailableError {
+export class ServiceNotAvailableError extends DemarcError<"E_SRV_DECLINED"> {
   constructor(domain: string, services: string[]) {
-    super("E_SRV_DECLINED", `${domain} publishes "." for ${services.join(", ")}: the service is decidedly not available`);
+    super("E_SRV_DECLINED", { domain, services: services.join(", ") });
   }
 }
 

@@ -8,7 +8,7 @@ import { promises as dnsp } from "node:dns";
 import { connect, isIP } from "node:net";
 import { randomInt } from "node:crypto";
 import DNS from "dns2";
-import { ConfigError, UnavailableError } from "../../errors.js";
+import { ConfigError, DemarcError } from "../../errors.js";
 
 export interface Answer<T> {
   records: T[];
@@ -64,7 +64,7 @@ export function dns2Query(servers: { host: string; port: number }[], timeoutMs: 
         lastErr = err;
       }
     }
-    throw new UnavailableError("E_DNS", `no DNS server answered for ${type} ${name}: ${(lastErr as Error)?.message ?? "no servers"}`);
+    throw new DemarcError("E_DNS_NO_SERVER", { type, name, reason: (lastErr as Error)?.message ?? "no servers" });
   };
 }
 
@@ -120,7 +120,7 @@ export function systemQuery(timeoutMs: number, servers: { host: string; port: nu
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOTFOUND" || code === "ENODATA") return { records: [], ttl: -1 };
-      throw new UnavailableError("E_DNS", `DNS lookup of ${type} ${name} failed: ${code ?? (err as Error).message}`);
+      throw new DemarcError("E_DNS", { type, name, reason: code ?? (err as Error).message });
     }
   };
 }

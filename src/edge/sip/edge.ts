@@ -14,7 +14,7 @@ import type { Router } from "../../router/router.js";
 import type { RouteLane } from "../../router/lane.js";
 import type { TrustStore } from "../../tls/trust.js";
 import { discover, type Resolver } from "../dns/resolver.js";
-import { UnavailableError } from "../../errors.js";
+import { DemarcError } from "../../errors.js";
 import type { FramingError } from "./framing.js";
 import type { Flow, TransportName } from "./flow.js";
 import { AddressLimiter } from "./limits.js";
@@ -175,7 +175,7 @@ export class SipEdge {
       if (f) return f;
     }
     const resolver = this.resolver();
-    if (!resolver) throw new UnavailableError("E_NO_RESOLVER", "no DNS resolver");
+    if (!resolver) throw new DemarcError("E_NO_RESOLVER", {});
     const candidates = await discover(resolver, domain, this.cfg.sip.discovery, 5061);
     const plain = this.cfg.sip.trust_plain_transports;
     const problems: string[] = [];
@@ -188,7 +188,7 @@ export class SipEdge {
         problems.push(`${c.address}:${c.port}/${transport}: ${(err as Error).message}`);
       }
     }
-    throw new UnavailableError("E_SIP_CONNECT", `no SIP route to ${domain}${problems.length ? ` (${problems.join("; ")})` : ""}`);
+    throw new DemarcError("E_SIP_CONNECT", { domain, problems });
   }
 
   /** Outbound connections leave from the listener's address when it is a specific one of the same family. */

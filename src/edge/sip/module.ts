@@ -5,11 +5,10 @@
  * that every edge renders presence with.
  */
 import { Gauge } from "prom-client";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
+import type { GatewayContext, GatewayModule } from "../../module.js";
 import { resolvePath } from "../../config/load.js";
 import { DeliveryFailure, type DeliveryTarget } from "../../model/route.js";
-import type { TrustStore } from "../../tls/trust.js";
-import type { Resolver } from "../dns/resolver.js";
+import type { PeerAccess } from "../../tls/module.js";
 import { loadStateMapFrom, useStateMap } from "../../mapping/state-map.js";
 import { ALLOW_HEADER, response } from "./message.js";
 import { SipEdge } from "./edge.js";
@@ -22,7 +21,12 @@ import type { WatcherDirectory } from "./watchers.js";
 
 type SipModule = GatewayModule & { edge?: SipEdge; publications?: PresencePublications; stopNotifier?: (drainMs: number) => Promise<void> };
 
-export function sipModule(): SipModule {
+export interface SipWiring extends PeerAccess {
+  /** Who watches a hosted user's presence (the core); without one, publications reach nobody. */
+  watchers?: (() => WatcherDirectory | undefined) | undefined;
+}
+
+export function sipModule(wiring: SipWiring): SipModule {
   let transports: SipTransports | undefined;
   const mod: SipModule = {
     name: "sip",
@@ -30,11 +34,11 @@ export function sipModule(): SipModule {
       const cfg = ctx.config;
       useStateMap(loadStateMapFrom(resolvePath(cfg, cfg.policy.dir)));
       const log = ctx.log.child({ module: "sip" });
-      const trust = () => ctx.services.get("trust") as TrustStore | undefined;
-      const edge = new SipEdge(cfg, log, ctx.router, trust, () => ctx.services.get("resolver") as Resolver | undefined);
+      const { trust } = wiring;
+      const edge = new SipEdge(cfg, log, ctx.router, trust, wiring.resolver);
       const mem = new PresenceMemory();
       mod.edge = edge;
-      const pubs = new PresencePublications(edge, () => ctx.services.get("core") as WatcherDirectory | undefined);
+      const pubs = new PresencePublications(edge, () => wiring.watchers?.());
       mod.publications = pubs;
       const limits = cfg.sip.limits;
       transports = new SipTransports(
@@ -47,7 +51,7 @@ export function sipModule(): SipModule {
           connectTimeoutMs: limits.connect_timeout_ms,
           certFor: (name) => ctx.certs.forDomain(name) ?? ctx.certs.defaultCert,
           defaultContext: () => ctx.certs.defaultCert,
-          ca: () => trust()?.ca ?? [],
+          ca: () => trust().ca,
           minVersion: cfg.tls.min_version,
         },
         { onMessage: (m, f) => edge.onMessage(m, f), onFramingError: (e, f) => edge.onFramingError(e, f), onClose: (f) => edge.client.flowClosed(f) },

@@ -5,12 +5,13 @@
  * pooled per domain and reused for requests in both directions.
  */
 import { createServer as createTcpServer, connect as tcpConnect, type Server, type Socket } from "node:net";
-import { createSecureContext, createServer as createTlsServer, connect as tlsConnect, type SecureContext, type TLSSocket } from "node:tls";
+import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from "node:tls";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { SipMessage } from "sip";
-import { listen } from "../../gateway/listen.js";
-import { UnavailableError } from "../../errors.js";
+import { listen } from "../../listen.js";
+import { SniContexts } from "../../tls/sni.js";
+import { DemarcError } from "../../errors.js";
 import { parseDatagram, type FramingError, type FramingLimits } from "./framing.js";
 import { DatagramFlow, StreamFlow, type Flow, type StreamHandlers, type TransportName } from "./flow.js";
 
@@ -43,28 +44,16 @@ export class SipTransports {
   private readonly pool = new Map<string, Flow>();
 
   /** Per-certificate server contexts that carry our trust anchors, so client certificates verify under SNI too. */
-  private contexts = new Map<string, SecureContext>();
+  private readonly sni: SniContexts;
 
-  constructor(private readonly opts: TransportOptions, private readonly handlers: TransportHandlers) {}
+  constructor(private readonly opts: TransportOptions, private readonly handlers: TransportHandlers) {
+    this.sni = new SniContexts({ certFor: opts.certFor, ca: opts.ca, minVersion: opts.minVersion });
+  }
 
   /** After a reload: certificates or trust anchors may have changed. */
   refreshTls(): void {
-    this.contexts = new Map();
+    this.sni.clear();
   }
-
-  private sni = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    try {
-      const pair = this.opts.certFor(servername);
-      let ctx = this.contexts.get(pair.cert);
-      if (!ctx) {
-        ctx = createSecureContext({ cert: pair.cert, key: pair.key, ca: this.opts.ca(), minVersion: this.opts.minVersion });
-        this.contexts.set(pair.cert, ctx);
-      }
-      cb(null, ctx);
-    } catch (err) {
-      cb(err as Error);
-    }
-  };
 
   private streamHandlers(): StreamHandlers {
     return {
@@ -110,7 +99,7 @@ export class SipTransports {
     const server = createTlsServer({
       cert: def.cert,
       key: def.key,
-      SNICallback: this.sni,
+      SNICallback: this.sni.callback,
       minVersion: this.opts.minVersion,
       // Federation is mutual TLS; the chain and name are judged per request, so a
       // missing or unknown certificate gets a SIP 403 rather than a failed handshake.
@@ -140,7 +129,7 @@ export class SipTransports {
     });
     sock.on("error", () => {});
     await new Promise<void>((resolve, reject) => {
-      sock.once("error", (err: NodeJS.ErrnoException) => reject(new UnavailableError("E_LISTEN", `SIP UDP listener: ${host}:${port} cannot be bound (${err.code ?? err.message})`)));
+      sock.once("error", (err: NodeJS.ErrnoException) => reject(new DemarcError("E_LISTEN", { listener: "SIP UDP listener", address: `${host}:${port}`, problem: `cannot be bound (${err.code ?? err.message})` })));
       sock.bind(port, host, () => resolve());
     });
     const a = sock.address();
@@ -169,7 +158,7 @@ export class SipTransports {
     const existing = this.pooled(domain, transport);
     if (existing) return existing;
     if (transport === "UDP") {
-      if (!this.udp) throw new UnavailableError("E_SIP_UDP", "SIP over UDP needs the UDP listener enabled");
+      if (!this.udp) throw new DemarcError("E_SIP_UDP", {});
       const f = new DatagramFlow(this.udp, address, port, this.udpLocal);
       f.domain = domain;
       this.pool.set(`${domain}|UDP`, f);

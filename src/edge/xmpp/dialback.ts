@@ -4,8 +4,8 @@
  * authoritative server with <db:verify/>; the authoritative server (us, for
  * our own domains) recomputes the key and answers valid or invalid.
  */
-import { xml, type Element } from "./xml.js";
-import { NS_STANZA_ERRORS } from "./errors.js";
+import { xml, type Element } from "../../xmpp/xml.js";
+import { NS_STANZA_ERRORS } from "../../xmpp/errors.js";
 import { verifyDialbackKey } from "./dialback-keys.js";
 
 export type DialbackType = "valid" | "invalid" | "error";

@@ -4,8 +4,8 @@
  * already proves the domain it claims and that partner may use certificates;
  * dialback (XEP-0220 section 2.3.1) when that partner may use dialback.
  */
-import { xml, type Element } from "./xml.js";
-import { NS_DIALBACK_FEATURE, NS_SASL, NS_TLS } from "./ns.js";
+import { xml, type Element } from "../../xmpp/xml.js";
+import { NS_DIALBACK_FEATURE, NS_SASL, NS_TLS } from "../../xmpp/ns.js";
 
 export interface FeatureState {
   secure: boolean;

@@ -10,15 +10,16 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { isValidDomain, parseJid, JidMalformedError } from "../../model/jid.js";
 import type { TrustStore } from "../../tls/trust.js";
-import { StreamError } from "./errors.js";
-import { XmppStream, newStreamId, type StreamOptions } from "./stream.js";
+import { StreamError } from "../../xmpp/errors.js";
+import { XmppStream, type StreamOptions } from "./stream.js";
+import { newStreamId } from "../../xmpp/stream-header.js";
 import { inboundFeatures } from "./features.js";
 import { decodeAuthzid, failureElement, successElement } from "./sasl-external.js";
 import { answerVerify, resultResponse } from "./dialback.js";
 import type { PartnerPolicy, AuthMethod } from "./policy.js";
 import type { TlsAcceptor } from "./tls.js";
-import type { Element } from "./xml.js";
-import { NS_SASL, NS_SERVER, NS_TLS } from "./ns.js";
+import type { Element } from "../../xmpp/xml.js";
+import { NS_SASL, NS_SERVER, NS_TLS } from "../../xmpp/ns.js";
 
 export interface InboundEnv extends StreamOptions {
   policy: PartnerPolicy;

@@ -1,7 +1,7 @@
 /**
- * Per-stream and per-partner limits (RFC 6120 section 13.12): a token bucket
- * per partner domain that pauses reading instead of dropping, and a count of
- * open streams per remote address.
+ * Per-partner limits (RFC 6120 section 13.12): a token bucket per partner
+ * domain that pauses reading instead of dropping. The count of open streams
+ * per remote address, shared with c2s, is in src/xmpp/address-counter.ts.
  */
 export class TokenBucket {
   private tokens: number;
@@ -52,27 +52,5 @@ export class RateLimits {
       b.configure(s.rate, s.burst);
     }
     return b.take();
-  }
-}
-
-export class AddressCounter {
-  private readonly counts = new Map<string, number>();
-
-  /** Counts a new stream from an address; false when it would exceed max. */
-  acquire(address: string, max: number): boolean {
-    const n = this.counts.get(address) ?? 0;
-    if (n >= max) return false;
-    this.counts.set(address, n + 1);
-    return true;
-  }
-
-  release(address: string): void {
-    const n = (this.counts.get(address) ?? 1) - 1;
-    if (n <= 0) this.counts.delete(address);
-    else this.counts.set(address, n);
-  }
-
-  count(address: string): number {
-    return this.counts.get(address) ?? 0;
   }
 }

@@ -7,35 +7,38 @@
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
-import type { GatewayContext, GatewayModule } from "../../gateway/context.js";
-import { listen } from "../../gateway/listen.js";
+import type { GatewayContext, GatewayModule } from "../../module.js";
+import { listen } from "../../listen.js";
 import { domainOf } from "../../model/envelope.js";
-import type { TrustStore } from "../../tls/trust.js";
-import type { Resolver } from "../dns/resolver.js";
-import { resolverFromConfig, trustFromConfig } from "../../tls/module.js";
+import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
-import { StanzaError, StreamError, mayReplyWithError } from "./errors.js";
+import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
+import { NS_SERVER } from "../../xmpp/ns.js";
+import { refuseStream } from "../../xmpp/stream-header.js";
 import { InboundSession, type InboundEnv } from "./inbound.js";
 import { InboundQueue } from "./inbound-queue.js";
 import { OutboundPool } from "./pool.js";
 import { PartnerPolicy } from "./policy.js";
-import { AddressCounter, RateLimits } from "./limits.js";
+import { RateLimits } from "./limits.js";
+import { AddressCounter } from "../../xmpp/address-counter.js";
 import { TlsAcceptor } from "./tls.js";
 import { randomSecret } from "./dialback-keys.js";
-import { envelopeToStanza, stanzaToEnvelope } from "./translate.js";
-import { answerDomainIq, isDomainIq } from "./domain-iq.js";
+import { envelopeToStanza, stanzaToEnvelope } from "../../xmpp/translate.js";
+import { answerDomainIq, isDomainIq } from "../../xmpp/domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
-import type { Element } from "./xml.js";
+import type { Element } from "../../xmpp/xml.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
   addresses(): { starttls?: AddressInfo; directTls?: AddressInfo };
   /** The outbound pool (tests and admin look at it). */
   readonly pool: OutboundPool | undefined;
+  /** What each partner's streams last did (the console's partner page). */
+  readonly health: PartnerHealth;
 }
 
-export function s2sModule(): S2sModule {
+export function s2sModule(peers: PeerAccess): S2sModule {
   let ctx: GatewayContext;
   let pool: OutboundPool | undefined;
   let policy: PartnerPolicy;
@@ -48,8 +51,7 @@ export function s2sModule(): S2sModule {
   const queues = new WeakMap<InboundSession, InboundQueue>();
   const perIp = new AddressCounter();
 
-  const trust = (): TrustStore => (ctx.services.get("trust") as TrustStore | undefined) ?? trustFromConfig(ctx.config);
-  const resolver = (): Resolver => (ctx.services.get("resolver") as Resolver | undefined) ?? resolverFromConfig(ctx.config);
+  const { trust, resolver } = peers;
 
   /** Each stream's stanzas keep their order through the router (see InboundQueue). */
   function onStanza(el: Element, session: InboundSession): void {
@@ -103,11 +105,7 @@ export function s2sModule(): S2sModule {
       metrics.streamErrors.inc({ condition: "policy-violation" });
       if (directTls) return void socket.destroy();
       socket.on("error", () => undefined);
-      socket.end(
-        `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>` +
-          new StreamError("policy-violation", "too many streams from this address").toXml() +
-          "</stream:stream>",
-      );
+      socket.end(refuseStream(NS_SERVER, new StreamError("policy-violation", "too many streams from this address")));
       return;
     }
     const env: InboundEnv = {
@@ -145,6 +143,7 @@ export function s2sModule(): S2sModule {
 
   return {
     name: "s2s",
+    health,
     get pool() {
       return pool;
     },
@@ -157,7 +156,6 @@ export function s2sModule(): S2sModule {
       secret = cfg.dialback_secret || randomSecret();
       rates = new RateLimits((d) => policy.settings(d));
       acceptor = new TlsAcceptor(ctx.certs, trust(), ctx.config.tls.min_version);
-      ctx.services.set("partner-health", health);
       pool = new OutboundPool({
         health,
         log: ctx.log,

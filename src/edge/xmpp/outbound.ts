@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { CertStore } from "../../tls/store.js";
 import type { TrustStore } from "../../tls/trust.js";
-import { StreamError } from "./errors.js";
+import { StreamError } from "../../xmpp/errors.js";
 import { XmppStream, type StreamOptions } from "./stream.js";
 import { authElement, offersExternal } from "./sasl-external.js";
 import { resultRequest, verifyRequest } from "./dialback.js";
@@ -17,8 +17,8 @@ import { dialbackKey } from "./dialback-keys.js";
 import { clientTls } from "./tls.js";
 import { SetupTimeout, remaining } from "./timeout.js";
 import type { PartnerPolicy } from "./policy.js";
-import type { Element } from "./xml.js";
-import { NS_SASL, NS_SERVER, NS_TLS, NS_DIALBACK_FEATURE } from "./ns.js";
+import type { Element } from "../../xmpp/xml.js";
+import { NS_SASL, NS_SERVER, NS_TLS, NS_DIALBACK_FEATURE } from "../../xmpp/ns.js";
 
 export interface OutboundEnv extends StreamOptions {
   certs: CertStore;

@@ -12,7 +12,7 @@ import type { Resolver } from "../dns/resolver.js";
 import { DeliveryFailure } from "../../model/route.js";
 import { establish, UnreachableError } from "./outbound-failover.js";
 import { NegotiationError, type OutboundStream, type OutboundEnv, type Purpose } from "./outbound.js";
-import type { Element } from "./xml.js";
+import type { Element } from "../../xmpp/xml.js";
 
 interface Queued {
   el: Element;

@@ -3,8 +3,8 @@
  * authorization identity is the initiating domain (base64), or "=" for empty,
  * in which case the domain comes from the stream header's 'from'.
  */
-import { xml, type Element } from "./xml.js";
-import { NS_SASL } from "./ns.js";
+import { xml, type Element } from "../../xmpp/xml.js";
+import { NS_SASL } from "../../xmpp/ns.js";
 
 /** RFC 6120 section 6.4.2: "=" stands for an empty response. */
 export function encodeAuthzid(domain: string | undefined): string {

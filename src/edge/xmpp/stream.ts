@@ -4,19 +4,15 @@
  * be swapped for its TLS form (STARTTLS), after which the stream restarts.
  */
 import { EventEmitter } from "node:events";
-import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import type { Logger } from "../../log.js";
-import { StreamError, NS_STREAMS } from "./errors.js";
-import { XmppStreamParser } from "./stream-parser.js";
-import { escapeXML, type Element } from "./xml.js";
-import { NS_DIALBACK, NS_SERVER } from "./ns.js";
-
-export function newStreamId(): string {
-  return randomBytes(12).toString("base64url");
-}
+import type { StreamError } from "../../xmpp/errors.js";
+import { XmppStreamParser } from "../../xmpp/stream-parser.js";
+import type { Element } from "../../xmpp/xml.js";
+import { newStreamId, STREAM_CLOSE, streamHeader } from "../../xmpp/stream-header.js";
+import { NS_DIALBACK, NS_SERVER } from "../../xmpp/ns.js";
 
 export interface StreamOptions {
   log: Logger;
@@ -66,9 +62,7 @@ export class XmppStream extends EventEmitter {
 
   /** RFC 6120 section 4.7: our side of the stream header. */
   sendHeader(attrs: { from?: string | undefined; to?: string | undefined; id?: string | undefined }): void {
-    const parts = [`xmlns='${NS_SERVER}'`, `xmlns:stream='${NS_STREAMS}'`, `xmlns:db='${NS_DIALBACK}'`, "version='1.0'"];
-    for (const [k, v] of Object.entries(attrs)) if (v) parts.push(`${k}='${escapeXML(v)}'`);
-    this.write(`<?xml version='1.0'?><stream:stream ${parts.join(" ")}>`);
+    this.write(streamHeader(NS_SERVER, { "xmlns:db": NS_DIALBACK, version: "1.0", ...attrs }));
     this.headerSent = true;
   }
 
@@ -93,7 +87,7 @@ export class XmppStream extends EventEmitter {
   /** RFC 6120 section 4.4: closing tag, then wait briefly for the peer's before dropping the connection. */
   end(): void {
     if (this.closed) return;
-    this.write("</stream:stream>");
+    this.write(STREAM_CLOSE);
     this.closed = true;
     this.socket.end();
     const t = setTimeout(() => this.socket.destroy(), 2_000);

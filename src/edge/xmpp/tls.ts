@@ -1,116 +1,42 @@
 /**
- * TLS for s2s (RFC 6120 section 5, XEP-0368): server-side STARTTLS and direct
- * TLS with the certificate of the requested hosted domain (SNI), a client
- * certificate requested from every peer (XEP-0178), and the client side for
- * outbound streams presenting our domain's certificate.
- *
- * Node's TLSSocket built by hand never sets `authorized`, so STARTTLS hands
- * the plain socket to a tls.Server that never listens and reads the result
- * in its secureConnection event.
+ * TLS for s2s (RFC 6120 section 5, XEP-0368): the server side (STARTTLS and
+ * direct TLS, src/xmpp/tls.ts) with a client certificate requested from every
+ * peer (XEP-0178), and the client side for outbound streams presenting our
+ * domain's certificate.
  */
-import { connect as tlsConnect, createSecureContext, createServer, type SecureContext, type Server as TlsServer, type TLSSocket, type TlsOptions } from "node:tls";
+import { connect as tlsConnect, type TLSSocket, type TlsOptions } from "node:tls";
 import type { Socket } from "node:net";
+import { ServerTls } from "../../xmpp/tls.js";
 import type { CertStore } from "../../tls/store.js";
 import type { TrustStore } from "../../tls/trust.js";
 import { SetupTimeout } from "./timeout.js";
 
 export const ALPN_S2S = "xmpp-server";
 
-type Pending = { resolve: (s: TLSSocket) => void; reject: (e: Error) => void };
-
-function keyOf(s: Socket): string {
-  return `${s.remoteAddress}|${s.remotePort}|${s.localAddress}|${s.localPort}`;
-}
-
+/** s2s's server side: a client certificate asked of every peer (XEP-0178), judged against the current trust anchors. */
 export class TlsAcceptor {
-  private server: TlsServer;
-  private readonly pending = new Map<string, Pending>();
-  /** Per certificate, a context that also carries the CAs client certificates are checked against. */
-  private contexts = new Map<string, SecureContext>();
+  private readonly tls: ServerTls;
 
   constructor(
-    private readonly certs: CertStore,
+    certs: CertStore,
     private trust: TrustStore,
-    private readonly minVersion: "TLSv1.2" | "TLSv1.3",
+    minVersion: "TLSv1.2" | "TLSv1.3",
   ) {
-    this.server = this.build();
+    this.tls = new ServerTls({ certs, minVersion, clientCerts: { ca: () => this.trust.ca }, alpn: [ALPN_S2S] });
   }
 
   /** Options for a listening direct-TLS server; the same policy as STARTTLS. */
   serverOptions(): TlsOptions {
-    return {
-      SNICallback: this.sni,
-      // tls.Server ignores a `secureContext` option: without SNI the default certificate comes from these.
-      cert: this.certs.defaultCert.cert,
-      key: this.certs.defaultCert.key,
-      requestCert: true,
-      // The chain is judged per partner after the handshake (pins, dialback fallback).
-      rejectUnauthorized: false,
-      ca: this.trust.ca,
-      minVersion: this.minVersion,
-      ALPNProtocols: [ALPN_S2S],
-    };
-  }
-
-  /** SNI picks the certificate of the requested hosted domain; the store's own contexts lack our CA list. */
-  private sni = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void): void => {
-    cb(null, this.contextFor(this.certs.forDomain(servername) ?? this.certs.defaultCert));
-  };
-
-  private contextFor(c: { certPath: string; cert: string; key: string }): SecureContext {
-    let ctx = this.contexts.get(c.certPath);
-    if (!ctx) {
-      ctx = createSecureContext({ cert: c.cert, key: c.key, ca: this.trust.ca, minVersion: this.minVersion });
-      this.contexts.set(c.certPath, ctx);
-    }
-    return ctx;
+    return this.tls.serverOptions();
   }
 
   setTrust(trust: TrustStore): void {
     this.trust = trust;
-    this.contexts = new Map();
-    this.server = this.build();
+    this.tls.reset();
   }
 
-  private build(): TlsServer {
-    const server = createServer(this.serverOptions());
-    server.on("secureConnection", (s: TLSSocket) => {
-      const p = this.pending.get(keyOf(s));
-      if (!p) return void s.destroy();
-      this.pending.delete(keyOf(s));
-      p.resolve(s);
-    });
-    server.on("tlsClientError", (err: Error, s: TLSSocket) => {
-      const p = this.pending.get(keyOf(s));
-      if (!p) return;
-      this.pending.delete(keyOf(s));
-      p.reject(err);
-    });
-    return server;
-  }
-
-  /** RFC 6120 section 5.4.3.3: the handshake on the existing connection after <proceed/>. */
   upgrade(raw: Socket, timeoutMs: number): Promise<TLSSocket> {
-    const key = keyOf(raw);
-    return new Promise<TLSSocket>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(key);
-        raw.destroy();
-        reject(new Error("TLS handshake timed out"));
-      }, timeoutMs);
-      timer.unref();
-      this.pending.set(key, {
-        resolve: (s) => {
-          clearTimeout(timer);
-          resolve(s);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.server.emit("connection", raw);
-    });
+    return this.tls.upgrade(raw, timeoutMs);
   }
 }
 

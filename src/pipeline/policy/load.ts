@@ -40,8 +40,8 @@ export interface ParsedPolicy {
 }
 
 export class PolicyError extends ConfigError {
-  constructor(readonly problems: string[]) {
-    super(problems.length === 1 ? problems[0]! : `${problems[0]} (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})`);
+  constructor(problems: readonly string[]) {
+    super(problems, "E_POLICY");
   }
 }
 

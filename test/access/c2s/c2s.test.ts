@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBench, login, xml, isMsg, ScramSha256Client, type Bench, type User } from "./helpers.js";
 import { until } from "../../helpers/wait.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 
 const ADDRESS = "127.0.4.1";
 let b: Bench;

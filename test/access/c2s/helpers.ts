@@ -17,10 +17,10 @@ import { coreModule, type CoreWiring } from "../../../src/gateway/core-module.js
 import { c2sModule } from "../../../src/access/c2s/module.js";
 import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { trustTestCa } from "../../helpers/xmpp-tls.js";
-import type { GatewayModule } from "../../../src/gateway/context.js";
+import type { GatewayModule } from "../../../src/module.js";
 
 export { xml };
 
@@ -65,14 +65,15 @@ export async function startBench(address: string, extra: Record<string, unknown>
     c2s: { starttls: { host: address, port: C2S_PORT }, direct_tls: { host: address, port: C2S_TLS_PORT }, resume_timeout_s: 5, ...((extra.c2s as object) ?? {}) },
   });
   const config: LoadedConfig = { ...parsed, baseDir: dir };
+  const coreMod = coreModule(opts.core);
   const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [
     ...(opts.modules?.before ?? []),
-    coreModule(opts.core),
+    coreMod,
     ...(opts.modules?.after ?? []),
-    c2sModule(),
+    c2sModule({ core: () => coreMod.core! }),
   ]);
   await gateway.start();
-  const core = gateway.context.services.get("core") as PresenceCore;
+  const core = coreMod.core!;
   trustTestCa(ca.certPem);
   return {
     address,

@@ -13,7 +13,7 @@ import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js
 import { tlsModule } from "../../../src/tls/module.js";
 import { s2sModule } from "../../../src/edge/xmpp/module.js";
 import { startBench, login, xml, isMsg, type Bench, type User } from "./helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 
 const DEMARC = "127.0.4.3";
 const DNS_ADDR = "127.0.4.4";
@@ -36,6 +36,7 @@ beforeAll(async () => {
     },
   });
   peer = await startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { alice: "pw" } });
+  const tls = tlsModule();
   b = await startBench(
     DEMARC,
     {
@@ -44,7 +45,7 @@ beforeAll(async () => {
       s2s: { starttls: { host: DEMARC, port: 15269 }, direct_tls: { host: DEMARC, port: 15270 } },
       partners: [{ domain: "partner-a.test", auth: ["certificate"] }],
     },
-    { ca, modules: { before: [tlsModule()], after: [s2sModule()] } },
+    { ca, modules: { before: [tls], after: [s2sModule(tls)] } },
   );
   await b.addUser("bob");
   alice = await loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "alice", password: "pw", caPem: ca.certPem });

@@ -95,6 +95,23 @@ describe("console access, route by route", () => {
 });
 
 describe("console protections", () => {
+  it("refuses a filter that is not valid with a 400 and its reason, on the search and the export alike", async () => {
+    const s = sessions.get("reviewer")!;
+    const search = await call("GET", "/console/search?since=not-a-date", s);
+    expect(search.status).toBe(400);
+    const page = await search.text();
+    expect(page).toContain("from &quot;not-a-date&quot; is not a date or time");
+    expect(page).toContain('action="/console/search"');
+    const exp = await fetch(`${g.base}/console/export`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: s.cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: s.csrf, format: "csv", verdict: "maybe" }).toString(),
+    });
+    expect(exp.status).toBe(400);
+    expect(await exp.text()).toContain("verdict must be one of allow, block, quarantine, released");
+  });
+
   it("refuses every change without the session's CSRF token or from another site, and audits it", async () => {
     const admin = sessions.get("admin")!;
     for (const r of ROUTES.filter((x) => x.method === "POST")) {

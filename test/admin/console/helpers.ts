@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { adminModule } from "../../../src/admin/server.js";
-import type { ArchiveService } from "../../../src/archive/archiver.js";
 import { archiveModule } from "../../../src/archive/module.js";
 import type { ArchiveStore } from "../../../src/archive/store.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
@@ -51,15 +50,17 @@ export async function startConsoleGateway(address: string, extra: Record<string,
     ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "policyFiles")),
   });
   const config: LoadedConfig = { ...parsed, baseDir: dir };
-  const admin = adminModule();
-  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [complianceModule(), archiveModule(), admin]);
+  const compliance = complianceModule();
+  const archive = archiveModule();
+  const admin = adminModule({ console: { archive: () => archive.service, desk: () => archive.desk, compliance: () => compliance.pipeline } });
+  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [compliance, archive, admin]);
   await gateway.start();
   const ctx = gateway.context;
   return {
     base: `http://${address}:${admin.address!.port}`,
     dir,
     gateway,
-    store: (ctx.services.get("archive") as ArchiveService).store,
+    store: archive.service!.store,
     officers: new OfficerStore(ctx.db),
     async close() {
       await gateway.close();

@@ -13,6 +13,7 @@ import { pino } from "pino";
 import { configSchema } from "../../../src/config/schema.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
 import { componentModule, internalRoutes, type ComponentModule } from "../../../src/edge/component/module.js";
+import { tlsModule } from "../../../src/tls/module.js";
 import type { Envelope } from "../../../src/model/envelope.js";
 import { xml, NS_COMPONENT } from "../../../src/xmpp/index.js";
 import { startComponentServer, type ComponentServer } from "../../helpers/component-server.js";
@@ -37,9 +38,11 @@ async function start(internal: Record<string, unknown>[], edge: Record<string, u
     partners: [{ domain: "partner-a.test" }, { domain: "partner-b.test" }],
     edge: { reconnect_initial_ms: 50, reconnect_max_ms: 200, ...edge, internal },
   });
-  const component: ComponentModule = componentModule();
+  const tls = tlsModule();
+  const component: ComponentModule = componentModule(tls.trust);
   const outbound = new Sink();
   gateway = new Gateway({ ...parsed, baseDir: dir, source: undefined }, pino({ level: "silent" }), [
+    tls,
     component,
     { name: "remote-sink", start: async (ctx) => ctx.router.useRemote("xmpp", outbound), stop: async () => {} },
   ]);

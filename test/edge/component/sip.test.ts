@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configSchema } from "../../../src/config/schema.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
-import { defaultModules } from "../../../src/gateway/modules.js";
+import { compose, type Composition } from "../../../src/gateway/modules.js";
 import { createLogger } from "../../../src/log.js";
 import { xml, type Element } from "../../../src/xmpp/index.js";
 import { createTestCa } from "../../helpers/ca.js";
@@ -21,7 +21,6 @@ import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.j
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { PartnerUa, utf8 } from "../sip/partner-ua.js";
-import type { ArchiveStore } from "../../../src/archive/store.js";
 import { runSipp } from "../../helpers/sipp.js";
 
 const EDGE = "127.0.15.150";
@@ -38,6 +37,7 @@ const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
 </presence>`;
 
 let gateway: Gateway;
+let wired: Composition;
 let dns: DnsServerHandle;
 let internal: ProsodyHandle;
 let alice: PartnerUa;
@@ -84,7 +84,8 @@ beforeAll(async () => {
     s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
     edge: { internal: [{ domains: ["corp.test"], host: INTERNAL, port: COMPONENT_PORT, secret: SECRET }] },
   });
-  gateway = new Gateway({ ...parsed, baseDir: dir, source: undefined }, createLogger({ level: parsed.log.level, format: "json" }), defaultModules("edge"));
+  wired = compose("edge");
+  gateway = new Gateway({ ...parsed, baseDir: dir, source: undefined }, createLogger({ level: parsed.log.level, format: "json" }), wired.modules);
   await gateway.start();
   bob = await loginPartnerUser({ address: INTERNAL, domain: "corp.test", username: "bob", password: "pw", caPem: ca.certPem });
   await bob.send(xml("iq", { type: "get", id: "r1" }, xml("query", { xmlns: "jabber:iq:roster" })));
@@ -156,7 +157,7 @@ describe("SIP partner <-> user on an internal Prosody, through mode edge", () =>
   });
 
   it("archives the partner's messages with their verdicts", async () => {
-    const archive = gateway.context.services.get("archive") as { store: ArchiveStore };
+    const archive = wired.archive.service!;
     const deadline = Date.now() + 5_000;
     let found: { protocol: string; verdict: string; body: string | null }[] = [];
     while (Date.now() < deadline) {

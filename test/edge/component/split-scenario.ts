@@ -18,7 +18,7 @@ import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { startEjabberd } from "../../helpers/ejabberd.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { operatorDir, type Operator } from "../../e2e/operator.js";
-import { xml, type Element } from "../../../src/edge/xmpp/xml.js";
+import { xml, type Element } from "../../../src/xmpp/xml.js";
 
 export interface Addresses {
   edge: string;

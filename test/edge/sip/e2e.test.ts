@@ -12,19 +12,17 @@ import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { login, xml, type User } from "../../access/c2s/helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
-import { defaultModules } from "../../../src/gateway/modules.js";
+import { compose, type Composition } from "../../../src/gateway/modules.js";
 import { createLogger } from "../../../src/log.js";
-import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { PartnerUa, utf8 } from "./partner-ua.js";
 import { until } from "../../helpers/wait.js";
-import type { ArchiveStore } from "../../../src/archive/store.js";
 
 const ADDR = "127.0.8.40";
 const C2S_PORT = 18222;
@@ -43,6 +41,7 @@ const PIDF_AWAY = `<?xml version="1.0" encoding="UTF-8"?>
 type El = Element;
 
 let gateway: Gateway;
+let wired: Composition;
 let dns: DnsServerHandle;
 let alice: PartnerUa;
 let bob: User;
@@ -97,9 +96,10 @@ beforeAll(async () => {
     s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
   });
   const config: LoadedConfig = { ...parsed, baseDir: dir };
-  gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), defaultModules());
+  wired = compose();
+  gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), wired.modules);
   await gateway.start();
-  const core = gateway.context.services.get("core") as PresenceCore;
+  const core = wired.core!.core!;
   await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
 
   bob = await login({ address: ADDR, caPem: ca.certPem }, "bob", { password: "pw-bob", resource: "desk", port: C2S_PORT });
@@ -180,7 +180,7 @@ describe("SIP partner user <-> XMPP user through the whole gateway", () => {
     expect(String(blocked.headers.warning)).toContain("Project names may not be received from partners.");
 
     // Both went through the same archive as XMPP traffic, with their verdicts.
-    const archive = gateway.context.services.get("archive") as { store: ArchiveStore };
+    const archive = wired.archive.service!;
     const inbound = () => archive.store.find({ participant: "alice@partner.test", kind: "message", direction: "inbound" }, { limit: 10 });
     const found = await until(async () => {
       const rs = await inbound();

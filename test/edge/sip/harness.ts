@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
-import type { GatewayContext, GatewayModule } from "../../../src/gateway/context.js";
+import type { GatewayContext, GatewayModule } from "../../../src/module.js";
 import { tlsModule } from "../../../src/tls/module.js";
 import { sipModule } from "../../../src/edge/sip/module.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
+import type { WatcherDirectory } from "../../../src/edge/sip/watchers.js";
 import { createLogger } from "../../../src/log.js";
 import type { Envelope } from "../../../src/model/envelope.js";
 import { DeliveryFailure, type Compliance, type DeliveryError } from "../../../src/model/route.js";
@@ -42,6 +43,8 @@ export interface HarnessOptions {
   compliance?: Compliance;
   /** Extra modules after the SIP edge (e.g. the real core). */
   internal?: (ctx: GatewayContext, recorder: Recorder) => void;
+  /** Who watches hosted users' presence, for PUBLISH (the core in the full gateway). */
+  watchers?: () => WatcherDirectory | undefined;
   ca?: TestCa;
   /** Other top-level settings (federation, ...). */
   config?: Record<string, unknown>;
@@ -85,9 +88,10 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
     },
     async stop() {},
   };
-  const sip = sipModule();
+  const tls = tlsModule();
+  const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: o.watchers });
   const log = createLogger({ level: config.log.level, format: "json" });
-  const gateway = new Gateway(config, log, [tlsModule(), internal, sip]);
+  const gateway = new Gateway(config, log, [tls, internal, sip]);
   await gateway.start();
   return {
     gateway,

@@ -14,13 +14,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SipMessage } from "sip";
 import { login, xml, type User } from "../../access/c2s/helpers.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import type { Element } from "../../../src/xmpp/xml.js";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { Gateway } from "../../../src/gateway/gateway.js";
-import { defaultModules } from "../../../src/gateway/modules.js";
+import { compose } from "../../../src/gateway/modules.js";
 import { createLogger } from "../../../src/log.js";
-import type { PresenceCore } from "../../../src/core/core.js";
 import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
 import type { PresencePublications } from "../../../src/edge/sip/publish.js";
@@ -98,13 +97,14 @@ beforeAll(async () => {
     s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
   });
   const config: LoadedConfig = { ...parsed, baseDir: dir };
-  const modules = defaultModules();
+  const wired = compose();
+  const modules = wired.modules;
   const sip = modules.find((m) => m.name === "sip") as unknown as { edge?: SipEdge; publications?: PresencePublications };
   gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), modules);
   await gateway.start();
   edge = sip.edge!;
   publications = sip.publications!;
-  const core = gateway.context.services.get("core") as PresenceCore;
+  const core = wired.core!.core!;
   await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
 
   kam = await startKamailio({

@@ -44,8 +44,8 @@ beforeAll(async () => {
     internal(ctx) {
       core = new PresenceCore({ domains: ["corp.test"], route: (e) => ctx.router.route(e) });
       ctx.router.useInternal(core);
-      ctx.services.set("core", core);
     },
+    watchers: () => core,
   });
   await core.store.putUser({ jid: "bob@corp.test", credentials: {} });
   await core.store.putItem("bob@corp.test", { jid: "alice@partner.test", groups: [], subscription: "to", ask: false, pendingIn: false, approved: false, hidden: false });
@@ -79,7 +79,6 @@ async function publishWithSipp(remote: string, localIp: string): Promise<void> {
     "busy/in a call",
     "unavailable",
   ]);
-  expect(h.ctx.services.get("core")).toBe(core);
 }
 
 describe("PUBLISH from SIPp reaches a watching user at the core", () => {

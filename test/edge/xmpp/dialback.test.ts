@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { dialbackKey, verifyDialbackKey } from "../../../src/edge/xmpp/dialback-keys.js";
 import { answerVerify, resultResponse } from "../../../src/edge/xmpp/dialback.js";
 import { decodeAuthzid, encodeAuthzid, offersExternal } from "../../../src/edge/xmpp/sasl-external.js";
-import { xml } from "../../../src/edge/xmpp/xml.js";
+import { xml } from "../../../src/xmpp/xml.js";
 
 describe("dialback keys (XEP-0185)", () => {
   it("matches the example of XEP-0185 section 3 and XEP-0220", () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { PartnerPolicy } from "../../../src/edge/xmpp/policy.js";
-import { AddressCounter, RateLimits, TokenBucket } from "../../../src/edge/xmpp/limits.js";
+import { RateLimits, TokenBucket } from "../../../src/edge/xmpp/limits.js";
 
 const cfg = (c: Record<string, unknown>): LoadedConfig => ({ ...configSchema.parse(c), baseDir: ".", source: undefined });
 
@@ -47,15 +47,5 @@ describe("limits", () => {
     expect(r.take("a.test")).toBe(0);
     expect(r.take("b.test")).toBe(0);
     expect(r.take("a.test")).toBeGreaterThan(0);
-  });
-
-  it("counts streams per address", () => {
-    const c = new AddressCounter();
-    expect(c.acquire("1.2.3.4", 2)).toBe(true);
-    expect(c.acquire("1.2.3.4", 2)).toBe(true);
-    expect(c.acquire("1.2.3.4", 2)).toBe(false);
-    c.release("1.2.3.4");
-    expect(c.acquire("1.2.3.4", 2)).toBe(true);
-    expect(c.count("5.6.7.8")).toBe(0);
   });
 });

@@ -12,7 +12,7 @@ import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.j
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
-import { xml } from "../../../src/edge/xmpp/xml.js";
+import { xml } from "../../../src/xmpp/xml.js";
 
 const DEMARC = "127.0.3.1";
 const DNS_ADDR = "127.0.3.2";

@@ -4,7 +4,7 @@ import type { ExportJob, ExportJobs } from "../exports.js";
 import { html, seg, type SafeHtml } from "../html.js";
 import { errorBox } from "../layout.js";
 import { fields, type ConsoleRoute } from "../types.js";
-import { FilterError, queryOf } from "./filters.js";
+import { queryOrRefusal } from "./filters.js";
 
 const TYPES: Record<ExportFormat, string> = { jsonl: "application/x-ndjson", csv: "text/csv; charset=utf-8", mbox: "application/mbox" };
 
@@ -30,15 +30,9 @@ export function exportRoutes(jobs: ExportJobs): ConsoleRoute[] {
           reply.code(400);
           return p.render("Export", errorBox(`the format must be one of ${FORMATS.join(", ")}`));
         }
-        let q;
-        try {
-          q = queryOf(f);
-        } catch (err) {
-          if (!(err instanceof FilterError)) throw err;
-          reply.code(400);
-          return p.render("Export", errorBox(err.message));
-        }
-        const job = await jobs.start(p.who.name, f.format as ExportFormat, q);
+        const parsed = queryOrRefusal(f, reply, (why) => p.render("Export", errorBox(why)));
+        if ("page" in parsed) return parsed.page;
+        const job = await jobs.start(p.who.name, f.format as ExportFormat, parsed.query);
         return p.render("Export", html`<p class="muted">Exporting ${job.total} record(s) as ${job.format}; the file is yours alone and is kept for an hour.</p>${progress(job)}`);
       },
     },

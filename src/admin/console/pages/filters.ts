@@ -4,6 +4,7 @@
  * enforced or shadow, time range, words and phrases). Times are
  * UTC, as the archive keeps them.
  */
+import type { FastifyReply } from "fastify";
 import type { ArchiveQuery } from "../../../archive/store.js";
 import { html, type SafeHtml } from "../html.js";
 import type { Fields } from "../types.js";
@@ -53,6 +54,20 @@ export function queryOf(f: Fields): ArchiveQuery {
   set("until", parseTime(f.until, "until"));
   set("text", trimmed(f.text));
   return q;
+}
+
+/**
+ * The filters as a query or, when one is not valid, the refusal page with a
+ * 400: the search and export pages refuse bad filters the same way.
+ */
+export function queryOrRefusal(f: Fields, reply: FastifyReply, refusal: (message: string) => SafeHtml): { query: ArchiveQuery } | { page: SafeHtml } {
+  try {
+    return { query: queryOf(f) };
+  } catch (err) {
+    if (!(err instanceof FilterError)) throw err;
+    reply.code(400);
+    return { page: refusal(err.message) };
+  }
 }
 
 /** The filter values to carry in links and hidden fields. */

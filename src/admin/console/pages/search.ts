@@ -3,7 +3,7 @@ import { FORMATS } from "../../../archive/export.js";
 import { html, link } from "../html.js";
 import { errorBox } from "../layout.js";
 import { fields, type ConsoleRoute } from "../types.js";
-import { filterForm, filterParams, FilterError, queryOf } from "./filters.js";
+import { filterForm, filterParams, queryOrRefusal } from "./filters.js";
 import { RECORD_HEAD, recordRow } from "./records.js";
 
 const PAGE = 50;
@@ -15,14 +15,9 @@ export const searchRoutes: ConsoleRoute[] = [
     need: "reviewer",
     async handler(req, reply, p) {
       const f = fields(req.query);
-      let q;
-      try {
-        q = queryOf(f);
-      } catch (err) {
-        if (!(err instanceof FilterError)) throw err;
-        reply.code(400);
-        return p.render("Search", html`${filterForm("/console/search", f)}${errorBox(err.message)}`);
-      }
+      const parsed = queryOrRefusal(f, reply, (why) => p.render("Search", html`${filterForm("/console/search", f)}${errorBox(why)}`));
+      if ("page" in parsed) return parsed.page;
+      const q = parsed.query;
       const before = f.before && /^\d{1,15}$/.test(f.before) ? Number(f.before) : Number.MAX_SAFE_INTEGER;
       const [rows, total] = await Promise.all([p.deps.store.find(q, { beforeSeq: before, limit: PAGE }), p.deps.store.count(q)]);
       await p.audit("search", q, rows.length);

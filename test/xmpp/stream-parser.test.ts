@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { XmppStreamParser } from "../../../src/edge/xmpp/stream-parser.js";
-import type { StreamError } from "../../../src/edge/xmpp/errors.js";
-import type { Element } from "../../../src/edge/xmpp/xml.js";
+import { XmppStreamParser } from "../../src/xmpp/stream-parser.js";
+import type { StreamError } from "../../src/xmpp/errors.js";
+import type { Element } from "../../src/xmpp/xml.js";
 
 const HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' " +

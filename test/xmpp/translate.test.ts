@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { envelopeToStanza, stanzaToEnvelope } from "../../../src/edge/xmpp/translate.js";
-import { StanzaError, StreamError, mayReplyWithError } from "../../../src/edge/xmpp/errors.js";
-import { answerDomainIq, isDomainIq } from "../../../src/edge/xmpp/domain-iq.js";
-import { xml } from "../../../src/edge/xmpp/xml.js";
+import { envelopeToStanza, stanzaToEnvelope } from "../../src/xmpp/translate.js";
+import { StanzaError, StreamError, mayReplyWithError } from "../../src/xmpp/errors.js";
+import { answerDomainIq, isDomainIq } from "../../src/xmpp/domain-iq.js";
+import { xml } from "../../src/xmpp/xml.js";
 
 const sec = { auth: "certificate" as const };
 

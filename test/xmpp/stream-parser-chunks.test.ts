@@ -5,7 +5,7 @@
  * until a stream of small stanzas was refused as oversized.
  */
 import { describe, expect, it } from "vitest";
-import { XmppStreamParser } from "../../../src/edge/xmpp/stream-parser.js";
+import { XmppStreamParser } from "../../src/xmpp/stream-parser.js";
 
 const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' from='bank.test' to='corp.test'>`;
 

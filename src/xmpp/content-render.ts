@@ -3,8 +3,8 @@
  * made here from what compliance decided (src/model/content.ts). Children
  * without a namespace inherit the stanza's (jabber:server or jabber:client).
  */
-import type { XNode } from "../../model/content.js";
-import type { Envelope } from "../../model/envelope.js";
+import type { XNode } from "../model/content.js";
+import type { Envelope } from "../model/envelope.js";
 import { NS_STANZA_ERRORS } from "./errors.js";
 import {
   NS_CONFERENCE, NS_CORRECT, NS_FILE_META, NS_HASHES, NS_MUC_USER, NS_NICK, NS_OOB, NS_SFS, NS_URL_DATA,

@@ -4,9 +4,9 @@
  * restricted XML through, cut a normal partner, or cost quadratic time.
  */
 import { describe, expect, it } from "vitest";
-import { XmppStreamParser } from "../../../src/edge/xmpp/stream-parser.js";
-import { bestMs } from "../../helpers/timing.js";
-import { xmpp } from "../../fuzz/targets.js";
+import { XmppStreamParser } from "../../src/xmpp/stream-parser.js";
+import { bestMs } from "../helpers/timing.js";
+import { xmpp } from "../fuzz/targets.js";
 
 const HEADER =
   "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' " +

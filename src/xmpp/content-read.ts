@@ -8,8 +8,8 @@
  * Texts arrive with entities and CDATA already decoded by the parser, so
  * `&#x73;ecret` and `<![CDATA[secret]]>` are read as "secret".
  */
-import type { FileOffer, Invite, Link, StanzaErrorContent, XNode } from "../../model/content.js";
-import type { Envelope } from "../../model/envelope.js";
+import type { FileOffer, Invite, Link, StanzaErrorContent, XNode } from "../model/content.js";
+import type { Envelope } from "../model/envelope.js";
 import { NS_CLIENT, NS_SERVER } from "./ns.js";
 import { NS_STANZA_ERRORS } from "./errors.js";
 import type { Element } from "./xml.js";

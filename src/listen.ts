@@ -1,6 +1,6 @@
 /** Binding a listening socket, with the one-line errors an operator needs. */
 import type { Server } from "node:net";
-import { UnavailableError } from "../errors.js";
+import { DemarcError } from "./errors.js";
 
 export function listen(server: Server, host: string, port: number, what: string): Promise<{ host: string; port: number }> {
   return new Promise((resolve, reject) => {
@@ -11,7 +11,7 @@ export function listen(server: Server, host: string, port: number, what: string)
         : err.code === "EACCES" ? "needs privileges to bind"
         : err.code === "EADDRNOTAVAIL" ? "is not an address of this machine"
         : `cannot be bound (${err.code ?? err.message})`;
-      reject(new UnavailableError("E_LISTEN", `${what}: ${host}:${port} ${why}`));
+      reject(new DemarcError("E_LISTEN", { listener: what, address: `${host}:${port}`, problem: why }));
     };
     const onListening = () => {
       server.off("error", onError);

@@ -5,8 +5,8 @@
  * presence is rendered for the partner's profile (src/mapping).
  */
 import { randomUUID } from "node:crypto";
-import type { Envelope, EnvelopeKind, SecurityContext } from "../../model/envelope.js";
-import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../../mapping/xmpp-presence.js";
+import type { Envelope, EnvelopeKind, SecurityContext } from "../model/envelope.js";
+import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../mapping/xmpp-presence.js";
 import { xml, type Element } from "./xml.js";
 import { NS_SERVER } from "./ns.js";
 import { isFileTransfer } from "./file-transfer.js";
