@@ -16,26 +16,24 @@ import { s2sModule, type S2sModule } from "../../src/edge/xmpp/module.js";
 import type { Envelope } from "../../src/model/envelope.js";
 import type { DeliveryError, RouteResult } from "../../src/model/route.js";
 import { DeliveryFailure } from "../../src/model/route.js";
+import { Changes } from "./wait.js";
 
 export class Sink {
   readonly delivered: Envelope[] = [];
   /** When set, deliveries are refused with this error. */
   refuse: ((e: Envelope) => DeliveryError | undefined) | undefined;
 
+  private readonly changes = new Changes();
+
   async deliver(e: Envelope): Promise<void> {
     const err = this.refuse?.(e);
     if (err) throw new DeliveryFailure(err);
     this.delivered.push(e);
+    this.changes.notify();
   }
 
-  async waitFor(match: (e: Envelope) => boolean, timeoutMs = 10_000): Promise<Envelope> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = this.delivered.find(match);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no matching delivery within ${timeoutMs} ms; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
+  waitFor(match: (e: Envelope) => boolean, timeoutMs = 10_000): Promise<Envelope> {
+    return this.changes.until(() => this.delivered.find(match), timeoutMs, () => `no matching delivery; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
   }
 }
 
