@@ -47,7 +47,7 @@ export function compose(mode: Config["mode"] = "single-box"): Composition {
     // Split mode: the internal servers hold the users; the component links are the router's internal target.
     const links = componentModule(tls.trust);
     const sip = sipModule({ trust: tls.trust, resolver: tls.resolver });
-    const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver });
+    const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver, confirm: () => links.confirmer });
     const admin = adminModule({ console: { ...consoleSources, partners: s2s.health } });
     return { modules: [groups, compliance, tls, archive, links, sip, s2s, admin], archive, core: undefined, s2s, c2s: undefined, admin };
   }

@@ -15,7 +15,7 @@ import { listen } from "../../listen.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
 import { DeliveryFailure, type Decision, type RouteResult } from "../../model/route.js";
-import { StanzaError, envelopeToComponentStanza, inComponentNamespace, mayReplyWithError, stanzaToEnvelope, type Element } from "../../xmpp/index.js";
+import { StanzaError, answerDomainIq, isDomainIq, envelopeToComponentStanza, inComponentNamespace, mayReplyWithError, stanzaToEnvelope, type Element } from "../../xmpp/index.js";
 import { ComponentSession } from "./session.js";
 
 export interface CoreLinkModule extends GatewayModule {
@@ -39,6 +39,12 @@ async function handle(ctx: GatewayContext, session: ComponentSession, el: Elemen
     : domainOf(from) !== session.domain ? new StanzaError("forbidden", `this stream serves ${session.domain}`)
     : !ctx.federation().hosts(domainOf(to)) ? new StanzaError("item-not-found", `${domainOf(to)} is not hosted here`)
     : undefined;
+  if (!problem && isDomainIq(el)) {
+    // Pings to the domain are how an edge confirms that what it sent before them was handled (in order).
+    const answer = answerDomainIq(el);
+    if (answer && session.online) session.write(inComponentNamespace(answer));
+    return;
+  }
   let result: RouteResult;
   if (problem) {
     result = { delivered: false, error: { condition: problem.condition, text: problem.text, type: problem.type } };

@@ -28,6 +28,7 @@ import { answerDomainIq, isDomainIq } from "../../xmpp/domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "../../xmpp/xml.js";
+import type { DeliveryConfirm } from "./s2s-sm.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -36,6 +37,11 @@ export interface S2sModule extends GatewayModule {
   readonly pool: OutboundPool | undefined;
   /** What each partner's streams last did (the console's partner page). */
   readonly health: PartnerHealth;
+}
+
+export interface S2sWiring extends PeerAccess {
+  /** Split mode: deliveries to confirm before partners' stanzas are acknowledged (XEP-0198). */
+  confirm?: (() => DeliveryConfirm | undefined) | undefined;
 }
 
 /** The edge's running state; the module below hands it the gateway's lifecycle calls. */
@@ -55,7 +61,7 @@ class S2sEdge {
   private readonly queues = new WeakMap<InboundSession, InboundQueue>();
   private readonly perIp = new AddressCounter();
 
-  constructor(private readonly peers: PeerAccess) {}
+  constructor(private readonly peers: S2sWiring) {}
 
   async start(ctx: GatewayContext): Promise<void> {
     this.ctx = ctx;
@@ -125,8 +131,11 @@ class S2sEdge {
       this.queues.set(session, queue);
     }
     const q = queue;
+    const seq = session.sm.take();
     q.push(this.rates.take(domainOf(el.attrs.from!)), () =>
-      this.handle(el, session, q).catch((err) => this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed")),
+      this.handle(el, session, q)
+        .catch((err) => this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
+        .finally(() => session.sm.handled(seq)),
     );
   }
 
@@ -184,6 +193,7 @@ class S2sEdge {
       dialbackSecret: this.secret,
       verifyDialback: (req) => this.pool!.verify(req),
       onStanza: (el, session) => this.onStanza(el, session),
+      confirm: this.peers.confirm?.(),
     };
     const session = new InboundSession(socket, env, directTls);
     this.watch(session, address);
@@ -228,7 +238,7 @@ class S2sEdge {
   }
 }
 
-export function s2sModule(peers: PeerAccess): S2sModule {
+export function s2sModule(peers: S2sWiring): S2sModule {
   const edge = new S2sEdge(peers);
   return {
     name: "s2s",
