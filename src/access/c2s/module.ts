@@ -9,6 +9,7 @@ import { Gauge } from "prom-client";
 import type { GatewayContext, GatewayModule, Provider } from "../../module.js";
 import { listen } from "../../listen.js";
 import type { PresenceCore } from "../../core/core.js";
+import type { PresenceStates } from "../../mapping/state-map.js";
 import { StreamError } from "../../xmpp/errors.js";
 import { NS_CLIENT } from "../../xmpp/ns.js";
 import { refuseStream } from "../../xmpp/stream-header.js";
@@ -42,6 +43,8 @@ function acceptor(ctx: GatewayContext, env: C2sEnv): (sock: Socket, secure: bool
 export interface C2sWiring {
   /** The core the clients' sessions live in. */
   core: Provider<PresenceCore>;
+  /** The presence state map in force; the shipped one without it. */
+  states?: PresenceStates | undefined;
 }
 
 export function c2sModule(wiring: C2sWiring): C2sModule {
@@ -72,6 +75,7 @@ export function c2sModule(wiring: C2sWiring): C2sModule {
         sessions,
         connections: new Set(),
         lane: (o) => ctx.router.lane(o),
+        states: wiring.states && (() => wiring.states!.current),
         upgrade: (raw: Socket) => tls.upgrade(raw, HANDSHAKE_TIMEOUT_MS),
       };
       const e = env;

@@ -9,7 +9,7 @@ import type { GatewayContext, GatewayModule } from "../../module.js";
 import { resolvePath } from "../../config/load.js";
 import { DeliveryFailure, type DeliveryTarget } from "../../model/route.js";
 import type { PeerAccess } from "../../tls/module.js";
-import { loadStateMapFrom, useStateMap } from "../../mapping/state-map.js";
+import { loadStateMapFrom, type PresenceStates } from "../../mapping/state-map.js";
 import { ALLOW_HEADER, response } from "./message.js";
 import { SipEdge } from "./edge.js";
 import { SipTransports } from "./transport.js";
@@ -74,6 +74,8 @@ function registerMetrics(registry: Registry, mod: SipModule): void {
 export interface SipWiring extends PeerAccess {
   /** Who watches a hosted user's presence (the core); without one, publications reach nobody. */
   watchers?: (() => WatcherDirectory | undefined) | undefined;
+  /** The gateway's presence state map: loaded here from the policy folder, read by every edge that renders presence. */
+  states: PresenceStates;
 }
 
 export function sipModule(wiring: SipWiring): SipModule {
@@ -82,10 +84,11 @@ export function sipModule(wiring: SipWiring): SipModule {
     name: "sip",
     async start(ctx: GatewayContext) {
       const cfg = ctx.config;
-      useStateMap(loadStateMapFrom(resolvePath(cfg, cfg.policy.dir)));
+      wiring.states.use(loadStateMapFrom(resolvePath(cfg, cfg.policy.dir)));
       const log = ctx.log.child({ module: "sip" });
       const { trust } = wiring;
       const edge = new SipEdge(cfg, log, ctx.router, trust, wiring.resolver, ctx.federation);
+      edge.states = () => wiring.states.current;
       const mem = new PresenceMemory();
       mod.edge = edge;
       const pubs = new PresencePublications(edge, () => wiring.watchers?.());
@@ -123,7 +126,7 @@ export function sipModule(wiring: SipWiring): SipModule {
     },
     async reload(ctx: GatewayContext) {
       const map = loadStateMapFrom(resolvePath(ctx.config, ctx.config.policy.dir));
-      useStateMap(map);
+      wiring.states.use(map);
       mod.edge?.update(ctx.config);
       mod.publications?.update();
       transports?.refreshTls();

@@ -107,7 +107,7 @@ export class PresencePublications {
       return undefined;
     }
     try {
-      return { presence: fromPidf(binaryToUtf8(rq.content), profile) };
+      return { presence: fromPidf(binaryToUtf8(rq.content), profile, this.edge.states()) };
     } catch (err) {
       if (!(err instanceof PidfError)) throw err;
       respond(response(rq, 400, "Bad Request", { headers: { warning: warning(this.edge.hostFor(), err.message) } }));

@@ -29,6 +29,7 @@ import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "../../xmpp/xml.js";
 import type { DeliveryConfirm } from "./s2s-sm.js";
+import type { PresenceStates } from "../../mapping/state-map.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -42,6 +43,8 @@ export interface S2sModule extends GatewayModule {
 export interface S2sWiring extends PeerAccess {
   /** Split mode: deliveries to confirm before partners' stanzas are acknowledged (XEP-0198). */
   confirm?: (() => DeliveryConfirm | undefined) | undefined;
+  /** The presence state map in force; the shipped one without it. */
+  states?: PresenceStates | undefined;
 }
 
 /** The edge's running state; the module below hands it the gateway's lifecycle calls. */
@@ -119,7 +122,7 @@ class S2sEdge {
     if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason }, true);
     if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
     const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
-    await this.pool!.send(local, remote, envelopeToStanza(envelope, profile));
+    await this.pool!.send(local, remote, envelopeToStanza(envelope, profile, this.peers.states?.current));
     this.metrics.stanzas.inc({ direction: "outbound", result: "sent" });
   }
 
