@@ -10,7 +10,7 @@ import type { TLSSocket } from "node:tls";
 import { StreamError } from "../../xmpp/errors.js";
 import { XmppStreamParser } from "../../xmpp/stream-parser.js";
 import { xml, type Element } from "../../xmpp/xml.js";
-import { STREAM_CLOSE } from "../../xmpp/stream-header.js";
+import { endSocket, STREAM_CLOSE } from "../../xmpp/stream-header.js";
 import { parseJid } from "../../model/jid.js";
 import { NS } from "./ns.js";
 import { c2sHeader, headerError, streamFeatures } from "./negotiation.js";
@@ -267,8 +267,7 @@ export class C2sConnection implements Wire {
       this.send(err.toXml());
     }
     this.send(STREAM_CLOSE);
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    endSocket(this.socket);
     this.closed();
   }
 
