@@ -12,6 +12,7 @@ import type { ArchiveRecord } from "../../src/archive/record.js";
 import type { ArchiveStore } from "../../src/archive/store.js";
 import { Router } from "../../src/router/router.js";
 import { envelope, openSqlite, silentLog, tempDir } from "./helpers.js";
+import { until } from "../helpers/wait.js";
 
 describe("archive back-pressure", () => {
   it("pauses a stream while the database is away and resumes it once the journal drains, losing nothing", async () => {
@@ -61,10 +62,9 @@ describe("archive back-pressure", () => {
       expect(delivered).toEqual(sent);
       expect(svc.failures.refused.size).toBe(0);
       dbDown = false;
-      const deadline = Date.now() + 10_000;
-      while (!events.includes("resume") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until(() => events.includes("resume"), 10_000, "resume").catch(() => undefined);
       expect(events).toEqual(["pause", "resume"]);
-      while (svc.journal.pendingRecords > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until(() => svc.journal.pendingRecords === 0, 10_000, "the journal to drain").catch(() => undefined);
       const [row] = await t.db("archive_message").count({ n: "*" });
       expect(Number(row!.n)).toBe(sent.length);
     } finally {

@@ -10,6 +10,7 @@ import { ArchiveService } from "../../src/archive/archiver.js";
 import { KnexArchiveStore } from "../../src/archive/knex-store.js";
 import { verifyChain } from "../../src/archive/verify.js";
 import { openSqlite, silentLog, tempDir } from "./helpers.js";
+import { until } from "../helpers/wait.js";
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "crash-writer.ts");
 
@@ -25,8 +26,7 @@ describe("archive crash recovery", () => {
     child.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on("exit", (_c, sig) => r(sig)));
     try {
-      const deadline = Date.now() + 20_000;
-      while (!out.includes(`durable ${N}`) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await until(() => out.includes(`durable ${N}`) || child.exitCode !== null, 20_000, "the writer to report every record durable").catch(() => undefined);
       expect(out, err).toContain(`durable ${N}`);
     } finally {
       process.kill(child.pid!, "SIGKILL");
@@ -42,8 +42,7 @@ describe("archive crash recovery", () => {
     });
     // The checkpoint may lag the database: replay starts at or before the first unwritten record.
     expect(svc.journal.pendingRecords).toBeGreaterThanOrEqual(N - before);
-    const deadline = Date.now() + 15_000;
-    while (svc.journal.pendingRecords > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await until(() => svc.journal.pendingRecords === 0, 15_000, "the journal to drain").catch(() => undefined);
     await svc.close(1000);
     const [row] = await t.db("archive_message").count({ n: "*" }).countDistinct({ ids: "msg_id" });
     expect(Number(row!.n)).toBe(N);

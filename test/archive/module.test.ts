@@ -12,6 +12,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { Gateway } from "../../src/gateway/gateway.js";
 import { envelope, silentLog, tempDir } from "./helpers.js";
+import { until } from "../helpers/wait.js";
 
 // This file's loopback address: 127.0.6.2 (admin HTTP).
 describe("archiveModule", () => {
@@ -45,8 +46,7 @@ describe("archiveModule", () => {
       const base = `http://127.0.6.2:${admin.address!.port}`;
       const ready = await fetch(`${base}/readyz`);
       expect(await ready.json()).toMatchObject({ problems: {} });
-      const deadline = Date.now() + 5000;
-      while (svc.journal.pendingRecords > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await until(() => svc.journal.pendingRecords === 0, 5_000, "the journal to drain").catch(() => undefined);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/^demarc_archive_db_up\{app="demarc"\} 1$/m);
       expect(metrics).toMatch(/^demarc_archive_journal_pending_records\{app="demarc"\} 0$/m);

@@ -37,7 +37,7 @@ describe("demarc officers", () => {
     expect(gen.code, gen.stderr).toBe(0);
     const pw = /^password for olga: (\S{24}) {2}\(shown once; hand it over privately\)$/m.exec(gen.stdout)?.[1];
     expect(gen.stdout.split("\n")[0]).toBe("added olga (officer)");
-    expect(pw).toBeDefined();
+    expect(pw).toMatch(/^\S{24}$/);
     const piped = await officers(["add", "rita", "--role", "reviewer", "--password-stdin"], "a long enough secret\n");
     expect([piped.code, piped.stdout]).toEqual([0, "added rita (reviewer)\n"]);
     await withStore(async (s) => {

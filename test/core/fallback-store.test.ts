@@ -69,7 +69,7 @@ describe.skipIf(!PG_URL)(`FallbackStore (${PG_URL ? "PostgreSQL" : PG_SKIP_REASO
 
     // An outage seen by reads alone also ends: the store probes until the database answers.
     await proxy.cut();
-    expect(await store.getUser("alice@corp.test")).toBeDefined();
+    expect(await store.getUser("alice@corp.test")).toEqual({ jid: "alice@corp.test", credentials: { k: 1 } });
     expect(store.down).toBeDefined();
     await proxy.restore();
     await until(() => store.down === undefined, 10_000, "the store to come back");

@@ -70,7 +70,7 @@ describe("docker/compose.yaml", () => {
   });
 
   it("takes the database password from a secret, with no default anywhere", () => {
-    expect(compose.secrets?.db_password?.file).toBeDefined();
+    expect(compose.secrets?.db_password?.file).toBe("./secrets/db_password");
     expect(demarc.secrets).toContain("db_password");
     expect(postgres.secrets).toContain("db_password");
     expect(postgres.environment?.POSTGRES_PASSWORD_FILE).toBe("/run/secrets/db_password");

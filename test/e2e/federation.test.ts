@@ -274,7 +274,7 @@ describe("demarc federating with a real Prosody partner", () => {
     const inbound = byBody("hello bob, from prosody");
     expect(inbound).toMatchObject({ direction: "inbound", verdict: "allow", partner: "partner-a.test", to: "bob@corp.test" });
     expect(inbound!.from).toMatch(/^alice@partner-a\.test/);
-    expect(inbound!.auth).toBeTruthy();
+    expect(inbound!.auth).toBe("certificate");
 
     const outbound = byBody("hello alice, from demarc");
     expect(outbound).toMatchObject({ direction: "outbound", verdict: "allow", partner: "partner-a.test", to: "alice@partner-a.test" });

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
+import { Changes } from "./wait.js";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 export const BIN = join(ROOT, "bin", "demarc.js");
@@ -21,6 +22,8 @@ export class DemarcProcess {
   readonly logs: LogLine[] = [];
   stderr = "";
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly changes = new Changes();
+  private outputClosed = false;
 
   constructor(readonly child: ChildProcess) {
     let buf = "";
@@ -36,9 +39,15 @@ export class DemarcProcess {
           this.logs.push({ level: 0, msg: line });
         }
       }
+      this.changes.notify();
     });
     child.stderr!.setEncoding("utf8").on("data", (c: string) => (this.stderr += c));
     this.exit = new Promise((res) => child.on("exit", (code, signal) => res({ code, signal })));
+    // "close" comes after the last output: a line printed just before exiting is still seen.
+    child.on("close", () => {
+      this.outputClosed = true;
+      this.changes.notify();
+    });
   }
 
   get pid(): number {
@@ -47,15 +56,19 @@ export class DemarcProcess {
 
   /** Resolves with the first log line matching, or rejects after timeoutMs. */
   async waitForLog(match: (l: LogLine) => boolean, timeoutMs = 15_000): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
     let seen = 0;
-    while (Date.now() < deadline) {
-      for (; seen < this.logs.length; seen++) if (match(this.logs[seen]!)) return this.logs[seen]!;
-      if (this.child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    for (; seen < this.logs.length; seen++) if (match(this.logs[seen]!)) return this.logs[seen]!;
-    throw new Error(`log line not seen within ${timeoutMs} ms; stderr: ${this.stderr.trim()}; last logs: ${JSON.stringify(this.logs.slice(-5))}`);
+    const report = () => `log line not seen; stderr: ${this.stderr.trim()}; last logs: ${JSON.stringify(this.logs.slice(-5))}`;
+    const found = await this.changes.until(
+      () => {
+        for (; seen < this.logs.length; seen++) if (match(this.logs[seen]!)) return { line: this.logs[seen]! };
+        // Exited: no line will come.
+        return this.outputClosed ? { line: undefined } : undefined;
+      },
+      timeoutMs,
+      report,
+    );
+    if (!found.line) throw new Error(`demarc exited (${this.child.exitCode ?? this.child.signalCode}) before the line; ${report()}`);
+    return found.line;
   }
 
   signal(sig: NodeJS.Signals): void {

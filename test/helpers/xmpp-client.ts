@@ -5,6 +5,7 @@
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
 import { checkCertificateAs, trustTestCa } from "./xmpp-tls.js";
+import { Changes } from "./wait.js";
 import type { Element } from "../../src/xmpp/xml.js";
 
 export interface PartnerUser {
@@ -29,11 +30,13 @@ export async function loginPartnerUser(o: {
 }): Promise<PartnerUser> {
   trustTestCa(o.caPem);
   if (o.certName) checkCertificateAs(o.domain, o.certName);
-  const xmpp = client({ service: `xmpp://${o.address}:${o.port ?? 15222}`, domain: o.domain, username: o.username, password: o.password, resource: "test" });
+  const xmpp = client({ service: `xmpp://${o.address}:${o.port ?? 15222}`, domain: o.domain, username: o.username, password: o.password, resource: "test", timeout: 15_000 });
   const received: Element[] = [];
+  const changes = new Changes();
   xmpp.on("error", () => undefined);
   xmpp.on("stanza", (el: Element) => {
     if (received.length < 10_000) received.push(el);
+    changes.notify();
   });
   const address = await xmpp.start();
   return {
@@ -42,14 +45,8 @@ export async function loginPartnerUser(o: {
     send: (el) => xmpp.send(el),
     message: (to, body, id) => xmpp.send(xml("message", { to, type: "chat", id }, xml("body", {}, body))),
     presence: (attrs = {}, children = []) => xmpp.send(xml("presence", attrs, ...children)),
-    async waitFor(match, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        const hit = received.find(match);
-        if (hit) return hit;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`no matching stanza within ${timeoutMs} ms; got ${received.map((r) => r.toString().slice(0, 200)).join("\n")}`);
+    waitFor(match, timeoutMs = 10_000) {
+      return changes.until(() => received.find(match), timeoutMs, () => `no matching stanza; got ${received.map((r) => r.toString().slice(0, 200)).join("\n")}`);
     },
     async stop() {
       await xmpp.stop().catch(() => undefined);

@@ -1,50 +1,24 @@
 /**
- * An in-process gateway for s2s tests: the real Gateway with the TLS module,
- * the s2s module, and a sink standing in for the presence core (it records
- * what the router delivered, and can refuse).
+ * An in-process gateway for s2s tests (test/helpers/gateway.ts): the TLS
+ * module, the s2s module, and a recorder standing in for the presence core
+ * (it records what the router delivered, and can refuse).
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pino } from "pino";
-import { configSchema } from "../../src/config/schema.js";
-import type { LoadedConfig } from "../../src/config/load.js";
-import { Gateway } from "../../src/gateway/gateway.js";
-import type { GatewayContext, GatewayModule } from "../../src/module.js";
+import type { Gateway } from "../../src/gateway/gateway.js";
+import type { GatewayContext } from "../../src/module.js";
 import { tlsModule } from "../../src/tls/module.js";
 import { s2sModule, type S2sModule } from "../../src/edge/xmpp/module.js";
 import type { Envelope } from "../../src/model/envelope.js";
-import type { DeliveryError, RouteResult } from "../../src/model/route.js";
-import { DeliveryFailure } from "../../src/model/route.js";
+import type { RouteResult } from "../../src/model/route.js";
+import { Recorder, gatewayDir, startGateway, type LogRecord } from "./gateway.js";
 
-export class Sink {
-  readonly delivered: Envelope[] = [];
-  /** When set, deliveries are refused with this error. */
-  refuse: ((e: Envelope) => DeliveryError | undefined) | undefined;
-
-  async deliver(e: Envelope): Promise<void> {
-    const err = this.refuse?.(e);
-    if (err) throw new DeliveryFailure(err);
-    this.delivered.push(e);
-  }
-
-  async waitFor(match: (e: Envelope) => boolean, timeoutMs = 10_000): Promise<Envelope> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = this.delivered.find(match);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no matching delivery within ${timeoutMs} ms; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
-  }
-}
+export { Recorder as Sink } from "./gateway.js";
 
 export interface TestGateway {
   gateway: Gateway;
   ctx: GatewayContext;
-  sink: Sink;
+  sink: Recorder;
   s2s: S2sModule;
-  logs: Record<string, unknown>[];
+  logs: LogRecord[];
   route(e: Partial<Envelope> & Pick<Envelope, "from" | "to" | "kind">): Promise<RouteResult>;
   /** Inbound s2s streams open now, as the gateway's metrics count them (a stream's close is when it has handled all it got). */
   inboundStreams(): Promise<number>;
@@ -52,33 +26,16 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(settings: Record<string, unknown>): Promise<TestGateway> {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-s2s-"));
-  const parsed = configSchema.parse({ data_dir: join(dir, "data"), archive: { url: "sqlite:archive.db" }, ...settings });
-  const config: LoadedConfig = { ...parsed, baseDir: dir, source: undefined };
-  const logs: Record<string, unknown>[] = [];
-  const log = pino(
-    { level: process.env.DEMARC_TEST_LOG ?? "debug" },
-    {
-      write(line: string) {
-        const l = JSON.parse(line) as Record<string, unknown>;
-        if (logs.length < 5_000) logs.push(l);
-        if (process.env.DEMARC_TEST_LOG) process.stderr.write(line);
-      },
-    },
-  );
-  const sink = new Sink();
-  const sinkModule: GatewayModule = {
-    name: "test-sink",
-    async start(ctx) {
-      ctx.router.useInternal(sink);
-    },
-    async stop() {},
-  };
+  const dir = gatewayDir("demarc-s2s-");
+  const sink = new Recorder();
   const tls = tlsModule();
   const s2s = s2sModule(tls);
-  const gateway = new Gateway(config, log, [tls, sinkModule, s2s]);
-  await gateway.start();
-  const ctx = gateway.context;
+  const { gateway, ctx, logs } = await startGateway({
+    dir,
+    settings: { archive: { url: "sqlite:archive.db" }, ...settings },
+    modules: [tls, sink.module(), s2s],
+    logLevel: "debug",
+  });
   let n = 0;
   return {
     gateway,

@@ -45,7 +45,7 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-function withServer(url: string, mode: "fail-open" | "fail-closed", timeout = 300, extra = "") {
+function withServer(url: string, mode: "fail-open" | "fail-closed", timeout = 5_000, extra = "") {
   return wiredRouter(
     pipelineFor({
       "90.yaml": `kind: policy\nexternal:\n  - id: vendor\n    url: ${url}\n    timeout_ms: ${timeout}\n    on_unreachable: ${mode}\n${extra}`,

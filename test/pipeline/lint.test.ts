@@ -7,7 +7,7 @@ const rule = (id: string, when: string) => `  - id: ${id}\n    when: ${when}\n  
 
 describe("policy lint", () => {
   it.each(["18:00-24:60", "25:00-26:00", "09:60-10:00", "24:00-06:00", "09:00-09:00", "24:30-01:00"])("refuses hours %s", (h) => {
-    expect(hoursProblem(h)).toBeDefined();
+    expect(hoursProblem(h)).toMatch(new RegExp(`^hours "${h}"`));
   });
   it.each(["18:00-24:00", "00:00-24:00", "22:00-06:00", "9:30-17:45"])("accepts hours %s", (h) => {
     expect(hoursProblem(h)).toBeUndefined();

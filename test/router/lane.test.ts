@@ -9,6 +9,7 @@ import pino from "pino";
 import { Router } from "../../src/router/router.js";
 import type { Archiver, Compliance, Decision } from "../../src/model/route.js";
 import type { Envelope } from "../../src/model/envelope.js";
+import { until } from "../helpers/wait.js";
 
 const env = (i: number): Envelope => ({
   id: `e${i}`,
@@ -77,7 +78,7 @@ describe("ordered lane", () => {
     const results = Array.from({ length: 100 }, (_, i) => lane.route(env(i + 1)));
     const settled: number[] = [];
     results.forEach((p, i) => void p.then(() => settled.push(i + 1)));
-    while (archive.recorded.length < 100) await new Promise((r) => setTimeout(r, 5));
+    await until(() => archive.recorded.length >= 100, 5_000, "100 records archived");
     expect(archive.recorded).toEqual(Array.from({ length: 100 }, (_, i) => `e${i + 1}`));
     expect(delivered).toEqual([]);
     expect(archive.sync()).toBe(100);
@@ -112,8 +113,7 @@ describe("ordered lane", () => {
     await first;
     expect(calls).toEqual(["pause"]);
     archive.behind = false;
-    const deadline = Date.now() + 2_000;
-    while (calls.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await until(() => calls.length >= 2, 2_000, "the resume call").catch(() => undefined);
     expect(calls).toEqual(["pause", "resume"]);
     expect(delivered).toEqual(["e1"]);
   });

@@ -162,7 +162,7 @@ export function s2sModule(peers: S2sWiring): S2sModule {
       ctx = c;
       const cfg = ctx.config.s2s;
       metrics = s2sMetrics(ctx.metrics);
-      policy = new PartnerPolicy(ctx.config);
+      policy = new PartnerPolicy(ctx.config, ctx.federation);
       secret = cfg.dialback_secret || randomSecret();
       rates = new RateLimits((d) => policy.settings(d));
       acceptor = new TlsAcceptor(ctx.certs, trust(), ctx.config.tls.min_version);

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { complianceModule } from "../../../src/pipeline/module.js";
 import { startBench, login, xml, isMsg, type Bench, type User } from "./helpers.js";
+import { until } from "../../helpers/wait.js";
 
 const POLICY = `kind: policy
 profiles:
@@ -94,10 +95,8 @@ describe("compliance between c2s users", () => {
     const db = knex({ client: "better-sqlite3", connection: { filename: dbFile }, useNullAsDefault: true });
     let rows: { envelope: string }[] = [];
     try {
-      for (let i = 0; i < 200 && rows.length === 0; i++) {
-        rows = (await db("core_offline").select("envelope").where({ user_jid: "dave@corp.test" })) as { envelope: string }[];
-        if (!rows.length) await new Promise((r) => setTimeout(r, 25));
-      }
+      const read = async () => (rows = (await db("core_offline").select("envelope").where({ user_jid: "dave@corp.test" })) as { envelope: string }[]);
+      await until(async () => (await read()).length > 0, 5_000, "the offline row").catch(() => undefined);
     } finally {
       await db.destroy();
     }

@@ -4,15 +4,11 @@
  * and real @xmpp/client users that trust that CA through TLS options.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 // @ts-ignore -- @xmpp/client ships no type declarations
 import { client, xml } from "@xmpp/client";
-import { configSchema } from "../../../src/config/schema.js";
-import type { LoadedConfig } from "../../../src/config/load.js";
-import { Gateway } from "../../../src/gateway/gateway.js";
-import { createLogger } from "../../../src/log.js";
+import type { Gateway } from "../../../src/gateway/gateway.js";
 import { coreModule, type CoreWiring } from "../../../src/gateway/core-module.js";
 import { c2sModule } from "../../../src/access/c2s/module.js";
 import type { PresenceCore } from "../../../src/core/core.js";
@@ -20,6 +16,7 @@ import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import type { Element } from "../../../src/xmpp/xml.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { trustTestCa } from "../../helpers/xmpp-tls.js";
+import { gatewayDir, startGateway } from "../../helpers/gateway.js";
 import type { GatewayModule } from "../../../src/module.js";
 
 export { xml };
@@ -51,28 +48,24 @@ export interface BenchOptions {
 }
 
 export async function startBench(address: string, extra: Record<string, unknown> = {}, opts: BenchOptions = {}): Promise<Bench> {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-c2s-"));
+  const dir = gatewayDir("demarc-c2s-");
   const ca = opts.ca ?? createTestCa(join(dir, "ca"));
   const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-  const parsed = configSchema.parse({
-    domains: ["corp.test"],
-    data_dir: dir,
-    log: { level: "silent", format: "json" },
-    admin: { enabled: false },
-    archive: { url: "sqlite:core.db" },
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "c2s" && k !== "tls")),
-    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], ...((extra.tls as object) ?? {}) },
-    c2s: { starttls: { host: address, port: C2S_PORT }, direct_tls: { host: address, port: C2S_TLS_PORT }, resume_timeout_s: 5, ...((extra.c2s as object) ?? {}) },
-  });
-  const config: LoadedConfig = { ...parsed, baseDir: dir };
   const coreMod = coreModule(opts.core);
-  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [
-    ...(opts.modules?.before ?? []),
-    coreMod,
-    ...(opts.modules?.after ?? []),
-    c2sModule({ core: () => coreMod.core! }),
-  ]);
-  await gateway.start();
+  const { gateway, close } = await startGateway({
+    dir,
+    settings: {
+      domains: ["corp.test"],
+      data_dir: dir,
+      log: { level: "silent", format: "json" },
+      admin: { enabled: false },
+      archive: { url: "sqlite:core.db" },
+      ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "c2s" && k !== "tls")),
+      tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], ...((extra.tls as object) ?? {}) },
+      c2s: { starttls: { host: address, port: C2S_PORT }, direct_tls: { host: address, port: C2S_TLS_PORT }, resume_timeout_s: 5, ...((extra.c2s as object) ?? {}) },
+    },
+    modules: [...(opts.modules?.before ?? []), coreMod, ...(opts.modules?.after ?? []), c2sModule({ core: () => coreMod.core! })],
+  });
   const core = coreMod.core!;
   trustTestCa(ca.certPem);
   return {
@@ -87,7 +80,7 @@ export async function startBench(address: string, extra: Record<string, unknown>
       return jid;
     },
     async close() {
-      await gateway.close();
+      await close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -159,6 +152,8 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
     username: local,
     password: o.password ?? "pw-" + local,
     resource: o.resource ?? "r1",
+    // The client's own wait for each stream step is 2 s by default: too short for a loaded machine.
+    timeout: 15_000,
   });
   xmpp.reconnect.stop();
   if (o.scram256) xmpp.saslFactory._mechs.unshift({ name: "SCRAM-SHA-256", mech: ScramSha256Client });
@@ -206,4 +201,3 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
 
 export const body = (el: Element) => el.getChildText("body");
 export const isMsg = (text: string) => (el: Element) => el.name === "message" && el.getChildText("body") === text;
-export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));

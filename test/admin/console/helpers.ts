@@ -6,21 +6,18 @@
  * Chromium (Debian's package) through playwright-core, writing screenshots to
  * .tmp/screenshots.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { adminModule } from "../../../src/admin/server.js";
 import { archiveModule } from "../../../src/archive/module.js";
 import type { ArchiveStore } from "../../../src/archive/store.js";
-import type { LoadedConfig } from "../../../src/config/load.js";
-import { configSchema } from "../../../src/config/schema.js";
-import { Gateway } from "../../../src/gateway/gateway.js";
-import { createLogger } from "../../../src/log.js";
+import type { Gateway } from "../../../src/gateway/gateway.js";
 import { hashPassword } from "../../../src/officers/password.js";
 import type { Role } from "../../../src/officers/roles.js";
 import { OfficerStore } from "../../../src/officers/store.js";
 import { complianceModule } from "../../../src/pipeline/module.js";
+import { gatewayDir, startGateway } from "../../helpers/gateway.js";
 
 export const ROOT = resolve(import.meta.dirname, "../../..");
 export const SHOTS = join(ROOT, ".tmp", "screenshots");
@@ -36,26 +33,26 @@ export interface ConsoleGateway {
 }
 
 export async function startConsoleGateway(address: string, extra: Record<string, unknown> = {}): Promise<ConsoleGateway> {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-console-"));
+  const dir = gatewayDir("demarc-console-");
   const policyDir = join(dir, "policies");
   mkdirSync(policyDir);
   for (const [name, text] of Object.entries((extra.policyFiles as Record<string, string>) ?? {})) writeFileSync(join(policyDir, name), text);
-  const parsed = configSchema.parse({
-    domains: ["corp.test"],
-    data_dir: dir,
-    log: { level: "silent", format: "json" },
-    archive: { url: "sqlite:archive.db", journal: { commit_delay_ms: 1 } },
-    policy: { dir: policyDir, watch: false },
-    admin: { enabled: true, host: address, port: 0 },
-    ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "policyFiles")),
-  });
-  const config: LoadedConfig = { ...parsed, baseDir: dir };
   const compliance = complianceModule();
   const archive = archiveModule();
   const admin = adminModule({ console: { archive: () => archive.service, desk: () => archive.desk, compliance: () => compliance.pipeline } });
-  const gateway = new Gateway(config, createLogger({ level: "silent", format: "json" }), [compliance, archive, admin]);
-  await gateway.start();
-  const ctx = gateway.context;
+  const { gateway, ctx } = await startGateway({
+    dir,
+    settings: {
+      domains: ["corp.test"],
+      data_dir: dir,
+      log: { level: "silent", format: "json" },
+      archive: { url: "sqlite:archive.db", journal: { commit_delay_ms: 1 } },
+      policy: { dir: policyDir, watch: false },
+      admin: { enabled: true, host: address, port: 0 },
+      ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "policyFiles")),
+    },
+    modules: [compliance, archive, admin],
+  });
   return {
     base: `http://${address}:${admin.address!.port}`,
     dir,

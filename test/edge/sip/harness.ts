@@ -1,30 +1,21 @@
 /**
- * Runs the SIP edge in-process inside the real Gateway (database, certificates,
- * trust and resolver from the tls module), with a recording internal target
- * in place of the core, and a test CA issuing every certificate.
+ * Runs the SIP edge in-process inside the real Gateway (test/helpers/gateway.ts;
+ * database, certificates, trust and resolver from the tls module), with a
+ * recording internal target in place of the core, and a test CA issuing
+ * every certificate.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configSchema } from "../../../src/config/schema.js";
-import type { LoadedConfig } from "../../../src/config/load.js";
-import { Gateway } from "../../../src/gateway/gateway.js";
+import type { Gateway } from "../../../src/gateway/gateway.js";
 import type { GatewayContext, GatewayModule } from "../../../src/module.js";
 import { tlsModule } from "../../../src/tls/module.js";
 import { sipModule } from "../../../src/edge/sip/module.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
 import type { WatcherDirectory } from "../../../src/edge/sip/watchers.js";
-import { createLogger } from "../../../src/log.js";
-import type { Envelope } from "../../../src/model/envelope.js";
-import { DeliveryFailure, type Compliance, type DeliveryError } from "../../../src/model/route.js";
+import type { Compliance } from "../../../src/model/route.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
+import { Recorder, gatewayDir, startGateway } from "../../helpers/gateway.js";
 
-export interface Recorder {
-  delivered: Envelope[];
-  /** When set, the internal target refuses with this error. */
-  refuse?: DeliveryError | undefined;
-}
-
+export { Recorder };
 export interface EdgeHarness {
   gateway: Gateway;
   ctx: GatewayContext;
@@ -51,13 +42,13 @@ export interface HarnessOptions {
 }
 
 export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-sip-"));
+  const dir = gatewayDir("demarc-sip-");
   const ca = o.ca ?? createTestCa(join(dir, "ca"));
   const ours = ca.issue({ name: "corp", domains: ["corp.test"] });
-  const raw = configSchema.parse({
+  const settings = {
     domains: ["corp.test"],
     data_dir: join(dir, "data"),
-    log: { level: process.env.DEMARC_TEST_LOG ?? "silent", format: "json" },
+    log: { level: "silent", format: "json" },
     tls: { dir: join(dir, "certs"), certificates: [{ cert: ours.certPath, key: ours.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
     dns: { servers: o.dnsServer ? [o.dnsServer] : ["127.0.8.250:53"], timeout_ms: 500 },
     partners: o.partners ?? [],
@@ -70,32 +61,27 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
       ...(o.sip ?? {}),
     },
     ...(o.config ?? {}),
-  });
-  const config: LoadedConfig = { ...raw, baseDir: dir };
-  const recorder: Recorder = { delivered: [] };
-  const internal: GatewayModule = {
-    name: "test-internal",
-    async start(ctx) {
-      if (o.compliance) ctx.router.useCompliance(o.compliance);
-      if (o.internal) o.internal(ctx, recorder);
-      else
-        ctx.router.useInternal({
-          async deliver(e) {
-            if (recorder.refuse) throw new DeliveryFailure(recorder.refuse);
-            recorder.delivered.push(e);
-          },
-        });
-    },
-    async stop() {},
   };
+  const recorder = new Recorder();
+  const compliance = (ctx: GatewayContext) => {
+    if (o.compliance) ctx.router.useCompliance(o.compliance);
+  };
+  const internal: GatewayModule = o.internal
+    ? {
+        name: "test-internal",
+        async start(ctx) {
+          compliance(ctx);
+          o.internal!(ctx, recorder);
+        },
+        async stop() {},
+      }
+    : recorder.module(compliance);
   const tls = tlsModule();
   const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: o.watchers });
-  const log = createLogger({ level: config.log.level, format: "json" });
-  const gateway = new Gateway(config, log, [tls, internal, sip]);
-  await gateway.start();
+  const { gateway, ctx } = await startGateway({ dir, settings, modules: [tls, internal, sip] });
   return {
     gateway,
-    ctx: gateway.context,
+    ctx,
     edge: sip.edge!,
     ca,
     dir,
@@ -103,4 +89,3 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
     close: () => gateway.close(),
   };
 }
-

@@ -59,10 +59,10 @@ describe("inbound MESSAGE over TCP", () => {
 
   it("maps delivery errors to SIP statuses (RFC 7572)", async () => {
     const c = await RawSip.tcp(ADDR, tcpPort());
-    h.recorder.refuse = { condition: "item-not-found", type: "cancel" };
+    h.recorder.refuse = () => ({ condition: "item-not-found", type: "cancel" });
     c.write(rawRequest({ body: "hi" }));
     expect((await c.next()).status).toBe(404);
-    h.recorder.refuse = { condition: "recipient-unavailable", type: "wait" };
+    h.recorder.refuse = () => ({ condition: "recipient-unavailable", type: "wait" });
     c.write(rawRequest({ body: "hi" }));
     expect((await c.next()).status).toBe(480);
     h.recorder.refuse = undefined;

@@ -13,6 +13,7 @@ import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
 import { startBadTarget, type BadTarget } from "../../helpers/xmpp-bad-target.js";
+import { until } from "../../helpers/wait.js";
 
 // 127.0.23.0/24 is used by no other test.
 const A = "127.0.23.1"; // corp.test
@@ -211,8 +212,7 @@ describe("s2s outbound set-up at shutdown", () => {
       shutdown: { drain_ms: 100 },
     });
     const pending = c.route({ kind: "message", from: "bob@corp.test", to: "x@stuck.test", body: "at shutdown" });
-    const deadline = Date.now() + 5_000;
-    while (bad[STUCK]!.accepted === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await until(() => bad[STUCK]!.accepted > 0, 5_000, "the stuck target to accept the connection");
     await c.close();
     expect(await pending).toMatchObject({ delivered: false, error: { condition: "remote-server-timeout", text: "gateway shutting down" } });
     await bad[STUCK]!.waitAllClosed(1_000);

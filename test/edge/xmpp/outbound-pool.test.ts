@@ -12,6 +12,7 @@ import { createTestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startTestGateway, type TestGateway } from "../../helpers/xmpp-gateway.js";
 import { RawPeer, header } from "../../helpers/xmpp-raw.js";
+import { until } from "../../helpers/wait.js";
 
 const A = "127.0.3.21"; // corp.test
 const B = "127.0.3.24"; // partner-c.test, partner-d.test and bank.test
@@ -122,8 +123,7 @@ describe("s2s outbound pool", () => {
     const p = await b.sink.waitFor((e) => e.kind === "presence" && e.from === "bob@corp.test/desk");
     expect(p.presence).toMatchObject({ state: "busy", note: "release" });
     expect(a.s2s.pool!.size).toBeGreaterThan(0);
-    const deadline = Date.now() + 5_000;
-    while (a.s2s.pool!.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => a.s2s.pool!.size === 0, 5_000, "the idle stream to close").catch(() => undefined);
     expect(a.s2s.pool!.size).toBe(0);
     // The next stanza opens a new stream.
     const again = await a.route({ kind: "message", from: "bob@corp.test", to: "carl@partner-c.test", body: "after idle" });
