@@ -18,7 +18,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { ArchiveService } from "../src/archive/archiver.js";
@@ -64,6 +64,8 @@ function message(i: number): Message {
 
 interface ArchiveRun {
   rate: number;
+  /** CPU this process spent per message (microseconds): all of it on SQLite, the client's share on PostgreSQL. */
+  cpuUs: number;
   journalRate: number;
   /** Records per store.append call the writer made. */
   batches: number[];
@@ -83,6 +85,7 @@ async function archiveRate(db: Db, msgs: Message[]): Promise<ArchiveRun> {
     journal: { dir, budgetBytes: 1 << 30, segmentBytes: 16 << 20, commitDelayMs: 2 },
     batch: BATCH, retryMaxMs: 500, onJournalFailure: "refuse", kinds: () => ["message"], log: pino({ level: "silent" }),
   });
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   // A counted window (not Promise.race over the set, whose cost grows with the window and would be charged to the archive).
   let inFlight = 0;
@@ -102,9 +105,10 @@ async function archiveRate(db: Db, msgs: Message[]): Promise<ArchiveRun> {
   const journaled = performance.now();
   while (svc.journal.pendingRecords > 0) await new Promise((r) => setTimeout(r, 1));
   const t1 = performance.now();
+  const cpu = process.cpuUsage(c0);
   await svc.close(1000);
   rmSync(dir, { recursive: true, force: true });
-  return { rate: msgs.length / ((t1 - t0) / 1000), journalRate: msgs.length / ((journaled - t0) / 1000), batches };
+  return { rate: msgs.length / ((t1 - t0) / 1000), cpuUs: (cpu.user + cpu.system) / msgs.length, journalRate: msgs.length / ((journaled - t0) / 1000), batches };
 }
 
 /** The archive's rows worked out beforehand: interned ids, seq and hash chain. */
@@ -140,8 +144,9 @@ async function plainRows(db: Db, recs: ArchiveRecord[]): Promise<Record<string, 
  * one transaction per BATCH, into a fresh copy of the same schema with its
  * indexes and full text, on the same database.
  */
-async function plainRate(db: Db, recs: ArchiveRecord[]): Promise<number> {
+async function plainRate(db: Db, recs: ArchiveRecord[]): Promise<{ rate: number; cpuUs: number }> {
   const rows = await plainRows(db, recs);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < rows.length; i += BATCH) {
     const end = Math.min(i + BATCH, rows.length);
@@ -149,7 +154,9 @@ async function plainRate(db: Db, recs: ArchiveRecord[]): Promise<number> {
       for (let k = i; k < end; k += PLAIN_ROWS) await trx("archive_message").insert(rows.slice(k, Math.min(k + PLAIN_ROWS, end)));
     });
   }
-  return rows.length / ((performance.now() - t0) / 1000);
+  const t1 = performance.now();
+  const cpu = process.cpuUsage(c0);
+  return { rate: rows.length / ((t1 - t0) / 1000), cpuUs: (cpu.user + cpu.system) / rows.length };
 }
 
 type Sizes = { all: number; noFts: number; parts: [string, number][] };
@@ -238,7 +245,7 @@ async function repetition(b: Backend, rep: number, msgs: Message[], recs: Archiv
   const p = await b.open(`p${rep}`);
   try {
     let run: ArchiveRun;
-    let plain: number;
+    let plain: { rate: number; cpuUs: number };
     if (rep % 2) {
       run = await archiveRate(a.db, msgs);
       plain = await plainRate(p.db, recs);
@@ -247,10 +254,11 @@ async function repetition(b: Backend, rep: number, msgs: Message[], recs: Archiv
       run = await archiveRate(a.db, msgs);
     }
     const bs = run.batches;
-    console.log(`    ${label}: archive ${fmt(run.rate)} msg/s (journal ${fmt(run.journalRate)}), plain ${fmt(plain)} msg/s, ratio ${(run.rate / plain).toFixed(2)}; ` +
-      `writer batches ${bs.length}, median ${median(bs)} records (${Math.min(...bs)}-${Math.max(...bs)})`);
+    const ratio = run.rate / plain.rate;
+    console.log(`    ${label}: archive ${fmt(run.rate)} msg/s (journal ${fmt(run.journalRate)}), plain ${fmt(plain.rate)} msg/s, ratio ${ratio.toFixed(2)}; ` +
+      `CPU here ${run.cpuUs.toFixed(0)} vs ${plain.cpuUs.toFixed(0)} us/msg; writer batches ${bs.length}, median ${median(bs)} records (${Math.min(...bs)}-${Math.max(...bs)})`);
     if (sizes) sizes(await b.bytes(a.db, `a${rep}`));
-    return run.rate / plain;
+    return ratio;
   } finally {
     await a.done();
     await p.done();
@@ -265,6 +273,7 @@ async function measure(b: Backend, msgs: Message[], recs: ArchiveRecord[], chars
   for (let rep = 1; rep <= REPS; rep++) {
     ratios.push(await repetition(b, rep, msgs, recs, `run ${rep}`, rep === REPS ? (s) => (bytes = s) : undefined));
   }
+  console.log(`    load average now ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
   console.log(`    archive/plain ratio: median ${median(ratios).toFixed(2)}, spread ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)} over ${REPS} runs`);
   if (bytes) sizeReport(bytes, chars);
 }
@@ -280,6 +289,7 @@ function sizeReport(bytes: Sizes, chars: number): void {
 const msgs = Array.from({ length: N }, (_, i) => message(i));
 const recs = msgs.map((m) => toRecord(m.env, m.decision));
 const chars = msgs.reduce((n, m) => n + (m.env.body?.length ?? 0), 0) / N;
+console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${cpus().length} CPUs`);
 console.log(`archive bench: ${N} messages per run, ${REPS} runs after a warm-up, writer batch ${BATCH}, plain INSERTs of ${PLAIN_ROWS} rows in transactions of ${BATCH}; average body ${chars.toFixed(1)} characters`);
 try {
   await measure(sqlite, msgs, recs, chars);

@@ -12,6 +12,7 @@ import type { Logger } from "./log.js";
 import type { Db } from "./archive/db.js";
 import type { CertStore } from "./tls/store.js";
 import type { Router } from "./router/router.js";
+import type { Federation } from "./config/federation.js";
 
 /** A readiness check returns a problem, or undefined when all is well. */
 export type ReadinessCheck = () => string | undefined;
@@ -23,6 +24,11 @@ export interface GatewayContext {
   db: Db;
   certs: CertStore;
   router: Router;
+  /**
+   * The federation in force: hosted domains, partners and how each is reached.
+   * A reload swaps it whole; ask it each time rather than keeping an answer.
+   */
+  federation: () => Federation;
   readiness: Map<string, ReadinessCheck>;
   /** Routes modules add to the admin HTTP server; it registers them when it starts (last). */
   adminRoutes: ((app: FastifyInstance) => void)[];

@@ -2,8 +2,10 @@
  * The all-hands burst end to end: every notification rendered by the c2s
  * session code (src/access/c2s/session.ts) and written to a real TCP socket
  * on loopback, one per user, until the clients at the other end have read
- * every byte. The floor: the same bytes, in the same writes, to the same
- * sockets with no logic at all, timed the same way.
+ * every byte. The floor: the same bytes to the same sockets with no logic at
+ * all, timed the same way. Run twice: one write per stanza (how sessions
+ * wrote before), and batched per socket for the round as c2s connections
+ * write now, each against its floor.
  */
 import { createServer, connect, type Socket, type AddressInfo } from "node:net";
 import { pino } from "pino";
@@ -11,6 +13,8 @@ import { PresenceCore } from "../../src/core/core.js";
 import { MemoryStore } from "../../src/core/store.js";
 import type { RosterItem } from "../../src/core/types.js";
 import { C2sSession } from "../../src/access/c2s/session.js";
+import { batchedWrite } from "../../src/access/c2s/write-batch.js";
+import type { RichPresence } from "../../src/model/presence.js";
 
 const HOST = "127.0.62.1";
 const jid = (i: number) => `user${i}@corp.test`;
@@ -66,6 +70,9 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
+/** How a session's stanzas reach its socket: one write each, or held for the round (src/access/c2s/write-batch.ts). */
+type WriteMode = "per-stanza" | "batched";
+
 export async function socketBurst(n: number, d: number): Promise<void> {
   const core = new PresenceCore({ domains: ["corp.test"], store: new MemoryStore(), limits: { maxContacts: d + 1, maxWatchers: d + 1 } });
   for (let i = 0; i < n; i++) core.users.adopt(jid(i), undefined, contactsOf(i, n, d).map((c) => item(jid(c))));
@@ -73,18 +80,19 @@ export async function socketBurst(n: number, d: number): Promise<void> {
   const log = pino({ level: "silent" });
   let sent = 0;
   let recording = false;
-  const writes: string[][] = Array.from({ length: n }, () => []);
+  let mode: WriteMode = "per-stanza";
+  let writes: string[][] = [];
   const sessions: C2sSession[] = [];
   for (let i = 0; i < n; i++) {
     const s = new C2sSession(`${jid(i)}/desk`, "corp.test", log, () => undefined);
     const sock = pairs.servers[i]!;
-    const mine = writes[i]!;
     s.wire = {
       send(el) {
         const text = typeof el === "string" ? el : el.toString();
-        if (recording) mine.push(text);
+        if (recording) writes[i]!.push(text);
         sent += Buffer.byteLength(text);
-        sock.write(text);
+        if (mode === "batched") batchedWrite(sock, text);
+        else sock.write(text);
       },
       close() {},
     };
@@ -94,28 +102,40 @@ export async function socketBurst(n: number, d: number): Promise<void> {
   for (const s of sessions) await s.core.presence({ state: "available" }, 0);
   await until(() => pairs.received() >= sent, 120_000);
 
-  const start = pairs.received();
-  sent = start;
-  recording = true;
-  const t0 = performance.now();
-  for (const s of sessions) await s.core.presence({ state: "in-a-meeting", note: "All hands" }, 0);
-  await until(() => pairs.received() >= sent, 120_000);
-  const ms = performance.now() - t0;
-  recording = false;
-  const burstBytes = sent - start;
-  const stanzas = writes.reduce((k, w) => k + w.length, 0);
+  /** One burst: every user changes state; timed until the clients have read every byte. */
+  const burst = async (how: WriteMode, presence: RichPresence) => {
+    mode = how;
+    writes = Array.from({ length: n }, () => []);
+    const start = pairs.received();
+    sent = start;
+    recording = true;
+    const t0 = performance.now();
+    for (const s of sessions) await s.core.presence(presence, 0);
+    await until(() => pairs.received() >= sent, 120_000);
+    recording = false;
+    return { ms: performance.now() - t0, bytes: sent - start, stanzas: writes.reduce((k, w) => k + w.length, 0), writes };
+  };
+  /** The floor: the same bytes to the same sockets with no core and no rendering, per stanza or all at once. */
+  const floor = async (recorded: string[][], joined: boolean, bytes: number) => {
+    const from = pairs.received();
+    const f0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const sock = pairs.servers[i]!;
+      if (joined) sock.write(recorded[i]!.join(""));
+      else for (const text of recorded[i]!) sock.write(text);
+    }
+    await until(() => pairs.received() - from >= bytes, 120_000);
+    return performance.now() - f0;
+  };
 
-  // The floor: the same writes to the same sockets, no core, no rendering.
-  const floorStart = pairs.received();
-  const f0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const sock = pairs.servers[i]!;
-    for (const text of writes[i]!) sock.write(text);
-  }
-  await until(() => pairs.received() - floorStart >= burstBytes, 120_000);
-  const floorMs = performance.now() - f0;
+  const before = await burst("per-stanza", { state: "in-a-meeting", note: "All hands" });
+  const beforeFloor = await floor(before.writes, false, before.bytes);
+  const after = await burst("batched", { state: "available", note: "All hands over" });
+  const afterFloor = await floor(after.writes, true, after.bytes);
   pairs.close();
-  console.log(`all-hands burst to ${n.toLocaleString("en")} real c2s sockets on loopback (TCP, session rendering, no TLS):`);
-  console.log(`  ${stanzas.toLocaleString("en")} presence stanzas, ${(burstBytes / 1024 / 1024).toFixed(0)} MB, read by the clients in ${ms.toFixed(0)} ms = ${Math.round(stanzas / (ms / 1000)).toLocaleString("en")} stanzas/s`);
-  console.log(`  floor (the same bytes in the same writes, no logic): ${floorMs.toFixed(0)} ms; the core and rendering cost ${(ms / floorMs).toFixed(2)}x the floor`);
+  const rate = (r: { ms: number; stanzas: number }) => Math.round(r.stanzas / (r.ms / 1000)).toLocaleString("en");
+  console.log(`all-hands burst to ${n.toLocaleString("en")} real c2s sockets on loopback (TCP, session rendering, no TLS), twice in one run:`);
+  console.log(`  one write per stanza:       ${before.stanzas.toLocaleString("en")} stanzas, ${(before.bytes / 1024 / 1024).toFixed(0)} MB in ${before.ms.toFixed(0)} ms = ${rate(before)} stanzas/s; floor (same writes, no logic) ${beforeFloor.toFixed(0)} ms: ${(before.ms / beforeFloor).toFixed(2)}x`);
+  console.log(`  batched per socket a round: ${after.stanzas.toLocaleString("en")} stanzas, ${(after.bytes / 1024 / 1024).toFixed(0)} MB in ${after.ms.toFixed(0)} ms = ${rate(after)} stanzas/s; floor (same bytes, one write a socket) ${afterFloor.toFixed(0)} ms: ${(after.ms / afterFloor).toFixed(2)}x`);
+  console.log(`  batched against one write per stanza's floor: ${(after.ms / beforeFloor).toFixed(2)}x`);
 }

@@ -63,7 +63,8 @@ export function demarcConfig(dir: string, ca: TestCa, dns: string, partners: str
     dns: { servers: [dns], timeout_ms: 1000 },
     // Limits off: the partner rate is what is being measured.
     s2s: { starttls: on(PORT.s2s), direct_tls: { ...on(PORT.s2s + 1), enabled: false }, rate: 1_000_000, burst: 1_000_000, max_streams_per_ip: 1000 },
-    c2s: { starttls: on(PORT.c2s), direct_tls: { ...on(PORT.c2s + 1), enabled: false } },
+    // Every benchmark client connects from one loopback address.
+    c2s: { starttls: on(PORT.c2s), direct_tls: { ...on(PORT.c2s + 1), enabled: false }, max_streams_per_ip: 10_000 },
     sip: { tls: { enabled: false }, tcp: { enabled: false }, udp: { enabled: false } },
     federation: { mode: "open" },
     partners: partners.map((domain) => ({ domain, auth: ["certificate"] })),

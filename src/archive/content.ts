@@ -29,9 +29,9 @@ function fields(e: Envelope, withHeaders: boolean): ContentFields {
 /** The JSON text for the record's content column; null when the envelope has nothing beyond the columns. */
 export function archivedContent(original: Envelope, decided: Envelope, deliverable: boolean): string | null {
   const received = fields(original, false);
-  const asReceived = JSON.stringify(fields(original, true));
-  const asDecided = fields(decided, true);
-  const delivered = deliverable && JSON.stringify(asDecided) !== asReceived ? asDecided : undefined;
+  // The pipeline hands back the same envelope when compliance changed nothing: nothing to compare then.
+  const asDecided = decided === original ? undefined : fields(decided, true);
+  const delivered = deliverable && asDecided && JSON.stringify(asDecided) !== JSON.stringify(fields(original, true)) ? asDecided : undefined;
   if (!Object.keys(received).length && !delivered) return null;
   return JSON.stringify(delivered ? { received, delivered } : { received });
 }

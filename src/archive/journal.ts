@@ -39,8 +39,8 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Committed entries kept in memory for the writer (journal-recent.ts). */
-const RECENT_BYTES = 32 << 20;
+/** Frame bytes of committed entries kept in memory for the writer (journal-recent.ts): some fifty batches ahead of it. */
+const RECENT_BYTES = 16 << 20;
 
 export class Journal extends EventEmitter {
   private fh: FileHandle | undefined;

@@ -24,7 +24,8 @@ import type { DeviceSink, Limits, PresenceSource, RouteFn } from "./types.js";
 import type { DeliveryReceipt } from "../model/outcome.js";
 
 export interface CoreOptions {
-  domains: string[];
+  /** The hosted domains, or a function asked each time (the gateway's federation view, swapped on reload). */
+  domains: string[] | (() => ReadonlySet<string>);
   store?: CoreStore | undefined;
   limits?: Partial<Limits> | undefined;
   policy?: PresencePolicy | undefined;
@@ -56,7 +57,9 @@ export class PresenceCore implements DeliveryTarget {
       maxWatchers: opts.limits?.maxWatchers ?? 200,
       maxOffline: opts.limits?.maxOffline ?? 1_000,
     };
-    const s = new Shared(new Set(opts.domains.map((d) => d.toLowerCase())), store, this.users, limits, policy, opts.route, opts.log);
+    const given = opts.domains;
+    const fixed = Array.isArray(given) ? new Set(given.map((d) => d.toLowerCase())) : undefined;
+    const s = new Shared(fixed ? () => fixed : (given as () => ReadonlySet<string>), store, this.users, limits, policy, opts.route, opts.log);
     const presence = new PresenceService(s);
     this.parts = { s, presence, roster: new RosterService(s, presence), messages: new MessageService(s) };
     s.deliverLocal = async (e) => void (await this.deliver(e));
@@ -134,6 +137,15 @@ export class PresenceCore implements DeliveryTarget {
   }
 
   /** The user's aggregate rich presence. */
+  /**
+   * Hosted users online now whose roster subscribes to `jid`'s presence ("to"
+   * or "both"): the ones a partner user's presence is for. Answered from an
+   * index kept as rosters change, not by reading every roster.
+   */
+  watchersOf(jid: string): string[] {
+    return this.users.watchersOf(bareOf(jid));
+  }
+
   presenceOf(jid: string): RichPresence {
     const u = this.users.peek(bareOf(jid));
     return u ? this.parts.presence.aggregateOf(u) : { state: "offline" };

@@ -27,7 +27,7 @@ export class Shared {
   deliverLocal: ((e: Envelope) => Promise<void>) | undefined;
 
   constructor(
-    readonly domains: Set<string>,
+    readonly domains: () => ReadonlySet<string>,
     readonly store: CoreStore,
     readonly users: UserDirectory,
     readonly limits: Limits,
@@ -37,7 +37,7 @@ export class Shared {
   ) {}
 
   isHosted(jid: string): boolean {
-    return this.domains.has(domainOf(jid));
+    return this.domains().has(domainOf(jid));
   }
 
   tick(): number {

@@ -9,6 +9,7 @@ import type { CoreStore } from "./store.js";
 import type { PresencePolicy } from "./policy.js";
 import type { DeviceSink, PresenceSource, RosterItem, RouteFn } from "./types.js";
 import type { SecurityContext } from "../model/envelope.js";
+import { ContactIndex, Roster } from "./contacts.js";
 
 export class Device {
   /** undefined until the device sends initial presence (RFC 6121 4.2): not "available" before that. */
@@ -37,7 +38,7 @@ export class Device {
 }
 
 export class UserState {
-  readonly roster = new Map<string, RosterItem>();
+  readonly roster: Roster;
   readonly blocks = new Set<string>();
   readonly devices = new Map<string, Device>();
   readonly sources = new Map<PresenceSource, RichPresence>();
@@ -49,7 +50,11 @@ export class UserState {
   constructor(
     readonly jid: string,
     readonly groups: string[],
-  ) {}
+    /** The working set's index of who has whom on their roster. */
+    contacts?: ContactIndex,
+  ) {
+    this.roster = new Roster(jid, contacts);
+  }
 
   *availableDevices(): Iterable<Device> {
     for (const d of this.devices.values()) if (d.available) yield d;
@@ -77,6 +82,8 @@ export class UserState {
 export class UserDirectory {
   private readonly users = new Map<string, UserState>();
   private readonly loading = new Map<string, Promise<UserState | undefined>>();
+  /** Who has whom on their roster, across the working set. */
+  readonly contacts = new ContactIndex();
 
   constructor(
     private readonly store: CoreStore,
@@ -106,7 +113,7 @@ export class UserDirectory {
     const [items, blocks] = await Promise.all([this.store.loadRoster(jid), this.store.loadBlocks(jid)]);
     const again = this.users.get(jid);
     if (again) return again;
-    const u = new UserState(jid, this.policy.groupsOf(jid, account.group));
+    const u = new UserState(jid, this.policy.groupsOf(jid, account.group), this.contacts);
     for (const i of items) u.roster.set(i.jid, i);
     for (const b of blocks) u.blocks.add(b);
     this.users.set(jid, u);
@@ -115,7 +122,7 @@ export class UserDirectory {
 
   /** Loads users straight from records already read (bulk warm-up, benchmarks). */
   adopt(jid: string, group: string | undefined, items: RosterItem[]): UserState {
-    const u = new UserState(jid, this.policy.groupsOf(jid, group));
+    const u = new UserState(jid, this.policy.groupsOf(jid, group), this.contacts);
     for (const i of items) u.roster.set(i.jid, i);
     this.users.set(jid, u);
     return u;
@@ -124,6 +131,7 @@ export class UserDirectory {
   forget(jid: string): UserState | undefined {
     const u = this.users.get(jid);
     this.users.delete(jid);
+    for (const contact of u?.roster.keys() ?? []) this.contacts.remove(jid, contact);
     return u;
   }
 
@@ -133,5 +141,16 @@ export class UserDirectory {
 
   values(): IterableIterator<UserState> {
     return this.users.values();
+  }
+
+  /** Online users in the working set subscribed to `contact`'s presence (roster subscription "to" or "both"). */
+  watchersOf(contact: string): string[] {
+    const out: string[] = [];
+    for (const owner of this.contacts.ownersOf(contact)) {
+      const u = this.users.get(owner);
+      const sub = u?.roster.get(contact)?.subscription;
+      if (u && (sub === "to" || sub === "both") && u.online) out.push(owner);
+    }
+    return out;
   }
 }

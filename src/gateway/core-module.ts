@@ -107,7 +107,7 @@ export function coreModule(wiring: CoreWiring = {}): CoreModule {
       stopping = false;
       void store.warmLists(() => stopping).catch((err: Error) => log.warn({ err: err.message }, "copying rosters into memory stopped"));
       const presence = new PresenceCore({
-        domains: ctx.config.domains,
+        domains: () => ctx.federation().hosted,
         store,
         limits: { maxContacts: cfg.max_contacts, maxWatchers: cfg.max_watchers, maxOffline: cfg.max_offline },
         policy: policyFromConfig(cfg, wiring),

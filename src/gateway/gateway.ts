@@ -3,7 +3,7 @@
  * then starts the modules in the order data flows, and stops them in reverse.
  */
 import { loadConfig, requireSettings, resolvePath, type LoadedConfig, type LoadOptions } from "../config/load.js";
-import { ConfigError, DemarcError, EXIT } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMetrics } from "../metrics.js";
 import { migrate, openDatabase, parseDbUrl, type Db } from "../archive/db.js";
@@ -12,16 +12,20 @@ import { CertStore } from "../tls/store.js";
 import { Router } from "../router/router.js";
 import type { GatewayContext, GatewayModule } from "../module.js";
 import { defaultModules } from "./modules.js";
+import { Federation, restartNeeded } from "../config/federation.js";
 
 export class Gateway {
   private ctx: GatewayContext | undefined;
   private started: GatewayModule[] = [];
+  private federation: Federation;
 
   constructor(
     private config: LoadedConfig,
     private readonly log: Logger,
     private readonly modules: GatewayModule[] = defaultModules(config.mode),
-  ) {}
+  ) {
+    this.federation = Federation.fromConfig(config);
+  }
 
   get context(): GatewayContext {
     if (!this.ctx) throw new Error("gateway not started");
@@ -78,14 +82,14 @@ export class Gateway {
 
   private createContext(db: Db, certs: CertStore): GatewayContext {
     const cfg = this.config;
-    const partners = new Map(cfg.partners.map((p) => [p.domain.toLowerCase(), p]));
     const ctx: GatewayContext = {
       config: cfg,
       log: this.log,
       metrics: createMetrics(),
       db,
       certs,
-      router: new Router({ log: this.log, protocolOf: (d) => partners.get(d)?.protocol ?? "xmpp" }),
+      router: new Router({ log: this.log, protocolOf: (d) => this.federation.protocolOf(d) }),
+      federation: () => this.federation,
       readiness: new Map(),
       adminRoutes: [],
       adminApiRoutes: [],
@@ -114,8 +118,11 @@ export class Gateway {
       this.log.error({ err: err.message }, "config reload refused; the previous config stays in force");
       refused = true;
     }
+    const restart = restartNeeded(this.config, next);
     this.config = next;
     ctx.config = next;
+    // One step: every layer asks the view in force, so none sees half of the old federation and half of the new.
+    this.federation = Federation.fromConfig(next);
     for (const m of this.started) {
       try {
         await m.reload?.(ctx);
@@ -123,7 +130,9 @@ export class Gateway {
         this.log.error({ module: m.name, err: (err as Error).message }, "reload refused by module; it keeps its previous settings");
       }
     }
-    this.log.info({ source: next.source }, refused ? "modules reloaded on the previous configuration" : "configuration reloaded");
+    if (refused) this.log.info({ source: next.source }, "modules reloaded on the previous configuration");
+    else if (restart.length) this.log.warn({ source: next.source, restartNeeded: restart }, `configuration reloaded; a restart is needed to apply ${restart.join(", ")}`);
+    else this.log.info({ source: next.source }, "configuration reloaded");
   }
 
   async stop(): Promise<void> {

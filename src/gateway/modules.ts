@@ -12,7 +12,7 @@ import { directoryModule } from "../pipeline/directory.js";
 import { GroupDirectory } from "../pipeline/groups.js";
 import { tlsModule } from "../tls/module.js";
 import { coreModule, type CoreModule } from "./core-module.js";
-import { c2sModule } from "../access/c2s/module.js";
+import { c2sModule, type C2sModule } from "../access/c2s/module.js";
 import { archiveModule, type ArchiveModule } from "../archive/module.js";
 import { sipModule } from "../edge/sip/module.js";
 import { s2sModule, type S2sModule } from "../edge/xmpp/module.js";
@@ -28,6 +28,8 @@ export interface Composition {
   core: CoreModule | undefined;
   /** Absent in mode: core, where partners are reached only through the edges. */
   s2s: S2sModule | undefined;
+  /** Absent in mode: edge. */
+  c2s: C2sModule | undefined;
   admin: AdminModule;
 }
 
@@ -45,9 +47,9 @@ export function compose(mode: Config["mode"] = "single-box"): Composition {
     // Split mode: the internal servers hold the users; the component links are the router's internal target.
     const links = componentModule(tls.trust);
     const sip = sipModule({ trust: tls.trust, resolver: tls.resolver });
-    const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver });
+    const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver, confirm: () => links.confirmer });
     const admin = adminModule({ console: { ...consoleSources, partners: s2s.health } });
-    return { modules: [groups, compliance, tls, archive, links, sip, s2s, admin], archive, core: undefined, s2s, admin };
+    return { modules: [groups, compliance, tls, archive, links, sip, s2s, admin], archive, core: undefined, s2s, c2s: undefined, admin };
   }
 
   // The core asks compliance's walls about presence, and screens the statuses it broadcasts without the router.
@@ -62,13 +64,13 @@ export function compose(mode: Config["mode"] = "single-box"): Composition {
     // Split mode, inside: the core with its users; partners are reached only through the edges' component streams.
     const edges = coreLinkModule();
     const admin = adminModule({ accounts: () => core.store, console: consoleSources });
-    return { modules: [groups, compliance, tls, archive, core, edges, c2s, admin], archive, core, s2s: undefined, admin };
+    return { modules: [groups, compliance, tls, archive, core, edges, c2s, admin], archive, core, s2s: undefined, c2s, admin };
   }
 
   const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: () => core.core });
   const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver });
   const admin = adminModule({ accounts: () => core.store, console: { ...consoleSources, partners: s2s.health } });
-  return { modules: [groups, compliance, tls, archive, core, sip, s2s, c2s, admin], archive, core, s2s, admin };
+  return { modules: [groups, compliance, tls, archive, core, sip, s2s, c2s, admin], archive, core, s2s, c2s, admin };
 }
 
 export function defaultModules(mode: Config["mode"] = "single-box"): GatewayModule[] {

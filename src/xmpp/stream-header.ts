@@ -6,6 +6,7 @@
  * (jabber:component:accept).
  */
 import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
 import { NS_STREAMS, type StreamError } from "./errors.js";
 import { escapeXML } from "./xml.js";
 
@@ -24,6 +25,17 @@ export function streamHeader(ns: string, attrs: Record<string, string | undefine
   let out = `<?xml version='1.0'?><stream:stream xmlns='${ns}' xmlns:stream='${NS_STREAMS}'`;
   for (const [k, v] of Object.entries(attrs)) if (v) out += ` ${k}='${escapeXML(v)}'`;
   return `${out}>`;
+}
+
+/**
+ * RFC 6120 section 4.4: after our closing tag, the peer gets a moment to send
+ * its own before the connection is dropped.
+ */
+export function endSocket(socket: Socket, graceMs = 2_000): void {
+  socket.end();
+  const t = setTimeout(() => socket.destroy(), graceMs);
+  t.unref();
+  socket.once("close", () => clearTimeout(t));
 }
 
 /** RFC 6120 section 4.9.1.1: a stream error is sent inside a stream, so a stream refused before our header gets one first. */

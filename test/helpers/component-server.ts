@@ -12,6 +12,9 @@ export interface ComponentServer {
   /** Connection attempts seen, with the time each began. */
   attempts: number[];
   received: Element[];
+  /** Pings (XEP-0199) to the server are answered and counted, not recorded in received, while this is true. */
+  answerPings: boolean;
+  pings: number;
   /** Writes raw bytes on every authenticated connection. */
   writeRaw(data: Buffer | string): void;
   dropAll(): void;
@@ -24,6 +27,7 @@ export async function startComponentServer(secret: string, host = "127.0.0.1"): 
   const received: Element[] = [];
   const sockets = new Set<Socket>();
   const online = new Set<Socket>();
+  const handle = { answerPings: true, pings: 0 };
   const server: Server = createServer((socket) => {
     attempts.push(Date.now());
     sockets.add(socket);
@@ -44,12 +48,16 @@ export async function startComponentServer(secret: string, host = "127.0.0.1"): 
         }
         return void socket.end("<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
       }
+      if (handle.answerPings && el.name === "iq" && el.attrs.type === "get" && el.getChild("ping", "urn:xmpp:ping")) {
+        handle.pings++;
+        return void socket.write(`<iq type='result' id='${el.attrs.id}' from='${el.attrs.to}' to='${el.attrs.from}'/>`);
+      }
       received.push(el);
     });
   });
   await new Promise<void>((r) => server.listen(0, host, r));
   const { port } = server.address() as AddressInfo;
-  return {
+  const api: Omit<ComponentServer, "answerPings" | "pings"> = {
     port,
     host,
     attempts,
@@ -70,4 +78,5 @@ export async function startComponentServer(secret: string, host = "127.0.0.1"): 
       await new Promise<void>((r) => server.close(() => r()));
     },
   };
+  return Object.assign(handle, api);
 }

@@ -30,7 +30,7 @@ export async function loginPartnerUser(o: {
 }): Promise<PartnerUser> {
   trustTestCa(o.caPem);
   if (o.certName) checkCertificateAs(o.domain, o.certName);
-  const xmpp = client({ service: `xmpp://${o.address}:${o.port ?? 15222}`, domain: o.domain, username: o.username, password: o.password, resource: "test" });
+  const xmpp = client({ service: `xmpp://${o.address}:${o.port ?? 15222}`, domain: o.domain, username: o.username, password: o.password, resource: "test", timeout: 15_000 });
   const received: Element[] = [];
   const changes = new Changes();
   xmpp.on("error", () => undefined);

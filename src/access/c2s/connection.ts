@@ -10,7 +10,7 @@ import type { TLSSocket } from "node:tls";
 import { StreamError } from "../../xmpp/errors.js";
 import { XmppStreamParser } from "../../xmpp/stream-parser.js";
 import { xml, type Element } from "../../xmpp/xml.js";
-import { STREAM_CLOSE } from "../../xmpp/stream-header.js";
+import { endSocket, STREAM_CLOSE } from "../../xmpp/stream-header.js";
 import { parseJid } from "../../model/jid.js";
 import { NS } from "./ns.js";
 import { c2sHeader, headerError, streamFeatures } from "./negotiation.js";
@@ -18,6 +18,7 @@ import { SaslNegotiation } from "./sasl.js";
 import type { C2sEnv } from "./env.js";
 import { C2sSession, type Wire } from "./session.js";
 import { parseH, smFailed, StreamManagement } from "./sm.js";
+import { batchedWrite, flushNow } from "./write-batch.js";
 
 type State = "header" | "negotiating" | "bound" | "closed";
 
@@ -87,19 +88,8 @@ export class C2sConnection implements Wire {
 
   send(el: Element | string): void {
     if (this.state === "closed" || this.socket.destroyed) return;
-    // Stanzas sent in one tick (a burst of deliveries) leave as one write: one TLS record, one syscall.
-    if (!this.corked) {
-      const s = this.socket;
-      this.corked = true;
-      s.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        s.uncork();
-      });
-    }
-    this.socket.write(typeof el === "string" ? el : el.toString());
+    batchedWrite(this.socket, typeof el === "string" ? el : el.toString());
   }
-  private corked = false;
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
@@ -150,6 +140,8 @@ export class C2sConnection implements Wire {
   private async starttls(): Promise<void> {
     this.send(xml("proceed", { xmlns: NS.tls }));
     const raw = this.socket;
+    // <proceed/> must be on the wire, in the clear, before TLS takes the socket over.
+    flushNow(raw);
     this.detachSocket(raw);
     this.state = "header";
     try {
@@ -275,8 +267,7 @@ export class C2sConnection implements Wire {
       this.send(err.toXml());
     }
     this.send(STREAM_CLOSE);
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    endSocket(this.socket);
     this.closed();
   }
 

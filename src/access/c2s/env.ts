@@ -14,7 +14,7 @@ import type { AuthThrottle } from "./throttle.js";
 
 export interface C2sEnv {
   core: PresenceCore;
-  domains: Set<string>;
+  domains: ReadonlySet<string>;
   cfg: Config["c2s"];
   log: Logger;
   throttle: AuthThrottle;

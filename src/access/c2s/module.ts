@@ -45,7 +45,9 @@ export function c2sModule(wiring: C2sWiring): C2sModule {
       const sessions = new SessionRegistry(() => ctx.config.c2s.resume_timeout_s * 1000);
       env = {
         core,
-        domains: new Set(ctx.config.domains.map((d) => d.toLowerCase())),
+        get domains() {
+          return ctx.federation().hosted;
+        },
         get cfg() {
           return ctx.config.c2s;
         },

@@ -17,7 +17,7 @@ export function c2sHeader(from: string): string {
  * What is wrong with a client's header, if anything: the namespace, a domain
  * served here (the same one after a restart), version 1.0 or later.
  */
-export function headerError(a: Record<string, string>, to: string, domains: Set<string>, current: string): StreamError | undefined {
+export function headerError(a: Record<string, string>, to: string, domains: ReadonlySet<string>, current: string): StreamError | undefined {
   if (a.xmlns !== NS.client) return new StreamError("invalid-namespace", "this port serves jabber:client");
   if (!domains.has(to)) return new StreamError("host-unknown", to ? `${to} is not served here` : "no 'to' domain");
   if (!a.version || Number.parseFloat(a.version) < 1) return new StreamError("unsupported-version");

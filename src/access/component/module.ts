@@ -15,7 +15,7 @@ import { listen } from "../../listen.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
 import { DeliveryFailure, type Decision, type RouteResult } from "../../model/route.js";
-import { StanzaError, envelopeToComponentStanza, inComponentNamespace, mayReplyWithError, stanzaToEnvelope, type Element } from "../../xmpp/index.js";
+import { StanzaError, answerDomainIq, isDomainIq, envelopeToComponentStanza, inComponentNamespace, mayReplyWithError, stanzaToEnvelope, type Element } from "../../xmpp/index.js";
 import { ComponentSession } from "./session.js";
 
 export interface CoreLinkModule extends GatewayModule {
@@ -37,8 +37,14 @@ async function handle(ctx: GatewayContext, session: ComponentSession, el: Elemen
   const problem =
     !from || !to ? new StanzaError("bad-request", "from and to are required")
     : domainOf(from) !== session.domain ? new StanzaError("forbidden", `this stream serves ${session.domain}`)
-    : !ctx.config.domains.some((d) => d.toLowerCase() === domainOf(to)) ? new StanzaError("item-not-found", `${domainOf(to)} is not hosted here`)
+    : !ctx.federation().hosts(domainOf(to)) ? new StanzaError("item-not-found", `${domainOf(to)} is not hosted here`)
     : undefined;
+  if (!problem && isDomainIq(el)) {
+    // Pings to the domain are how an edge confirms that what it sent before them was handled (in order).
+    const answer = answerDomainIq(el);
+    if (answer && session.online) session.write(inComponentNamespace(answer));
+    return;
+  }
   let result: RouteResult;
   if (problem) {
     result = { delivered: false, error: { condition: problem.condition, text: problem.text, type: problem.type } };
@@ -62,8 +68,8 @@ export function coreLinkModule(): CoreLinkModule {
   const sessions = new Set<ComponentSession>();
   const chains = new WeakMap<ComponentSession, Promise<void>>();
 
-  const hosted = () => new Set(ctx.config.domains.map((d) => d.toLowerCase()));
-  const partnerOf = (domain: string) => ctx.config.partners.find((p) => domain === p.domain.toLowerCase() || domain.endsWith(`.${p.domain.toLowerCase()}`));
+  const hosted = () => ctx.federation().hosted;
+  const partnerOf = (domain: string) => [...ctx.federation().partners.values()].find((p) => domain === p.domain.toLowerCase() || domain.endsWith(`.${p.domain.toLowerCase()}`));
 
   function accept(socket: Socket): void {
     const cfg = ctx.config.core_link;

@@ -9,9 +9,10 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/load.js";
 import { UsageError } from "../../errors.js";
 import { pendingItem, QuarantineDesk } from "../../archive/quarantine.js";
-import { searchLine, type Session } from "../../archive/session.js";
+import { searchLine } from "../../archive/session.js";
 import { adminCall, apiError } from "../admin-api.js";
 import { action } from "../run.js";
+import type { Run } from "./archive-common.js";
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -20,8 +21,6 @@ function recordNumber(v: string): number {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`"${v}" is not a record number (the #N that quarantine list shows)`);
   return n;
 }
-
-type Run = <T>(actor: string | undefined, fn: (s: Session) => Promise<T>) => Promise<T>;
 
 export function registerQuarantine(archive: Command, program: Command, run: Run): void {
   const quarantine = archive.command("quarantine").description("messages a policy held for review: list, release (deliver) or reject");

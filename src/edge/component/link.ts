@@ -17,6 +17,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import type { Logger } from "../../log.js";
 import { XmppStreamParser, StreamError, componentHeader, handshakeDigest, type Element } from "../../xmpp/index.js";
+import { LinkBarrier } from "./barrier.js";
 
 export type LinkState = "connecting" | "online" | "backoff" | "stopped";
 
@@ -35,12 +36,16 @@ export interface LinkOptions {
   reconnectMaxMs: number;
   /** Bytes written but not yet taken by the socket beyond which send() refuses. */
   maxUnsentBytes: number;
+  /** A domain the internal server hosts: confirmation pings go to it. */
+  serverDomain: string;
 }
 
 export interface ComponentLink {
   on(event: "online", fn: () => void): this;
   on(event: "offline", fn: (reason: string) => void): this;
   on(event: "stanza", fn: (el: Element) => void): this;
+  /** The stream was lost with stanzas written on it that the server had not confirmed. */
+  on(event: "unconfirmed", fn: (count: number) => void): this;
 }
 
 export class ComponentLink extends EventEmitter {
@@ -60,6 +65,8 @@ export class ComponentLink extends EventEmitter {
    * after the active edge goes.
    */
   standby = false;
+  /** Delivery confirmation on this stream (see confirm()). */
+  private readonly barrier = new LinkBarrier(this);
 
   constructor(readonly opts: LinkOptions) {
     super();
@@ -80,7 +87,39 @@ export class ComponentLink extends EventEmitter {
     const s = this.socket;
     if (this.state !== "online" || !s || s.destroyed) throw new Error(`component stream ${this.name} is not online`);
     if (s.writableLength > this.opts.maxUnsentBytes) throw new RangeError(`component stream ${this.name} has ${s.writableLength} bytes unsent`);
-    s.write(el.toString());
+    this.corked(s).write(el.toString());
+    this.barrier.wrote();
+  }
+
+  /**
+   * Stanzas written in one turn of the event loop leave as one write (one TLS
+   * record, one syscall): a burst from a partner is routed a turn at a time.
+   */
+  private corked(s: Socket): Socket {
+    if (s.writableCorked === 0) {
+      s.cork();
+      process.nextTick(() => s.uncork());
+    }
+    return s;
+  }
+
+  /**
+   * Resolves once the server has processed every stanza written so far: an
+   * XEP-0199 ping to its domain goes after them, and a server handles one
+   * stream's stanzas in order, so its answer (a result, or an error where
+   * pings are not served) comes after they were routed to their recipients.
+   * One ping covers every stanza written before it.
+   */
+  confirm(): Promise<void> {
+    return this.barrier.confirm();
+  }
+
+  /** Writes a stanza of the link's own (a confirmation ping); false when the stream cannot take it. */
+  writeOwn(data: string): boolean {
+    const s = this.socket;
+    if (this.state !== "online" || !s || s.destroyed) return false;
+    this.corked(s).write(data);
+    return true;
   }
 
   /** Back-pressure: stop reading the internal server while its stanzas wait to be routed. */
@@ -116,6 +155,7 @@ export class ComponentLink extends EventEmitter {
     clearTimeout(this.timer);
     const s = this.socket;
     this.socket = undefined;
+    this.barrier.lost(false);
     if (!s || s.destroyed) return;
     if (was === "online") s.write("</stream:stream>");
     await new Promise<void>((resolve) => {
@@ -128,12 +168,19 @@ export class ComponentLink extends EventEmitter {
     });
   }
 
+  /** Gives up on the current connection (it reconnects with backoff). */
+  drop(reason: string): void {
+    if (this.socket) this.lost(this.socket, reason);
+  }
+
   private connect(): void {
     this.state = "connecting";
     const o = this.opts;
     const socket = o.tls
       ? tlsConnect({ host: o.host, port: o.port, ca: o.tls.ca, servername: o.tls.servername, minVersion: "TLSv1.2" })
       : netConnect({ host: o.host, port: o.port });
+    // Stanzas are written whole (and corked per turn): Nagle's algorithm would only hold each one back for the previous one's ACK.
+    socket.setNoDelay(true);
     this.socket = socket;
     const parser = new XmppStreamParser({ maxStanzaBytes: o.maxStanzaBytes });
     this.parser = parser;
@@ -153,6 +200,7 @@ export class ComponentLink extends EventEmitter {
         clearTimeout(deadline);
         return this.online(socket);
       }
+      if (this.barrier.answered(el)) return;
       this.emit("stanza", el);
     });
     parser.on("streamEnd", () => this.lost(socket, "the server closed the stream"));
@@ -201,6 +249,7 @@ export class ComponentLink extends EventEmitter {
     this.socket = undefined;
     this.parser?.removeAllListeners();
     socket.destroy();
+    this.barrier.lost();
     if (this.state === "stopped") return;
     const wasOnline = this.state === "online";
     this.failures++;

@@ -13,6 +13,7 @@ import { envelopeToComponentStanza } from "../../xmpp/index.js";
 import { ComponentLink } from "./link.js";
 import type { ComponentMetrics } from "./metrics.js";
 import { LinkInbound } from "./inbound.js";
+import { internalCopy } from "./copies.js";
 
 const keyOf = (server: number, partner: string) => `${server}:${partner}`;
 
@@ -37,6 +38,8 @@ export class ComponentLinks {
   private readonly inbound = new Map<ComponentLink, LinkInbound>();
   /** Partners' stanzas waiting for a link to come (back) online, per link. */
   private readonly waiting = new Map<ComponentLink, number>();
+  /** Links lost with deliveries not yet confirmed by their server (see DeliveryConfirm). */
+  private losses = 0;
 
   constructor(
     private ctx: GatewayContext,
@@ -59,6 +62,11 @@ export class ComponentLinks {
       reconnectMaxMs: Math.max(e.reconnect_max_ms, e.reconnect_initial_ms),
       // Unsent bytes are stanzas the internal server has not read yet: bounded by count, and never past 16 MiB.
       maxUnsentBytes: Math.min(e.queue_max * e.max_stanza_bytes, 16 * 1024 * 1024),
+      serverDomain: server.domains[0]!.toLowerCase(),
+    });
+    link.on("unconfirmed", (n) => {
+      this.losses++;
+      this.ctx.log.warn({ link: link.name, stanzas: n }, "component stream lost with deliveries the internal server had not confirmed");
     });
     const hosted = new Set(server.domains.map((d) => d.toLowerCase()));
     this.inbound.set(link, new LinkInbound(link, { log: this.ctx.log, router: this.ctx.router, hosted, metrics: this.metrics }));
@@ -97,18 +105,45 @@ export class ComponentLinks {
     const hostedDomain = domainOf(envelope.to);
     const server = this.routes.get(hostedDomain);
     if (server === undefined) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: `no internal server hosts ${hostedDomain}` });
-    const partner = (envelope.partnerDomain ?? domainOf(envelope.from)).toLowerCase();
-    const link = this.links.get(keyOf(server, partner));
-    if (!link) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: `no component stream for ${partner}` });
+    const { link, stanza } = this.pick(server, envelope);
     if (link.state !== "online") await this.waitFor(link);
     try {
-      link.send(envelopeToComponentStanza(envelope, "xmpp-rich"));
+      link.send(envelopeToComponentStanza(stanza, "xmpp-rich"));
     } catch (err) {
       this.metrics.stanzas.inc({ direction: "to-internal", result: "refused" });
       if (err instanceof RangeError) throw new DeliveryFailure({ condition: "resource-constraint", type: "wait", text: "internal server is not keeping up" });
       throw new DeliveryFailure({ condition: "remote-server-timeout", type: "wait", text: "internal server unreachable" });
     }
     this.metrics.stanzas.inc({ direction: "to-internal", result: "sent" });
+  }
+
+  /** The stream a partner's envelope enters on: its partner's; a hosted sender's (a compliance copy) goes on one of the server's. */
+  private pick(server: number, envelope: Envelope): { link: ComponentLink; stanza: Envelope } {
+    const fromDomain = domainOf(envelope.from);
+    if (!envelope.partnerDomain && this.routes.has(fromDomain)) {
+      const copy = internalCopy(envelope, [...this.links.entries()].filter(([k]) => k.startsWith(`${server}:`)).map(([, l]) => l));
+      if (!copy) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: "no component stream on the recipient's internal server" });
+      return { link: copy.link, stanza: copy.envelope };
+    }
+    const partner = (envelope.partnerDomain ?? fromDomain).toLowerCase();
+    const link = this.links.get(keyOf(server, partner));
+    if (!link) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel", text: `no component stream for ${partner}` });
+    return { link, stanza: envelope };
+  }
+
+  /** DeliveryConfirm: how many links were lost with deliveries unconfirmed. */
+  epoch(): number {
+    return this.losses;
+  }
+
+  /** DeliveryConfirm: resolves once every delivery made so far is confirmed; rejects on a loss after `since`. */
+  async confirm(since: number): Promise<void> {
+    const lostSince = () => {
+      if (this.losses !== since) throw new Error("a component stream was lost with deliveries unconfirmed");
+    };
+    lostSince();
+    await Promise.all([...this.links.values()].map((l) => l.confirm()));
+    lostSince();
   }
 
   /** A stream that is (re)connecting gets a short, bounded grace; then the partner hears why. */

@@ -13,12 +13,15 @@ import { ConfigError } from "../../errors.js";
 import type { ComponentLink } from "./link.js";
 import { ComponentLinks } from "./links.js";
 import { componentMetrics } from "./metrics.js";
+import type { DeliveryConfirm } from "../xmpp/s2s-sm.js";
 
 export { internalRoutes } from "./links.js";
 
 export interface ComponentModule extends GatewayModule {
   /** The links, keyed "server-index:partner-domain" (tests and admin look at them). */
   readonly links: ReadonlyMap<string, ComponentLink>;
+  /** Inbound s2s streams acknowledge partners' stanzas (XEP-0198) only once these links confirm them. */
+  readonly confirmer: DeliveryConfirm | undefined;
 }
 
 /** @param trust whom TLS component streams to the internal servers trust. */
@@ -26,6 +29,9 @@ export function componentModule(trust: Provider<TrustStore>): ComponentModule {
   let set: ComponentLinks | undefined;
   return {
     name: "component",
+    get confirmer() {
+      return set;
+    },
     get links() {
       return set?.links ?? new Map<string, ComponentLink>();
     },

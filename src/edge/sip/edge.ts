@@ -13,6 +13,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import type { Router } from "../../router/router.js";
 import type { RouteLane } from "../../router/lane.js";
 import type { TrustStore } from "../../tls/trust.js";
+import type { Federation } from "../../config/federation.js";
 import { discover, type Resolver } from "../dns/resolver.js";
 import { DemarcError } from "../../errors.js";
 import type { FramingError } from "./framing.js";
@@ -52,11 +53,12 @@ export class SipEdge {
     readonly router: Router,
     private readonly trust: () => TrustStore | undefined,
     private readonly resolver: () => Resolver | undefined,
+    federation: () => Federation,
   ) {
     const t = { t1: cfg.sip.timers.t1_ms, t2: cfg.sip.timers.t2_ms };
     this.server = new ServerTransactions(t);
     this.client = new ClientTransactions(t);
-    this.gate = new PartnerGate(cfg, trust);
+    this.gate = new PartnerGate(cfg, trust, federation);
     this.dialogs = new DialogStore(100_000);
     this.limiter = new AddressLimiter({ perSecond: cfg.sip.limits.requests_per_second, burst: cfg.sip.limits.burst });
   }

@@ -35,7 +35,7 @@ export function sipModule(wiring: SipWiring): SipModule {
       useStateMap(loadStateMapFrom(resolvePath(cfg, cfg.policy.dir)));
       const log = ctx.log.child({ module: "sip" });
       const { trust } = wiring;
-      const edge = new SipEdge(cfg, log, ctx.router, trust, wiring.resolver);
+      const edge = new SipEdge(cfg, log, ctx.router, trust, wiring.resolver, ctx.federation);
       const mem = new PresenceMemory();
       mod.edge = edge;
       const pubs = new PresencePublications(edge, () => wiring.watchers?.());

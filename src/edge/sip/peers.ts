@@ -12,37 +12,37 @@ import type { SecurityContext } from "../../model/envelope.js";
 import { sipDomain } from "../../mapping/address.js";
 import type { Profile } from "../../mapping/state-map.js";
 import type { Flow } from "./flow.js";
-import { deniedBy, denySet } from "../deny-list.js";
+import type { Federation } from "../../config/federation.js";
 
 export type GateResult =
   | { ok: true; domain: string; profile: Profile; security: SecurityContext }
   | { ok: false; status: number; reason: string; text: string };
 
 export class PartnerGate {
-  private deny: Set<string>;
-
-  constructor(private cfg: LoadedConfig, private trust: () => TrustStore | undefined) {
-    this.deny = denySet(cfg.federation.deny);
-  }
+  constructor(
+    private cfg: LoadedConfig,
+    private trust: () => TrustStore | undefined,
+    /** Hosted domains and partners: asked on every request, so a reload applies at once. */
+    private readonly federation: () => Federation,
+  ) {}
 
   update(cfg: LoadedConfig): void {
     this.cfg = cfg;
-    this.deny = denySet(cfg.federation.deny);
   }
 
   isHosted(domain: string): boolean {
-    return this.cfg.domains.some((d) => d.toLowerCase() === domain);
+    return this.federation().hosts(domain);
   }
 
   profileOf(domain: string): Profile {
-    return this.cfg.partners.find((p) => p.domain.toLowerCase() === domain)?.profile ?? "aol";
+    return this.federation().profileOf(domain) ?? "aol";
   }
 
   /** A federation-level check that does not depend on the transport. */
   allowedDomain(domain: string): string | undefined {
-    const fed = this.cfg.federation;
-    if (deniedBy(domain, this.deny)) return `${domain} is not allowed to federate`;
-    const partner = this.cfg.partners.find((p) => p.domain.toLowerCase() === domain);
+    const fed = this.federation();
+    if (fed.denies(domain)) return `${domain} is not allowed to federate`;
+    const partner = fed.partner(domain);
     if (fed.mode === "allow-listed" && (!partner || partner.protocol !== "sip")) return `${domain} is not a SIP partner of this domain`;
     return undefined;
   }

@@ -6,6 +6,7 @@
  */
 import { xml, type Element } from "../../xmpp/xml.js";
 import { NS_DIALBACK_FEATURE, NS_SASL, NS_TLS } from "../../xmpp/ns.js";
+import { InboundStreamManagement } from "./s2s-sm.js";
 
 export interface FeatureState {
   secure: boolean;
@@ -15,6 +16,8 @@ export interface FeatureState {
   saslDone: boolean;
   offerExternal: boolean;
   offerDialback: boolean;
+  /** XEP-0198, once the peer's domain is authenticated. */
+  offerSm?: boolean | undefined;
 }
 
 export function inboundFeatures(s: FeatureState): Element {
@@ -24,6 +27,7 @@ export function inboundFeatures(s: FeatureState): Element {
     // Section 5.3.1: when TLS is mandatory-to-negotiate, nothing else is offered before it.
     if (s.requireTls) return features;
   }
+  if (s.offerSm) features.append(InboundStreamManagement.feature());
   if (s.saslDone) return features;
   if (s.offerExternal) features.append(xml("mechanisms", { xmlns: NS_SASL }, xml("mechanism", {}, "EXTERNAL")));
   if (s.offerDialback) features.append(xml("dialback", { xmlns: NS_DIALBACK_FEATURE }, xml("errors")));

@@ -20,6 +20,7 @@ import type { PartnerPolicy, AuthMethod } from "./policy.js";
 import type { TlsAcceptor } from "./tls.js";
 import type { Element } from "../../xmpp/xml.js";
 import { NS_SASL, NS_SERVER, NS_TLS } from "../../xmpp/ns.js";
+import { InboundStreamManagement, NS_SM, type DeliveryConfirm } from "./s2s-sm.js";
 
 export interface InboundEnv extends StreamOptions {
   policy: PartnerPolicy;
@@ -33,6 +34,8 @@ export interface InboundEnv extends StreamOptions {
   /** Receiving role: ask the authoritative server of `remote` (via an outbound stream) whether the key is valid. */
   verifyDialback(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean>;
   onStanza(el: Element, session: InboundSession): void;
+  /** Confirms deliveries before stanzas are acknowledged under XEP-0198 (split mode's component links). */
+  confirm?: DeliveryConfirm | undefined;
 }
 
 const STANZAS = new Set(["message", "presence", "iq"]);
@@ -50,6 +53,8 @@ export class InboundSession extends XmppStream {
   private upgrading = false;
   private deadline: NodeJS.Timeout;
   private readonly pendingDialback = new Set<string>();
+  /** XEP-0198: stanzas are acknowledged only once handled (see s2s-sm.ts). */
+  readonly sm: InboundStreamManagement;
 
   constructor(
     socket: Socket,
@@ -58,6 +63,12 @@ export class InboundSession extends XmppStream {
   ) {
     super(socket, env);
     this.secure = directTls;
+    this.sm = new InboundStreamManagement({
+      write: (el) => this.write(el),
+      fail: (reason) => this.fail(new StreamError("internal-server-error", `deliveries not confirmed (${reason}); unacknowledged stanzas are yours to return`), this.headerAttrs()),
+      confirm: env.confirm,
+      onEnabled: () => this.log.info({ remote: this.claimedDomain, confirmed: !!env.confirm }, "s2s inbound stream management enabled"),
+    });
     // Section 13.12: an unauthenticated stream (and a header that never ends) gets a deadline.
     this.deadline = setTimeout(() => this.fail(new StreamError("connection-timeout", "no domain authenticated in time"), this.headerAttrs()), env.authTimeoutMs);
     this.deadline.unref();
@@ -118,6 +129,7 @@ export class InboundSession extends XmppStream {
         saslDone: this.saslDone,
         offerExternal,
         offerDialback,
+        offerSm: this.authenticated.size > 0,
       }),
     );
   }
@@ -159,6 +171,7 @@ export class InboundSession extends XmppStream {
       return this.write(answerVerify(el, this.env.dialbackSecret, (d) => this.env.policy.hosted(d)));
     }
     if (el.name === "db:result") return void this.dialbackResult(el);
+    if (el.attrs.xmlns === NS_SM && this.authenticated.size > 0) return this.sm.element(el);
     if (STANZAS.has(el.name)) return this.stanza(el);
     this.fail(new StreamError("unsupported-stanza-type", `<${el.name}/> is not a stanza`), this.headerAttrs());
   }

@@ -28,6 +28,7 @@ import { answerDomainIq, isDomainIq } from "../../xmpp/domain-iq.js";
 import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "../../xmpp/xml.js";
+import type { DeliveryConfirm } from "./s2s-sm.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -38,7 +39,12 @@ export interface S2sModule extends GatewayModule {
   readonly health: PartnerHealth;
 }
 
-export function s2sModule(peers: PeerAccess): S2sModule {
+export interface S2sWiring extends PeerAccess {
+  /** Split mode: deliveries to confirm before partners' stanzas are acknowledged (XEP-0198). */
+  confirm?: (() => DeliveryConfirm | undefined) | undefined;
+}
+
+export function s2sModule(peers: S2sWiring): S2sModule {
   let ctx: GatewayContext;
   let pool: OutboundPool | undefined;
   let policy: PartnerPolicy;
@@ -61,8 +67,11 @@ export function s2sModule(peers: PeerAccess): S2sModule {
       queues.set(session, queue);
     }
     const q = queue;
+    const seq = session.sm.take();
     q.push(rates.take(domainOf(el.attrs.from!)), () =>
-      handle(el, session, q).catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed")),
+      handle(el, session, q)
+        .catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
+        .finally(() => session.sm.handled(seq)),
     );
   }
 
@@ -120,6 +129,7 @@ export function s2sModule(peers: PeerAccess): S2sModule {
       dialbackSecret: secret,
       verifyDialback: (req) => pool!.verify(req),
       onStanza,
+      confirm: peers.confirm?.(),
     };
     const session = new InboundSession(socket, env, directTls);
     sessions.add(session);
@@ -152,7 +162,7 @@ export function s2sModule(peers: PeerAccess): S2sModule {
       ctx = c;
       const cfg = ctx.config.s2s;
       metrics = s2sMetrics(ctx.metrics);
-      policy = new PartnerPolicy(ctx.config);
+      policy = new PartnerPolicy(ctx.config, ctx.federation);
       secret = cfg.dialback_secret || randomSecret();
       rates = new RateLimits((d) => policy.settings(d));
       acceptor = new TlsAcceptor(ctx.certs, trust(), ctx.config.tls.min_version);

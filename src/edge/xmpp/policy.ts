@@ -5,7 +5,7 @@
  * global defaults; in "allow-listed" mode they are refused.
  */
 import type { LoadedConfig } from "../../config/load.js";
-import { deniedBy, denySet } from "../deny-list.js";
+import { Federation } from "../../config/federation.js";
 
 export type AuthMethod = "certificate" | "dialback";
 type Partner = LoadedConfig["partners"][number];
@@ -22,38 +22,43 @@ export interface PartnerSettings {
 }
 
 export class PartnerPolicy {
-  private partners = new Map<string, Partner>();
-  private sipPartners = new Set<string>();
-  private deny = new Set<string>();
+  private federation: () => Federation;
 
-  constructor(private config: LoadedConfig) {
-    this.update(config);
+  /**
+   * @param federation hosted domains and partners, asked on every decision so a
+   *   reload applies at once; without it, the config's as they are now.
+   */
+  constructor(
+    private config: LoadedConfig,
+    federation?: () => Federation,
+  ) {
+    const fixed = federation ? undefined : Federation.fromConfig(config);
+    this.federation = federation ?? (() => fixed!);
   }
 
+  /** The s2s defaults (sizes, rates) for unlisted partners. */
   update(config: LoadedConfig): void {
     this.config = config;
-    this.partners = new Map(config.partners.filter((p) => p.protocol === "xmpp").map((p) => [p.domain.toLowerCase(), p]));
-    this.sipPartners = new Set(config.partners.filter((p) => p.protocol === "sip").map((p) => p.domain.toLowerCase()));
-    this.deny = denySet(config.federation.deny);
   }
 
   hosted(domain: string): boolean {
-    const d = domain.toLowerCase();
-    return this.config.domains.some((h) => h.toLowerCase() === d);
+    return this.federation().hosts(domain);
   }
 
   get hostedDomains(): string[] {
-    return this.config.domains.map((d) => d.toLowerCase());
+    return [...this.federation().domains];
   }
 
   denied(domain: string): boolean {
-    return deniedBy(domain, this.deny);
+    return this.federation().denies(domain);
   }
 
   settings(domain: string): PartnerSettings {
     const d = domain.toLowerCase();
     const s2s = this.config.s2s;
-    const p = this.partners.get(d);
+    const fed = this.federation();
+    const listed = fed.partner(d);
+    const p = listed?.protocol === "xmpp" ? listed : undefined;
     const base = {
       methods: p?.auth ?? (["certificate", "dialback"] as AuthMethod[]),
       profile: p?.profile ?? "xmpp-rich",
@@ -61,10 +66,10 @@ export class PartnerPolicy {
       rate: p?.rate ?? s2s.rate,
       burst: p?.burst ?? s2s.burst,
     };
-    if (this.hosted(d)) return { ...base, allowed: false, reason: `${d} is hosted here` };
-    if (this.denied(d)) return { ...base, allowed: false, reason: `federation with ${d} is denied` };
-    if (this.sipPartners.has(d) && !p) return { ...base, allowed: false, reason: `${d} is a SIP partner, not an XMPP one` };
-    if (this.config.federation.mode === "allow-listed" && !p) {
+    if (fed.hosts(d)) return { ...base, allowed: false, reason: `${d} is hosted here` };
+    if (fed.denies(d)) return { ...base, allowed: false, reason: `federation with ${d} is denied` };
+    if (listed?.protocol === "sip") return { ...base, allowed: false, reason: `${d} is a SIP partner, not an XMPP one` };
+    if (fed.mode === "allow-listed" && !p) {
       return { ...base, allowed: false, reason: `${d} is not an allowed partner` };
     }
     return { ...base, allowed: true };

@@ -11,7 +11,7 @@ import type { Logger } from "../../log.js";
 import type { StreamError } from "../../xmpp/errors.js";
 import { XmppStreamParser } from "../../xmpp/stream-parser.js";
 import type { Element } from "../../xmpp/xml.js";
-import { newStreamId, STREAM_CLOSE, streamHeader } from "../../xmpp/stream-header.js";
+import { endSocket, newStreamId, STREAM_CLOSE, streamHeader } from "../../xmpp/stream-header.js";
 import { NS_DIALBACK, NS_SERVER } from "../../xmpp/ns.js";
 
 export interface StreamOptions {
@@ -89,10 +89,7 @@ export class XmppStream extends EventEmitter {
     if (this.closed) return;
     this.write(STREAM_CLOSE);
     this.closed = true;
-    this.socket.end();
-    const t = setTimeout(() => this.socket.destroy(), 2_000);
-    t.unref();
-    this.socket.once("close", () => clearTimeout(t));
+    endSocket(this.socket);
     this.finish();
   }
 

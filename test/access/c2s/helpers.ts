@@ -152,6 +152,8 @@ export async function login(b: Pick<Bench, "address" | "caPem">, local: string, 
     username: local,
     password: o.password ?? "pw-" + local,
     resource: o.resource ?? "r1",
+    // The client's own wait for each stream step is 2 s by default: too short for a loaded machine.
+    timeout: 15_000,
   });
   xmpp.reconnect.stop();
   if (o.scram256) xmpp.saslFactory._mechs.unshift({ name: "SCRAM-SHA-256", mech: ScramSha256Client });

@@ -30,6 +30,7 @@ function makeLink(s: ComponentServer, over: Partial<LinkOptions> = {}): Componen
     host: s.host,
     port: s.port,
     secret: "right",
+    serverDomain: "corp.test",
     maxStanzaBytes: 65_536,
     connectTimeoutMs: 2_000,
     reconnectInitialMs: 50,
@@ -59,6 +60,29 @@ describe("component link", () => {
     server.writeRaw(bytes.subarray(cut));
     const el = await server.waitFor(() => got[0]);
     expect(el.getChildText("body")).toBe("caf\u00e9");
+  });
+
+  it("confirms what it wrote once the server answers a ping sent after it, and reports writes lost unconfirmed", async () => {
+    server = await startComponentServer("right");
+    link = makeLink(server);
+    link.start();
+    expect(await link.waitOnline(3_000)).toBe(true);
+    for (let i = 0; i < 3; i++) link.send(xml("message", { from: "bob@partner.test", to: "alice@corp.test" }, xml("body", {}, `m${i}`)));
+    await link.confirm();
+    // The server read the three before it answered the one ping that covers them.
+    expect(server.received).toHaveLength(3);
+    expect(server.pings).toBe(1);
+    await link.confirm();
+    expect(server.pings).toBe(1);
+
+    server.answerPings = false;
+    link.send(xml("message", { from: "bob@partner.test", to: "alice@corp.test" }, xml("body", {}, "never confirmed")));
+    const unconfirmed = new Promise<number>((r) => link!.once("unconfirmed", r));
+    const waiting = link.confirm();
+    await server.waitFor(() => server!.received.length === 5 || undefined);
+    server.dropAll();
+    expect(await unconfirmed).toBe(1);
+    await waiting;
   });
 
   it("logs a refused secret once and retries with growing delays", async () => {

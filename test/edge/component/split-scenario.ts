@@ -8,7 +8,7 @@
  * policies and the archive; the internal server going away and coming back
  * is survived.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
@@ -49,6 +49,7 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
   let declarations = "";
   let secretFile = "";
   let bob: PartnerUser; // on the partner's Prosody
+  let desk: PartnerUser; // the supervision desk, on the internal server
 
   function startInternal(): Promise<{ stop(): Promise<void>; log(): string }> {
     if (kind === "ejabberd") {
@@ -57,7 +58,7 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
         address: INTERNAL,
         ca,
         dnsServer: dns.server,
-        users: { alice: "pw" },
+        users: { alice: "pw", desk: "pw" },
         distPort: 15391,
         hosts: {},
         // What `demarc edge internal-config --server ejabberd --secret-file` printed and wrote.
@@ -72,7 +73,7 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
       ca,
       dnsServer: dns.server,
       secureAuth: true,
-      users: { alice: "pw" },
+      users: { alice: "pw", desk: "pw" },
       // What `demarc edge internal-config --server prosody` printed; Prosody reads the secret from its environment.
       extra: declarations,
       env: { DEMARC_COMPONENT_SECRET: SECRET },
@@ -112,6 +113,11 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
     ca = createTestCa(caDir);
     const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
     await op.demarc(["certs", "install", leaf.certPath, leaf.keyPath]);
+    // The supervision desk gets a copy of what is sent to this partner about deals.
+    writeFileSync(
+      join(op.dir, "policies", "45-copy-deals.yaml"),
+      'kind: policy\nrules:\n  - id: copy-deals\n    when:\n      direction: outbound\n      kind: message\n      partners: ["partner-a.test"]\n      words: ["deal terms"]\n    then:\n      action: copy\n      to: desk@corp.test\n',
+    );
     const secretPath = join(op.dir, "demarc-secret.yml");
     declarations = (await op.demarc(["edge", "internal-config", "--server", kind, ...(kind === "ejabberd" ? ["--secret-file", secretPath] : [])])).stdout;
     expect(declarations).not.toContain(SECRET);
@@ -123,16 +129,17 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
     edge = runDemarc(["--config", op.configPath, "start"], { cwd: op.dir });
     await edge.waitForLog((l) => l.msg === "demarc started", 20_000);
     await edge.waitForLog((l) => l.msg === "component stream online", 10_000);
-    [alice, bob] = await Promise.all([
+    [alice, bob, desk] = await Promise.all([
       loginPartnerUser({ address: INTERNAL, domain: "corp.test", username: "alice", password: "pw", caPem: ca.certPem }),
       loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "bob", password: "pw", caPem: ca.certPem }),
+      loginPartnerUser({ address: INTERNAL, domain: "corp.test", username: "desk", password: "pw", caPem: ca.certPem }),
     ]);
     // Available resources receive messages to the bare address (RFC 6121 section 8.5.2.1.1).
-    await Promise.all([alice.presence(), bob.presence()]);
+    await Promise.all([alice.presence(), bob.presence(), desk.presence()]);
   }, 90_000);
 
   afterAll(async () => {
-    await Promise.all([alice?.stop(), bob?.stop()]);
+    await Promise.all([alice?.stop(), bob?.stop(), desk?.stop()]);
     await edge?.stop();
     await Promise.all([partner?.stop(), internal?.stop()]);
     await dns?.close();
@@ -172,6 +179,17 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
       await alice.message("bob@partner-a.test", "second message out", "out-2");
       await orDump(bob.waitFor((el) => body(el).startsWith("second message out")));
       expect(bob.received.filter((el) => body(el).includes("Falcon"))).toEqual([]);
+    });
+
+    it("delivers a compliance copy of an internal user's message to the supervision desk through the component", async () => {
+      await alice.message("bob@partner-a.test", "the deal terms are attached", "out-copy");
+      await orDump(bob.waitFor((el) => body(el).startsWith("the deal terms are attached")));
+      const copy = await orDump(desk.waitFor((el) => el.name === "message" && body(el).startsWith("the deal terms are attached")));
+      // From the component's domain (the internal server takes no other on that stream), naming the sender (XEP-0033 ofrom).
+      expect(copy.attrs.from).toBe("partner-a.test");
+      const ofrom = copy.getChild("addresses", "http://jabber.org/protocol/address")?.getChildren("address").find((a) => a.attrs.type === "ofrom");
+      expect(ofrom?.attrs.jid).toMatch(/^alice@corp\.test/);
+      expect(desk.received.filter((el) => body(el).startsWith("hello bob"))).toEqual([]);
     });
 
     it("carries a subscription and presence both ways across the boundary", async () => {

@@ -1,0 +1,150 @@
+/**
+ * ejabberd inside, two edges: ejabberd (23.01) takes several component
+ * connections for one domain and routes each stanza to one of them, so both
+ * edges are active at once, where Prosody keeps the second as the standby
+ * (redundancy.test.ts). Both edges hold partner-a.test on ejabberd; the
+ * internal user's messages leave through both (each edge archives its share);
+ * a partner's messages come in through the one the partner's SRV lookup
+ * chose; edge A killed with SIGKILL leaves B carrying everything without a
+ * takeover.
+ */
+import { mkdirSync, copyFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
+import { createTestCa, type TestCa } from "../../helpers/ca.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
+import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
+import { startEjabberd, type EjabberdHandle } from "../../helpers/ejabberd.js";
+import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
+import { operatorDir, type Operator } from "../../e2e/operator.js";
+import type { Element } from "../../../src/xmpp/index.js";
+
+const A = "127.0.15.91";
+const B = "127.0.15.92";
+const INTERNAL = "127.0.15.93";
+const PEER = "127.0.15.94";
+const DNS_ADDR = "127.0.15.95";
+const S2S_PORT = 16269;
+const COMPONENT_PORT = 15347;
+const SECRET = "both-active-secret";
+const N = 30;
+
+let dns: DnsServerHandle;
+let ca: TestCa;
+let internal: EjabberdHandle;
+let partner: ProsodyHandle;
+const ops: Record<"a" | "b", Operator> = {} as Record<"a" | "b", Operator>;
+let edgeA: DemarcProcess;
+let edgeB: DemarcProcess;
+let alice: PartnerUser;
+let bob: PartnerUser;
+
+function edgeOp(address: string): Operator {
+  const op = operatorDir(
+    baseConfig(address, {
+      mode: "edge",
+      data_dir: "data",
+      admin: { host: address, port: 16280 },
+      s2s: { starttls: { host: address, port: S2S_PORT }, direct_tls: { host: address, port: S2S_PORT + 1 }, dialback_secret: "shared-dialback-secret" },
+      tls: { trust: { system: false, ca_files: ["ca/ca.crt"] } },
+      dns: { servers: [dns.server], timeout_ms: 1000 },
+      policy: { dir: "policies", watch: false },
+      partners: [{ domain: "partner-a.test", auth: ["certificate"] }],
+      edge: { internal: [{ domains: ["corp.test"], host: INTERNAL, port: COMPONENT_PORT, secret: "${DEMARC_COMPONENT_SECRET}" }], reconnect_initial_ms: 200 },
+    }),
+    {},
+  );
+  mkdirSync(join(op.dir, "ca"));
+  copyFileSync(ca.certPath, join(op.dir, "ca", "ca.crt"));
+  return op;
+}
+
+const start = (op: Operator) => runDemarc(["--config", op.configPath, "start"], { cwd: op.dir });
+const body = (el: Element) => el.getChildText("body") ?? "";
+
+async function archivedOutbound(op: Operator): Promise<string[]> {
+  const r = await op.demarc(["archive", "search", "--json", "--limit", "1000", "--kind", "message", "--direction", "outbound"]);
+  return r.stdout.split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { body: string }).body));
+}
+
+beforeAll(async () => {
+  process.env.DEMARC_COMPONENT_SECRET = SECRET;
+  dns = await startDnsServer(DNS_ADDR, {
+    a: { "a.corp.test": [A], "b.corp.test": [B], "partner-a.test": [PEER] },
+    srv: {
+      "_xmpp-server._tcp.corp.test": [
+        { priority: 10, weight: 1, port: S2S_PORT, target: "a.corp.test" },
+        { priority: 20, weight: 1, port: S2S_PORT, target: "b.corp.test" },
+      ],
+      "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
+    },
+  });
+  const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-both-active-ca-${process.pid}`);
+  mkdirSync(caDir, { recursive: true });
+  ca = createTestCa(caDir);
+  ops.a = edgeOp(A);
+  ops.b = edgeOp(B);
+  for (const op of [ops.a, ops.b]) {
+    const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
+    await op.demarc(["certs", "install", leaf.certPath, leaf.keyPath]);
+  }
+  [internal, partner] = await Promise.all([
+    startEjabberd({
+      domain: "corp.test",
+      address: INTERNAL,
+      ca,
+      dnsServer: dns.server,
+      users: { alice: "pw" },
+      distPort: 15392,
+      hosts: {},
+      extraListen: `  -\n    port: ${COMPONENT_PORT}\n    ip: "${INTERNAL}"\n    module: ejabberd_service\n    hosts:\n      "partner-a.test":\n        password: "${SECRET}"\n`,
+    }),
+    startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { bob: "pw" } }),
+  ]);
+  edgeA = start(ops.a);
+  edgeB = start(ops.b);
+  await Promise.all([edgeA.waitForLog((l) => l.msg === "component stream online", 20_000), edgeB.waitForLog((l) => l.msg === "component stream online", 20_000)]);
+  [alice, bob] = await Promise.all([
+    loginPartnerUser({ address: INTERNAL, domain: "corp.test", username: "alice", password: "pw", caPem: ca.certPem }),
+    loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "bob", password: "pw", caPem: ca.certPem }),
+  ]);
+  await Promise.all([alice.presence(), bob.presence()]);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all([alice?.stop(), bob?.stop()]);
+  await Promise.all([edgeA?.stop(), edgeB?.stop()]);
+  await Promise.all([internal?.stop(), partner?.stop()]);
+  await dns?.close();
+});
+
+describe("ejabberd inside: both edges active", () => {
+  it("holds the component on both edges at once, none standing by", () => {
+    for (const e of [edgeA, edgeB]) expect(e.logs.some((l) => l.msg === "component held by another connection; standing by")).toBe(false);
+  });
+
+  it("sends the internal user's messages out through both edges, and a partner's in", async () => {
+    for (let i = 0; i < N; i++) await alice.message("bob@partner-a.test", `out ${i}`, `o${i}`);
+    await bob.waitFor(() => bob.received.filter((el) => body(el).startsWith("out ")).length >= N, 30_000);
+    await bob.message("alice@corp.test", "in 1", "i1");
+    await alice.waitFor((el) => body(el) === "in 1", 15_000);
+    // Each edge archived its share; together every message exactly once.
+    const shares = await Promise.all([archivedOutbound(ops.a), archivedOutbound(ops.b)]);
+    const [inA, inB] = shares.map((bodies) => bodies.filter((b) => b.startsWith("out ")));
+    console.log(`both active: of ${N} outbound messages edge A carried ${inA!.length}, edge B ${inB!.length}`);
+    expect(inA!.length).toBeGreaterThan(0);
+    expect(inB!.length).toBeGreaterThan(0);
+    for (let i = 0; i < N; i++) expect([...inA!, ...inB!].filter((b) => b.startsWith(`out ${i}\n`) || b === `out ${i}` || b.startsWith(`out ${i} `)), `out ${i}`).toHaveLength(1);
+  }, 60_000);
+
+  it("keeps carrying both ways through B when A is killed, with no takeover to wait for", async () => {
+    process.kill(edgeA.pid, "SIGKILL");
+    await edgeA.exit;
+    const seen = bob.received.length;
+    for (let i = 0; i < N; i++) await alice.message("bob@partner-a.test", `after ${i}`, `a${i}`);
+    await bob.waitFor(() => bob.received.slice(seen).filter((el) => body(el).startsWith("after ")).length >= N, 30_000);
+    await bob.message("alice@corp.test", "in 2", "i2");
+    await alice.waitFor((el) => body(el) === "in 2", 20_000);
+  }, 60_000);
+});
