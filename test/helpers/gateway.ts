@@ -67,6 +67,8 @@ export interface InProcessGateway {
   config: LoadedConfig;
   dir: string;
   logs: LogRecord[];
+  /** A reload as SIGHUP does it (the federation view swapped, every module told), with these settings over the starting ones. */
+  reload(changes: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,7 +93,8 @@ function captureLog(level: string, logs: LogRecord[]): Logger {
 export async function startGateway(o: GatewayOptions): Promise<InProcessGateway> {
   const owned = o.dir === undefined;
   const dir = o.dir ?? gatewayDir();
-  const parsed = configSchema.parse({ data_dir: join(dir, "data"), ...o.settings });
+  const raw = { data_dir: join(dir, "data"), ...o.settings };
+  const parsed = configSchema.parse(raw);
   const config: LoadedConfig = { ...parsed, baseDir: dir, source: undefined };
   const logs: LogRecord[] = [];
   const gateway = new Gateway(config, captureLog(o.logLevel ?? parsed.log.level ?? "silent", logs), o.modules);
@@ -102,6 +105,11 @@ export async function startGateway(o: GatewayOptions): Promise<InProcessGateway>
     config,
     dir,
     logs,
+    async reload(changes) {
+      await gateway.reload({ env: {}, overrides: { ...raw, ...changes } });
+      // Relative paths stay relative to the test's folder, as at start.
+      gateway.context.config.baseDir = dir;
+    },
     async close() {
       await gateway.close();
       if (owned) rmSync(dir, { recursive: true, force: true });
