@@ -34,7 +34,15 @@ export class Recorder {
   }
 
   waitFor(match: (e: Envelope) => boolean, timeoutMs = 10_000): Promise<Envelope> {
-    return this.changes.until(() => this.delivered.find(match), timeoutMs, () => `no matching delivery; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
+    // Each change looks only at deliveries not yet looked at: a bench waiting for the last of
+    // 20,000 would otherwise scan the whole list on every delivery.
+    let seen = 0;
+    const next = (): Envelope | undefined => {
+      if (seen > this.delivered.length) seen = 0;
+      for (; seen < this.delivered.length; seen++) if (match(this.delivered[seen]!)) return this.delivered[seen];
+      return undefined;
+    };
+    return this.changes.until(next, timeoutMs, () => `no matching delivery; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
   }
 
   /** A module that makes this recorder the router's internal target (`also` wires more at start). */
