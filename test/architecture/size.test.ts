@@ -11,7 +11,7 @@ import { ROOT, functionsOf, lineCount, parse, sourceFiles } from "./source.js";
 
 const MAX_FILE_LINES = 300;
 const MAX_FUNCTION_LINES = 80;
-const EXEMPT = (f: string) => f === "src/edge/xmpp/xml-guard.ts" || f.startsWith("src/archive/migrations/");
+const EXEMPT = (f: string) => f === "src/xmpp/xml-guard.ts" || f.startsWith("src/archive/migrations/");
 
 /**
  * Units still being split on other branches when this rule landed; an entry
