@@ -7,8 +7,10 @@ export default defineConfig({
     // workers match the two cores CI has.
     pool: "forks",
     maxWorkers: 2,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Bounds for a loaded machine: some tests run the CLI a dozen times, and
+    // each start of the binary takes seconds when the cores are busy.
+    testTimeout: 90_000,
+    hookTimeout: 120_000,
     reporters: ["default"],
   },
 });

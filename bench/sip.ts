@@ -15,6 +15,7 @@ import { configSchema } from "../src/config/schema.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import { createLogger } from "../src/log.js";
 import { sipModule } from "../src/edge/sip/module.js";
+import { PresenceStates } from "../src/mapping/state-map.js";
 import { tlsModule } from "../src/tls/module.js";
 import { StreamFramer } from "../src/edge/sip/framing.js";
 import { DialogStore } from "../src/edge/sip/dialogs.js";
@@ -107,7 +108,7 @@ async function roundTrips(): Promise<void> {
   });
   let delivered = 0;
   const tls = tlsModule();
-  const sipMod = sipModule(tls);
+  const sipMod = sipModule({ ...tls, states: new PresenceStates() });
   const gw = new Gateway({ ...raw, baseDir: dir }, createLogger({ level: "silent", format: "json" }), [
     tls,
     { name: "null-internal", async start(ctx) { ctx.router.useInternal({ async deliver() { delivered++; } }); }, async stop() {} },

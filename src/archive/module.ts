@@ -17,7 +17,7 @@ import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
 import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
-import { purge } from "./retention.js";
+import { schedulePurge } from "./retention.js";
 import { startCheckpointer, type Checkpointer } from "./sqlite-checkpoint.js";
 
 const MB = 1 << 20;
@@ -85,8 +85,7 @@ export function archiveModule(): ArchiveModule {
   let quarantine: QuarantineDesk | undefined;
   let outcomes: OutcomeLog | undefined;
   let checkpointer: Checkpointer | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let purging = false;
+  let stopPurge: (() => void) | undefined;
   return {
     name: "archive",
     get service() {
@@ -140,23 +139,11 @@ export function archiveModule(): ArchiveModule {
       // Inside the token-guarded /api scope; the token then acts as its named service account.
       const principal = (req: Parameters<typeof apiPrincipal>[1]) => apiPrincipal(() => ctx.config, req);
       ctx.adminApiRoutes.push((api) => void api.register(quarantineRoutes, { prefix: "/quarantine", desk, principal, fourEyes: () => ctx.config.admin.console.four_eyes, log: log.child({ part: "quarantine" }) }));
-      const hours = cfg.retention.purge_interval_h;
-      if (hours > 0) {
-        timer = setInterval(() => {
-          if (purging) return;
-          purging = true;
-          // Read the policy at each run so a SIGHUP reload applies.
-          purge(store, ctx.config.archive.retention, { now: Date.now(), actor: "retention" })
-            .then((r) => r.purged && log.info({ purged: r.purged, held: r.held, purgeId: r.purgeId }, "archive retention purge"))
-            .catch((err) => log.error({ err: (err as Error).message }, "archive retention purge failed"))
-            .finally(() => (purging = false));
-        }, hours * 3_600_000);
-        timer.unref();
-      }
+      stopPurge = schedulePurge(store, cfg.retention.purge_interval_h, () => ctx.config.archive.retention, log);
       log.info({ journal: cfg.journal.dir, pending: archive.journal.pendingRecords, failure: cfg.on_journal_failure }, "archive journal open");
     },
     async stop(drainMs: number) {
-      clearInterval(timer);
+      stopPurge?.();
       await outcomes?.flush(drainMs);
       await svc?.close(drainMs);
       svc = undefined;

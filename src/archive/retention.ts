@@ -8,6 +8,7 @@
  * record an active hold covers: by user, by domain, or by a saved search.
  * Each purge is recorded in archive_purge, each hold in archive_hold.
  */
+import type { Logger } from "../log.js";
 import { bareOf, domainOf } from "../model/envelope.js";
 import { parseQuery } from "./query.js";
 import type { StoredRecord } from "./record.js";
@@ -120,4 +121,23 @@ export async function purge(
   result.purged = await store.tombstone(doomed, result.purgeId);
   await store.updatePurge(result.purgeId, result.purged, result.held);
   return result;
+}
+
+/**
+ * Runs the purge every `hours` (none when 0), one run at a time, reading the
+ * policy at each run so a reload (SIGHUP) applies; returns what stops it.
+ */
+export function schedulePurge(store: ArchiveStore, hours: number, policy: () => RetentionPolicy, log: Logger): () => void {
+  if (hours <= 0) return () => undefined;
+  let purging = false;
+  const timer = setInterval(() => {
+    if (purging) return;
+    purging = true;
+    purge(store, policy(), { now: Date.now(), actor: "retention" })
+      .then((r) => r.purged && log.info({ purged: r.purged, held: r.held, purgeId: r.purgeId }, "archive retention purge"))
+      .catch((err) => log.error({ err: (err as Error).message }, "archive retention purge failed"))
+      .finally(() => (purging = false));
+  }, hours * 3_600_000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -17,14 +17,15 @@ import { Federation, restartNeeded } from "../config/federation.js";
 export class Gateway {
   private ctx: GatewayContext | undefined;
   private started: GatewayModule[] = [];
-  private federation: Federation;
+  /** The federation view, and the config it was built from. */
+  private federation: { of: LoadedConfig; view: Federation };
 
   constructor(
     private config: LoadedConfig,
     private readonly log: Logger,
     private readonly modules: GatewayModule[] = defaultModules(config.mode),
   ) {
-    this.federation = Federation.fromConfig(config);
+    this.federation = { of: config, view: Federation.fromConfig(config) };
   }
 
   get context(): GatewayContext {
@@ -88,8 +89,8 @@ export class Gateway {
       metrics: createMetrics(),
       db,
       certs,
-      router: new Router({ log: this.log, protocolOf: (d) => this.federation.protocolOf(d) }),
-      federation: () => this.federation,
+      router: new Router({ log: this.log, protocolOf: (d) => this.federationOf(ctx.config).protocolOf(d) }),
+      federation: () => this.federationOf(ctx.config),
       readiness: new Map(),
       adminRoutes: [],
       adminApiRoutes: [],
@@ -100,6 +101,15 @@ export class Gateway {
       return missing.length ? `no certificate covers ${missing.join(", ")}` : undefined;
     });
     return ctx;
+  }
+
+  /**
+   * The view of the config in force: replacing the config replaces it, in one
+   * step, so no layer sees half of the old federation and half of the new.
+   */
+  private federationOf(config: LoadedConfig): Federation {
+    if (this.federation.of !== config) this.federation = { of: config, view: Federation.fromConfig(config) };
+    return this.federation.view;
   }
 
   /** Re-reads the config file; a bad file leaves the running config in place. */
@@ -121,8 +131,6 @@ export class Gateway {
     const restart = restartNeeded(this.config, next);
     this.config = next;
     ctx.config = next;
-    // One step: every layer asks the view in force, so none sees half of the old federation and half of the new.
-    this.federation = Federation.fromConfig(next);
     for (const m of this.started) {
       try {
         await m.reload?.(ctx);

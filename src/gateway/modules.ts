@@ -19,6 +19,7 @@ import { s2sModule, type S2sModule } from "../edge/xmpp/module.js";
 import { componentModule } from "../edge/component/module.js";
 import { coreLinkModule } from "../access/component/module.js";
 import type { Config } from "../config/schema.js";
+import { PresenceStates } from "../mapping/state-map.js";
 
 /** The modules of one gateway, in start order, and the ones tests and tools look into. */
 export interface Composition {
@@ -41,13 +42,15 @@ export function compose(mode: Config["mode"] = "single-box"): Composition {
   const compliance = complianceModule({ directory });
   const tls = tlsModule();
   const archive = archiveModule();
+  // The presence state map: the SIP edge loads the operator's; every edge that renders presence reads it.
+  const states = new PresenceStates();
   const consoleSources = { archive: () => archive.service, desk: () => archive.desk, compliance: () => compliance.pipeline, resolver: tls.resolver };
 
   if (mode === "edge") {
     // Split mode: the internal servers hold the users; the component links are the router's internal target.
-    const links = componentModule(tls.trust);
-    const sip = sipModule({ trust: tls.trust, resolver: tls.resolver });
-    const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver, confirm: () => links.confirmer });
+    const links = componentModule(tls.trust, states);
+    const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, states });
+    const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver, states, confirm: () => links.confirmer });
     const admin = adminModule({ console: { ...consoleSources, partners: s2s.health } });
     return { modules: [groups, compliance, tls, archive, links, sip, s2s, admin], archive, core: undefined, s2s, c2s: undefined, admin };
   }
@@ -59,7 +62,7 @@ export function compose(mode: Config["mode"] = "single-box"): Composition {
     compliance: () => compliance.pipeline,
     archive: () => archive.service,
   });
-  const c2s = c2sModule({ core: started("core", () => core.core) });
+  const c2s = c2sModule({ core: started("core", () => core.core), states });
   if (mode === "core") {
     // Split mode, inside: the core with its users; partners are reached only through the edges' component streams.
     const edges = coreLinkModule();
@@ -67,8 +70,8 @@ export function compose(mode: Config["mode"] = "single-box"): Composition {
     return { modules: [groups, compliance, tls, archive, core, edges, c2s, admin], archive, core, s2s: undefined, c2s, admin };
   }
 
-  const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: () => core.core });
-  const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver });
+  const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: () => core.core, states });
+  const s2s = s2sModule({ trust: tls.trust, resolver: tls.resolver, states });
   const admin = adminModule({ accounts: () => core.store, console: { ...consoleSources, partners: s2s.health } });
   return { modules: [groups, compliance, tls, archive, core, sip, s2s, c2s, admin], archive, core, s2s, c2s, admin };
 }

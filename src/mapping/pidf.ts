@@ -7,7 +7,7 @@
  */
 import { descendants, parsePidfXml, PidfXmlError, type PidfNode } from "./pidf-xml.js";
 import type { RichPresence } from "../model/presence.js";
-import { activeStateMap, type Profile, type SipState, SIP_STATES } from "./state-map.js";
+import { shippedStateMap, type Profile, type SipState, type StateMap, SIP_STATES } from "./state-map.js";
 
 export const PIDF_TYPE = "application/pidf+xml";
 const NS_PIDF = "urn:ietf:params:xml:ns:pidf";
@@ -69,8 +69,8 @@ function isSipState(s: string): s is SipState {
 const RICH_AS_SIP: Record<string, SipState> = { dnd: "do-not-disturb", "in-a-meeting": "meeting" };
 
 /** The PIDF document for one presentity, rendered for a partner profile. */
-export function toPidf(entity: string, p: RichPresence, profile: Profile): string {
-  const sent = activeStateMap().send(profile, p.state);
+export function toPidf(entity: string, p: RichPresence, profile: Profile, map: StateMap = shippedStateMap()): string {
+  const sent = map.send(profile, p.state);
   const state = RICH_AS_SIP[sent] ?? sent;
   const r = RENDER[isSipState(state) ? state : "away"];
   const note = p.note ? `<note>${esc(p.note)}</note>` : "";
@@ -144,8 +144,8 @@ export function readPidf(xml: string): { state: string; note?: string } {
 }
 
 /** A partner's PIDF -> rich presence, through the profile's receive column. */
-export function fromPidf(xml: string, profile: Profile): RichPresence {
+export function fromPidf(xml: string, profile: Profile, map: StateMap = shippedStateMap()): RichPresence {
   const read = readPidf(xml);
-  const state = activeStateMap().receive(profile, read.state);
+  const state = map.receive(profile, read.state);
   return read.note ? { state, note: read.note } : { state };
 }

@@ -103,14 +103,27 @@ export function loadStateMapFrom(policyDir: string): StateMap {
   return loadStateMap(existsSync(own) ? own : SHIPPED_STATE_MAP);
 }
 
-let active: StateMap | undefined;
+let shipped: StateMap | undefined;
 
-/** The map in force: set by the SIP edge at start and reload; the shipped one until then. */
-export function activeStateMap(): StateMap {
-  active ??= loadStateMap(SHIPPED_STATE_MAP);
-  return active;
+/** The shipped defaults, read once: they are part of the package and never change while it runs. */
+export function shippedStateMap(): StateMap {
+  shipped ??= loadStateMap(SHIPPED_STATE_MAP);
+  return shipped;
 }
 
-export function useStateMap(map: StateMap): void {
-  active = map;
+/**
+ * The state map in force for one gateway: the operator's, once loaded (the
+ * SIP edge loads it at start and on reload), else the shipped one. The
+ * composition root makes one and hands it to every edge that renders presence.
+ */
+export class PresenceStates {
+  private map: StateMap | undefined;
+
+  get current(): StateMap {
+    return this.map ?? shippedStateMap();
+  }
+
+  use(map: StateMap): void {
+    this.map = map;
+  }
 }

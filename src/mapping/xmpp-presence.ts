@@ -10,7 +10,7 @@
  * state; a status that is one of our own canonical texts restores that state.
  */
 import { isRichState, type RichPresence, type RichState } from "../model/presence.js";
-import { activeStateMap } from "./state-map.js";
+import { shippedStateMap, type StateMap } from "./state-map.js";
 
 export type XmppProfile = "xmpp-rich" | "xmpp-basic";
 export type XmppShow = "away" | "chat" | "dnd" | "xa";
@@ -41,9 +41,9 @@ function withStatus(x: XmppPresence, status: string | undefined): XmppPresence {
 }
 
 /** The profile's send column of the state map picks the state; this renders it. */
-export function toXmppPresence(p: RichPresence, profile: XmppProfile): XmppPresence {
+export function toXmppPresence(p: RichPresence, profile: XmppProfile, map: StateMap = shippedStateMap()): XmppPresence {
   const note = p.note;
-  const sent = activeStateMap().send(profile, p.state);
+  const sent = map.send(profile, p.state);
   const state: RichState = isRichState(sent) ? sent : "away";
   if (state === "offline") return withStatus({ type: "unavailable" }, note);
   if (state === "available") return withStatus({}, note);

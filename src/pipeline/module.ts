@@ -5,11 +5,12 @@
  * policy in force; a bad policy at start stops the start, because running
  * without the policy the officers wrote would be worse than not running.
  */
-import { Counter, Histogram } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
+import type { Decision } from "../model/route.js";
 import { resolvePath } from "../config/load.js";
 import type { GatewayContext, GatewayModule } from "../module.js";
 import { federationFacts, POLICY_LAYER } from "./directory.js";
-import { GroupDirectory } from "./groups.js";
+import { GroupDirectory, type GroupSource } from "./groups.js";
 import { CompliancePipeline } from "./pipeline.js";
 import { displayPath, loadPolicy, PolicyError, type PolicySet } from "./policy/index.js";
 import { loadStagePlugins, pluginFiles } from "./plugins.js";
@@ -26,6 +27,58 @@ export interface ComplianceWiring {
   directory?: GroupDirectory | undefined;
 }
 
+function loadFolder(ctx: GatewayContext, others: GroupSource, plugins: Stage[]) {
+  const dir = resolvePath(ctx.config, ctx.config.policy.dir);
+  return {
+    dir,
+    ...loadPolicy(dir, {
+      groups: () => others,
+      federation: federationFacts(ctx.config),
+      extraStages: plugins.map((p) => p.name),
+    }),
+  };
+}
+
+function summary(set: PolicySet) {
+  return {
+    version: set.version,
+    files: set.files.length,
+    rules: set.rules.length,
+    walls: set.walls.length,
+    limits: set.limits.length,
+    lexicons: set.lexicons.size,
+    external: set.externals.filter((x) => x.def.enabled).length,
+    profiles: set.profiles.length,
+  };
+}
+
+/** The compliance metrics, and what records one decision in them. */
+function decisionMetrics(registry: Registry): (decision: Decision, seconds: number) => void {
+  const verdicts = new Counter({
+    name: "demarc_compliance_verdicts_total",
+    help: "Verdicts by stage and action (shadow verdicts counted apart)",
+    labelNames: ["stage", "action", "shadow"],
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: "demarc_compliance_decisions_total",
+    help: "Compliance decisions by outcome",
+    labelNames: ["outcome"],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "demarc_compliance_duration_seconds",
+    help: "Time the compliance pipeline added per envelope",
+    buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [registry],
+  });
+  return (decision, seconds) => {
+    latency.observe(seconds);
+    decisions.inc({ outcome: decision.deliver ? "delivered" : decision.quarantined ? "quarantined" : "blocked" });
+    for (const v of decision.verdicts) verdicts.inc({ stage: v.stage, action: v.action, shadow: v.shadow ? "yes" : "no" });
+  };
+}
+
 export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule & { pipeline?: CompliancePipeline } {
   const directory = wiring.directory ?? new GroupDirectory();
   const others = directory.without(POLICY_LAYER);
@@ -35,27 +88,7 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
   let plugins: Stage[] = [];
   let pluginPaths = "";
 
-  const load = (ctx: GatewayContext) => {
-    const dir = resolvePath(ctx.config, ctx.config.policy.dir);
-    return {
-      dir,
-      ...loadPolicy(dir, {
-        groups: () => others,
-        federation: federationFacts(ctx.config),
-        extraStages: plugins.map((p) => p.name),
-      }),
-    };
-  };
-  const summary = (set: PolicySet) => ({
-    version: set.version,
-    files: set.files.length,
-    rules: set.rules.length,
-    walls: set.walls.length,
-    limits: set.limits.length,
-    lexicons: set.lexicons.size,
-    external: set.externals.filter((x) => x.def.enabled).length,
-    profiles: set.profiles.length,
-  });
+  const load = (ctx: GatewayContext) => loadFolder(ctx, others, plugins);
 
   const reload = (ctx: GatewayContext, why: string): void => {
     const pipeline = mod.pipeline;
@@ -100,33 +133,11 @@ export function complianceModule(wiring: ComplianceWiring = {}): GatewayModule &
       const { dir, set, missing } = load(ctx);
       directory.setLayer(POLICY_LAYER, set.groups.definitions);
       for (const w of set.warnings) ctx.log.warn({ warning: w }, "policy lint warning");
-      const verdicts = new Counter({
-        name: "demarc_compliance_verdicts_total",
-        help: "Verdicts by stage and action (shadow verdicts counted apart)",
-        labelNames: ["stage", "action", "shadow"],
-        registers: [ctx.metrics],
-      });
-      const decisions = new Counter({
-        name: "demarc_compliance_decisions_total",
-        help: "Compliance decisions by outcome",
-        labelNames: ["outcome"],
-        registers: [ctx.metrics],
-      });
-      const latency = new Histogram({
-        name: "demarc_compliance_duration_seconds",
-        help: "Time the compliance pipeline added per envelope",
-        buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
-        registers: [ctx.metrics],
-      });
       mod.pipeline = new CompliancePipeline(set, {
         log: ctx.log,
         limits: new LimitState(ctx.config.policy.limit_keys),
         groupsOf: (a) => directory.groupsOf(a),
-        observe(decision, seconds) {
-          latency.observe(seconds);
-          decisions.inc({ outcome: decision.deliver ? "delivered" : decision.quarantined ? "quarantined" : "blocked" });
-          for (const v of decision.verdicts) verdicts.inc({ stage: v.stage, action: v.action, shadow: v.shadow ? "yes" : "no" });
-        },
+        observe: decisionMetrics(ctx.metrics),
       });
       for (const p of plugins) mod.pipeline.registerStage(p);
       ctx.router.useCompliance(mod.pipeline);

@@ -5,6 +5,7 @@
  * (what an internal server hands a component leaves for a partner, and what
  * the edge hands demarc's core arrives from one).
  */
+import type { StateMap } from "../mapping/state-map.js";
 import type { Envelope, SecurityContext } from "../model/envelope.js";
 import type { XmppProfile } from "../mapping/xmpp-presence.js";
 import { envelopeToStanza, stanzaToEnvelope } from "./translate.js";
@@ -19,8 +20,8 @@ export function componentStanzaToEnvelope(el: Element, partnerDomain: string, se
 }
 
 /** A partner's stanza for an internal user, as the component sends it to the internal server. */
-export function envelopeToComponentStanza(env: Envelope, profile: XmppProfile): Element {
-  return inComponentNamespace(envelopeToStanza(env, profile));
+export function envelopeToComponentStanza(env: Envelope, profile: XmppProfile, states?: StateMap): Element {
+  return inComponentNamespace(envelopeToStanza(env, profile, states));
 }
 
 /** Stanzas on a component stream are qualified by its namespace, not jabber:server (XEP-0114 section 3). */

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Envelope, EnvelopeKind, SecurityContext } from "../model/envelope.js";
+import type { StateMap } from "../mapping/state-map.js";
 import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../mapping/xmpp-presence.js";
 import { xml, type Element } from "./xml.js";
 import { NS_SERVER } from "./ns.js";
@@ -63,14 +64,14 @@ export function stanzaIdOf(env: Envelope): string | undefined {
  * compliance decided it (content-render.ts); nothing of an inbound stanza's
  * wire text is reused.
  */
-export function envelopeToStanza(env: Envelope, profile: XmppProfile): Element {
+export function envelopeToStanza(env: Envelope, profile: XmppProfile, states?: StateMap): Element {
   const id = stanzaIdOf(env) ?? env.id;
   if (env.kind === "presence" || env.kind === "subscription") {
     const attrs: Record<string, string | undefined> = { xmlns: NS_SERVER, from: env.from, to: env.to, id };
     if (env.kind === "subscription" || (env.type && env.type !== "unavailable")) {
       return xml("presence", { ...attrs, type: env.type }, ...presenceExtras(env));
     }
-    const p = env.presence ? toXmppPresence(env.presence, profile) : env.type === "unavailable" ? { type: "unavailable" as const } : {};
+    const p = env.presence ? toXmppPresence(env.presence, profile, states) : env.type === "unavailable" ? { type: "unavailable" as const } : {};
     return xml(
       "presence",
       { ...attrs, type: p.type },

@@ -15,6 +15,7 @@ import { login, startBench, type Bench } from "../access/c2s/helpers.js";
 import { openPg, PG_SKIP_REASON, PG_URL, uniqueSchema, type TestDb } from "../archive/helpers.js";
 import { startProxy, type TcpProxy } from "../archive/tcp-proxy.js";
 import { openDatabase, type Db } from "../../src/archive/db.js";
+import type { AccountStore } from "../../src/admin/server.js";
 import { until } from "../helpers/wait.js";
 
 function proxiedUrl(port: number, schema: string): string {
@@ -82,7 +83,8 @@ describe.skipIf(!PG_URL)(`FallbackStore (${PG_URL ? "PostgreSQL" : PG_SKIP_REASO
 describe.skipIf(!PG_URL)(`a gateway without its database (${PG_URL ? "PostgreSQL" : PG_SKIP_REASON})`, () => {
   const ADDRESS = "127.0.14.9";
   const schema = uniqueSchema();
-  const admin = adminModule();
+  // Wired as the composition root wires it: the readiness probe reports where accounts are served from.
+  const admin = adminModule({ accounts: () => b?.core.store as AccountStore | undefined });
   let proxy: TcpProxy;
   let b: Bench;
 

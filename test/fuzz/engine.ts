@@ -19,6 +19,7 @@ import { runInNewContext } from "node:vm";
 import { setFlagsFromString } from "node:v8";
 import fc from "fast-check";
 import type { Target } from "./targets.js";
+import { cpuMs } from "../helpers/timing.js";
 
 export const FUZZ_DIR = new URL(".", import.meta.url).pathname;
 export const MAX_INPUT = 65_536;
@@ -127,10 +128,11 @@ export function caseArb(target: Target): fc.Arbitrary<Case> {
     });
 }
 
+/** CPU time, not wall time: a busy machine delays a parse without making it slower (test/helpers/timing.ts). */
 function timed<T>(f: () => T): { value: T; ms: number } {
-  const t = performance.now();
-  const value = f();
-  return { value, ms: performance.now() - t };
+  let value!: T;
+  const ms = cpuMs(() => (value = f()));
+  return { value, ms };
 }
 
 /** Checks every oracle on one case; throws an Error naming the one that failed. */

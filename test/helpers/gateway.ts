@@ -34,7 +34,15 @@ export class Recorder {
   }
 
   waitFor(match: (e: Envelope) => boolean, timeoutMs = 10_000): Promise<Envelope> {
-    return this.changes.until(() => this.delivered.find(match), timeoutMs, () => `no matching delivery; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
+    // Each change looks only at deliveries not yet looked at: a bench waiting for the last of
+    // 20,000 would otherwise scan the whole list on every delivery.
+    let seen = 0;
+    const next = (): Envelope | undefined => {
+      if (seen > this.delivered.length) seen = 0;
+      for (; seen < this.delivered.length; seen++) if (match(this.delivered[seen]!)) return this.delivered[seen];
+      return undefined;
+    };
+    return this.changes.until(next, timeoutMs, () => `no matching delivery; got ${JSON.stringify(this.delivered.map((d) => [d.kind, d.from, d.to]))}`);
   }
 
   /** A module that makes this recorder the router's internal target (`also` wires more at start). */
@@ -67,6 +75,8 @@ export interface InProcessGateway {
   config: LoadedConfig;
   dir: string;
   logs: LogRecord[];
+  /** A reload as SIGHUP does it (the federation view swapped, every module told), with these settings over the starting ones. */
+  reload(changes: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,7 +101,8 @@ function captureLog(level: string, logs: LogRecord[]): Logger {
 export async function startGateway(o: GatewayOptions): Promise<InProcessGateway> {
   const owned = o.dir === undefined;
   const dir = o.dir ?? gatewayDir();
-  const parsed = configSchema.parse({ data_dir: join(dir, "data"), ...o.settings });
+  const raw = { data_dir: join(dir, "data"), ...o.settings };
+  const parsed = configSchema.parse(raw);
   const config: LoadedConfig = { ...parsed, baseDir: dir, source: undefined };
   const logs: LogRecord[] = [];
   const gateway = new Gateway(config, captureLog(o.logLevel ?? parsed.log.level ?? "silent", logs), o.modules);
@@ -102,6 +113,11 @@ export async function startGateway(o: GatewayOptions): Promise<InProcessGateway>
     config,
     dir,
     logs,
+    async reload(changes) {
+      await gateway.reload({ env: {}, overrides: { ...raw, ...changes } });
+      // Relative paths stay relative to the test's folder, as at start.
+      gateway.context.config.baseDir = dir;
+    },
     async close() {
       await gateway.close();
       if (owned) rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@ export interface TestGateway {
   route(e: Partial<Envelope> & Pick<Envelope, "from" | "to" | "kind">): Promise<RouteResult>;
   /** Inbound s2s streams open now, as the gateway's metrics count them (a stream's close is when it has handled all it got). */
   inboundStreams(): Promise<number>;
+  /** Reloads as SIGHUP does, with these settings over the starting ones. */
+  reload(changes: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ export async function startTestGateway(settings: Record<string, unknown>): Promi
   const sink = new Recorder();
   const tls = tlsModule();
   const s2s = s2sModule(tls);
-  const { gateway, ctx, logs } = await startGateway({
+  const { gateway, ctx, logs, reload } = await startGateway({
     dir,
     settings: { archive: { url: "sqlite:archive.db" }, ...settings },
     modules: [tls, sink.module(), s2s],
@@ -52,6 +54,7 @@ export async function startTestGateway(settings: Record<string, unknown>): Promi
         partnerDomain: e.to.split("@").pop()!.split("/")[0],
         ...e,
       }),
+    reload,
     inboundStreams: async () => (await ctx.metrics.getSingleMetric("demarc_s2s_inbound_streams")!.get()).values[0]?.value ?? 0,
     close: () => gateway.close(),
   };

@@ -2,10 +2,10 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/errors.js";
 import { RICH_STATES } from "../../src/model/presence.js";
-import { activeStateMap, parseStateMap, SHIPPED_STATE_MAP } from "../../src/mapping/state-map.js";
+import { PresenceStates, parseStateMap, shippedStateMap, SHIPPED_STATE_MAP } from "../../src/mapping/state-map.js";
 import { fromPidf, readPidf, toPidf, availabilityState } from "../../src/mapping/pidf.js";
 
-const map = activeStateMap();
+const map = shippedStateMap();
 
 describe("state map defaults (Table 20-2)", () => {
   it("sends the table's states to Lync and AOL", () => {
@@ -113,7 +113,7 @@ describe("operator state map", () => {
     const { mkdtempSync, writeFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
-    const { loadStateMapFrom, useStateMap } = await import("../../src/mapping/state-map.js");
+    const { loadStateMapFrom } = await import("../../src/mapping/state-map.js");
     const { toXmppPresence } = await import("../../src/mapping/xmpp-presence.js");
     const dir = mkdtempSync(join(tmpdir(), "demarc-statemap-"));
     expect(loadStateMapFrom(dir).send("lync", "dnd")).toBe("busy");
@@ -122,12 +122,13 @@ describe("operator state map", () => {
     const m = loadStateMapFrom(dir);
     expect(m.send("lync", "dnd")).toBe("do-not-disturb");
     expect(toPidf("sip:b@corp.test", { state: "dnd" }, "lync")).toContain(">6500<");
-    useStateMap(m);
-    try {
-      expect(toPidf("sip:b@corp.test", { state: "dnd" }, "lync")).toContain(">9500<");
-      expect(toXmppPresence({ state: "dnd" }, "xmpp-basic")).toEqual({ show: "dnd" });
-    } finally {
-      useStateMap(parseStateMap(readFileSync(SHIPPED_STATE_MAP, "utf8"), "shipped"));
-    }
+    // The gateway's map in force is a value handed to whoever renders, not a process-wide setting.
+    const states = new PresenceStates();
+    expect(states.current.send("lync", "dnd")).toBe("busy");
+    states.use(m);
+    expect(toPidf("sip:b@corp.test", { state: "dnd" }, "lync", states.current)).toContain(">9500<");
+    expect(toXmppPresence({ state: "dnd" }, "xmpp-basic", states.current)).toEqual({ show: "dnd" });
+    expect(toPidf("sip:b@corp.test", { state: "dnd" }, "lync")).toContain(">6500<");
+    expect(new PresenceStates().current).toBe(shippedStateMap());
   });
 });

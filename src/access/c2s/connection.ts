@@ -195,6 +195,7 @@ export class C2sConnection implements Wire {
       return this.send(xml("iq", { xmlns: NS.client, type: "error", id: iq.attrs.id }, xml("error", { type: "modify" }, xml("bad-request", { xmlns: NS.stanzas }))));
     }
     const session = new C2sSession(`${this.authenticated}/${resource}`, this.domain, this.env.log, (s) => this.env.sessions.ended(s));
+    session.states = this.env.states;
     // The session's messages keep their order through the router while sharing journal syncs (RFC 6120 10.1).
     const lane = this.env.lane?.({ pause: () => session.wire?.pauseReading?.(), resume: () => session.wire?.resumeReading?.() });
     const security = { auth: "password" as const, tlsVersion: (this.socket as TLSSocket).getProtocol?.() ?? undefined, remoteAddress: this.address };

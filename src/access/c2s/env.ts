@@ -3,6 +3,7 @@
  * the TLS upgrade, and the registry of sessions waiting to be resumed.
  */
 import { createHmac, randomBytes } from "node:crypto";
+import type { StateMap } from "../../mapping/state-map.js";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../../log.js";
@@ -15,6 +16,8 @@ import type { AuthThrottle } from "./throttle.js";
 export interface C2sEnv {
   core: PresenceCore;
   domains: ReadonlySet<string>;
+  /** The presence state map in force, for rendering rich states; the shipped one without it. */
+  states?: (() => StateMap) | undefined;
   cfg: Config["c2s"];
   log: Logger;
   throttle: AuthThrottle;

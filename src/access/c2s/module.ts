@@ -9,6 +9,7 @@ import { Gauge } from "prom-client";
 import type { GatewayContext, GatewayModule, Provider } from "../../module.js";
 import { listen } from "../../listen.js";
 import type { PresenceCore } from "../../core/core.js";
+import type { PresenceStates } from "../../mapping/state-map.js";
 import { StreamError } from "../../xmpp/errors.js";
 import { NS_CLIENT } from "../../xmpp/ns.js";
 import { refuseStream } from "../../xmpp/stream-header.js";
@@ -24,9 +25,26 @@ export interface C2sModule extends GatewayModule {
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
+/** Takes a client's socket in; one address may hold at most max_streams_per_ip streams, so a flood from one host cannot take every slot. */
+function acceptor(ctx: GatewayContext, env: C2sEnv): (sock: Socket, secure: boolean) => void {
+  const perIp = new AddressCounter();
+  return (sock, secure) => {
+    const address = sock.remoteAddress ?? "unknown";
+    if (!perIp.acquire(address, ctx.config.c2s.max_streams_per_ip)) {
+      env.log.warn({ address }, "c2s: too many streams from one address");
+      sock.on("error", () => undefined);
+      return void sock.end(refuseStream(NS_CLIENT, new StreamError("policy-violation", "too many streams from this address")));
+    }
+    sock.once("close", () => perIp.release(address));
+    new C2sConnection(sock, secure, env);
+  };
+}
+
 export interface C2sWiring {
   /** The core the clients' sessions live in. */
   core: Provider<PresenceCore>;
+  /** The presence state map in force; the shipped one without it. */
+  states?: PresenceStates | undefined;
 }
 
 export function c2sModule(wiring: C2sWiring): C2sModule {
@@ -57,21 +75,11 @@ export function c2sModule(wiring: C2sWiring): C2sModule {
         sessions,
         connections: new Set(),
         lane: (o) => ctx.router.lane(o),
+        states: wiring.states && (() => wiring.states!.current),
         upgrade: (raw: Socket) => tls.upgrade(raw, HANDSHAKE_TIMEOUT_MS),
       };
       const e = env;
-      const perIp = new AddressCounter();
-      // One address may hold at most max_streams_per_ip streams: a flood from one host cannot take every slot.
-      const accept = (sock: Socket, secure: boolean) => {
-        const address = sock.remoteAddress ?? "unknown";
-        if (!perIp.acquire(address, ctx.config.c2s.max_streams_per_ip)) {
-          log.warn({ address }, "c2s: too many streams from one address");
-          sock.on("error", () => undefined);
-          return void sock.end(refuseStream(NS_CLIENT, new StreamError("policy-violation", "too many streams from this address")));
-        }
-        sock.once("close", () => perIp.release(address));
-        new C2sConnection(sock, secure, e);
-      };
+      const accept = acceptor(ctx, e);
       if (cfg.starttls.enabled) {
         const server = createNetServer((sock) => accept(sock, false));
         servers.push(server);

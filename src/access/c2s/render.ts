@@ -7,6 +7,7 @@ import { xml, type Element } from "../../xmpp/xml.js";
 import { messageChildren } from "../../xmpp/content-render.js";
 import { stanzaIdOf } from "../../xmpp/translate.js";
 import { toXmppPresence } from "../../mapping/xmpp-presence.js";
+import type { StateMap } from "../../mapping/state-map.js";
 import type { Envelope } from "../../model/envelope.js";
 import type { RichPresence } from "../../model/presence.js";
 import type { RosterItem } from "../../core/types.js";
@@ -29,8 +30,8 @@ export function renderCarbon(e: Envelope, kind: "sent" | "received", bare: strin
   return xml("message", { xmlns: NS.client, from: bare, to, type: e.type }, xml(kind, { xmlns: NS.carbons }, xml("forwarded", { xmlns: NS.forward }, inner)));
 }
 
-export function presenceChildren(p: RichPresence, priority?: number): Element[] {
-  const x = toXmppPresence(p, "xmpp-rich");
+export function presenceChildren(p: RichPresence, priority?: number, states?: StateMap): Element[] {
+  const x = toXmppPresence(p, "xmpp-rich", states);
   const out: Element[] = [];
   if (x.show) out.push(xml("show", {}, x.show));
   if (x.status) out.push(xml("status", {}, x.status));
@@ -38,8 +39,8 @@ export function presenceChildren(p: RichPresence, priority?: number): Element[] 
   return out;
 }
 
-export function renderPresence(from: string, to: string, type: string | undefined, p: RichPresence | undefined): Element {
-  return xml("presence", { xmlns: NS.client, from, to, type }, ...(p && !type ? presenceChildren(p) : []));
+export function renderPresence(from: string, to: string, type: string | undefined, p: RichPresence | undefined, states?: StateMap): Element {
+  return xml("presence", { xmlns: NS.client, from, to, type }, ...(p && !type ? presenceChildren(p, undefined, states) : []));
 }
 
 export function rosterItem(i: RosterItem, removed = false): Element {

@@ -11,6 +11,7 @@ import { CoreError } from "../../core/errors.js";
 import type { CoreEvent } from "../../core/types.js";
 import { bareOf } from "../../model/envelope.js";
 import { NS } from "./ns.js";
+import type { StateMap } from "../../mapping/state-map.js";
 import { renderBlockPush, renderCarbon, renderMessage, renderPresence, renderRosterPush, withDelay } from "./render.js";
 import { StreamManagement, type Unacked } from "./sm.js";
 import { handleMessage } from "./message.js";
@@ -37,6 +38,8 @@ export class C2sSession {
   /** Resolves once every message this session sent so far has been delivered or refused (its lane is idle). */
   messagesSettled: (() => Promise<void>) | undefined;
   private pushSeq = 0;
+  /** The presence state map in force (the gateway's), for rendering rich states. */
+  states: (() => StateMap) | undefined;
 
   constructor(
     readonly full: string,
@@ -63,7 +66,7 @@ export class C2sSession {
           const err = StanzaError.from(ev.error ?? { condition: "undefined-condition" });
           return this.out(xml("presence", { xmlns: NS.client, from: ev.from, to: this.full, type: "error" }, err.errorElement()));
         }
-        return this.out(renderPresence(ev.from, this.full, ev.type, ev.presence));
+        return this.out(renderPresence(ev.from, this.full, ev.type, ev.presence, this.states?.()));
       }
       case "subscription":
         return this.out(renderPresence(ev.from, this.bare, ev.type, undefined));

@@ -3,6 +3,7 @@
  * partner domain), kept in step with the config on reload, and delivery of a
  * partner's Envelope onto the right one.
  */
+import type { PresenceStates } from "../../mapping/state-map.js";
 import type { GatewayContext } from "../../module.js";
 import { ConfigError } from "../../errors.js";
 import { domainOf, type Envelope } from "../../model/envelope.js";
@@ -45,6 +46,7 @@ export class ComponentLinks {
     private ctx: GatewayContext,
     private readonly metrics: ComponentMetrics,
     private readonly trust: () => TrustStore,
+    private readonly states?: PresenceStates,
   ) {}
 
   private makeLink(server: InternalServer, partner: string): ComponentLink {
@@ -108,7 +110,7 @@ export class ComponentLinks {
     const { link, stanza } = this.pick(server, envelope);
     if (link.state !== "online") await this.waitFor(link);
     try {
-      link.send(envelopeToComponentStanza(stanza, "xmpp-rich"));
+      link.send(envelopeToComponentStanza(stanza, "xmpp-rich", this.states?.current));
     } catch (err) {
       this.metrics.stanzas.inc({ direction: "to-internal", result: "refused" });
       if (err instanceof RangeError) throw new DeliveryFailure({ condition: "resource-constraint", type: "wait", text: "internal server is not keeping up" });

@@ -7,6 +7,7 @@
  * to a partner arrives on that partner's stream and goes to the router as an
  * outbound Envelope (compliance, archive, then s2s or SIP).
  */
+import type { PresenceStates } from "../../mapping/state-map.js";
 import type { GatewayModule, Provider } from "../../module.js";
 import type { TrustStore } from "../../tls/trust.js";
 import { ConfigError } from "../../errors.js";
@@ -25,7 +26,7 @@ export interface ComponentModule extends GatewayModule {
 }
 
 /** @param trust whom TLS component streams to the internal servers trust. */
-export function componentModule(trust: Provider<TrustStore>): ComponentModule {
+export function componentModule(trust: Provider<TrustStore>, states?: PresenceStates): ComponentModule {
   let set: ComponentLinks | undefined;
   return {
     name: "component",
@@ -37,7 +38,7 @@ export function componentModule(trust: Provider<TrustStore>): ComponentModule {
     },
     async start(ctx) {
       if (!ctx.config.edge.internal.length) throw new ConfigError("mode: edge needs at least one internal server (edge.internal)");
-      const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics), trust);
+      const links = new ComponentLinks(ctx, componentMetrics(ctx.metrics), trust, states);
       set = links;
       ctx.router.useInternal({ deliver: (e) => links.deliver(e) });
       links.sync(ctx);

@@ -14,6 +14,7 @@ import type { Router } from "../../router/router.js";
 import type { RouteLane } from "../../router/lane.js";
 import type { TrustStore } from "../../tls/trust.js";
 import type { Federation } from "../../config/federation.js";
+import { shippedStateMap, type StateMap } from "../../mapping/state-map.js";
 import { discover, type Resolver } from "../dns/resolver.js";
 import { DemarcError } from "../../errors.js";
 import type { FramingError } from "./framing.js";
@@ -46,6 +47,8 @@ export class SipEdge {
   transports!: SipTransports;
   /** Listening ports per transport, for Contact headers. */
   readonly ports: Partial<Record<TransportName, number>> = {};
+  /** The presence state map in force, for PIDF both ways (set by the module). */
+  states: () => StateMap = shippedStateMap;
 
   constructor(
     public cfg: LoadedConfig,

@@ -4,12 +4,12 @@
  * for protocol "sip". Also loads the partner state map (policies/state-map.yaml)
  * that every edge renders presence with.
  */
-import { Gauge } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
 import type { GatewayContext, GatewayModule } from "../../module.js";
 import { resolvePath } from "../../config/load.js";
 import { DeliveryFailure, type DeliveryTarget } from "../../model/route.js";
 import type { PeerAccess } from "../../tls/module.js";
-import { loadStateMapFrom, useStateMap } from "../../mapping/state-map.js";
+import { loadStateMapFrom, type PresenceStates } from "../../mapping/state-map.js";
 import { ALLOW_HEADER, response } from "./message.js";
 import { SipEdge } from "./edge.js";
 import { SipTransports } from "./transport.js";
@@ -21,9 +21,61 @@ import type { WatcherDirectory } from "./watchers.js";
 
 type SipModule = GatewayModule & { edge?: SipEdge; publications?: PresencePublications; stopNotifier?: (drainMs: number) => Promise<void> };
 
+function transportsFor(ctx: GatewayContext, edge: SipEdge, trust: PeerAccess["trust"]): SipTransports {
+  const limits = ctx.config.sip.limits;
+  return new SipTransports(
+    {
+      maxHeaderBytes: limits.max_header_bytes,
+      maxBodyBytes: limits.max_body_bytes,
+      idleMs: limits.idle_ms,
+      stallMs: limits.stall_ms,
+      maxConnectionsPerAddress: limits.max_connections_per_address,
+      connectTimeoutMs: limits.connect_timeout_ms,
+      certFor: (name) => ctx.certs.forDomain(name) ?? ctx.certs.defaultCert,
+      defaultContext: () => ctx.certs.defaultCert,
+      ca: () => trust().ca,
+      minVersion: ctx.config.tls.min_version,
+    },
+    { onMessage: (m, f) => edge.onMessage(m, f), onFramingError: (e, f) => edge.onFramingError(e, f), onClose: (f) => edge.client.flowClosed(f) },
+  );
+}
+
+/** The router's remote target for SIP partners. */
+function remoteTarget(edge: SipEdge, mem: PresenceMemory, pubs: PresencePublications): DeliveryTarget {
+  return {
+    async deliver(e) {
+      switch (e.kind) {
+        case "message":
+        // The link travels in the body, which is all page-mode IM carries.
+        case "file-transfer":
+          return sendMessage(edge, e);
+        case "presence":
+          if (e.type === "probe" && pubs.answerProbe(e)) return;
+          return sendPresence(edge, mem, e);
+        case "subscription":
+          return sendSubscription(edge, mem, e);
+        default:
+          throw new DeliveryFailure({ condition: "feature-not-implemented", type: "cancel", text: `${e.kind} has no SIP form` });
+      }
+    },
+  };
+}
+
+function registerMetrics(registry: Registry, mod: SipModule): void {
+  if (registry.getSingleMetric("demarc_sip_dialogs")) return;
+  const gauge = (name: string, help: string, value: () => number) => new Gauge({ name, help, registers: [registry], collect() { this.set(value()); } });
+  gauge("demarc_sip_dialogs", "SIP presence subscription dialogs", () => mod.edge?.dialogs.size ?? 0);
+  gauge("demarc_sip_publications", "Presence publications (RFC 3903) held for partner users", () => mod.publications?.store.size ?? 0);
+  gauge("demarc_sip_requests_total", "SIP requests received", () => mod.edge?.stats.requests ?? 0);
+  gauge("demarc_sip_refused_total", "SIP requests refused by the per-address budget", () => mod.edge?.stats.refused ?? 0);
+  gauge("demarc_sip_malformed_total", "SIP messages that could not be parsed or lacked required headers", () => mod.edge?.stats.malformed ?? 0);
+}
+
 export interface SipWiring extends PeerAccess {
   /** Who watches a hosted user's presence (the core); without one, publications reach nobody. */
   watchers?: (() => WatcherDirectory | undefined) | undefined;
+  /** The gateway's presence state map: loaded here from the policy folder, read by every edge that renders presence. */
+  states: PresenceStates;
 }
 
 export function sipModule(wiring: SipWiring): SipModule {
@@ -32,30 +84,16 @@ export function sipModule(wiring: SipWiring): SipModule {
     name: "sip",
     async start(ctx: GatewayContext) {
       const cfg = ctx.config;
-      useStateMap(loadStateMapFrom(resolvePath(cfg, cfg.policy.dir)));
+      wiring.states.use(loadStateMapFrom(resolvePath(cfg, cfg.policy.dir)));
       const log = ctx.log.child({ module: "sip" });
       const { trust } = wiring;
       const edge = new SipEdge(cfg, log, ctx.router, trust, wiring.resolver, ctx.federation);
+      edge.states = () => wiring.states.current;
       const mem = new PresenceMemory();
       mod.edge = edge;
       const pubs = new PresencePublications(edge, () => wiring.watchers?.());
       mod.publications = pubs;
-      const limits = cfg.sip.limits;
-      transports = new SipTransports(
-        {
-          maxHeaderBytes: limits.max_header_bytes,
-          maxBodyBytes: limits.max_body_bytes,
-          idleMs: limits.idle_ms,
-          stallMs: limits.stall_ms,
-          maxConnectionsPerAddress: limits.max_connections_per_address,
-          connectTimeoutMs: limits.connect_timeout_ms,
-          certFor: (name) => ctx.certs.forDomain(name) ?? ctx.certs.defaultCert,
-          defaultContext: () => ctx.certs.defaultCert,
-          ca: () => trust().ca,
-          minVersion: cfg.tls.min_version,
-        },
-        { onMessage: (m, f) => edge.onMessage(m, f), onFramingError: (e, f) => edge.onFramingError(e, f), onClose: (f) => edge.client.flowClosed(f) },
-      );
+      transports = transportsFor(ctx, edge, trust);
       edge.transports = transports;
 
       edge.on("MESSAGE", (rq, flow, respond) => onMessage(edge, rq, flow, respond));
@@ -66,24 +104,7 @@ export function sipModule(wiring: SipWiring): SipModule {
         respond(response(rq, 200, "OK", { headers: { allow: ALLOW_HEADER, accept: `text/plain, ${PIDF_TYPE}`, "allow-events": "presence" } }));
       });
 
-      const target: DeliveryTarget = {
-        async deliver(e) {
-          switch (e.kind) {
-            case "message":
-            // The link travels in the body, which is all page-mode IM carries.
-            case "file-transfer":
-              return sendMessage(edge, e);
-            case "presence":
-              if (e.type === "probe" && pubs.answerProbe(e)) return;
-              return sendPresence(edge, mem, e);
-            case "subscription":
-              return sendSubscription(edge, mem, e);
-            default:
-              throw new DeliveryFailure({ condition: "feature-not-implemented", type: "cancel", text: `${e.kind} has no SIP form` });
-          }
-        },
-      };
-      ctx.router.useRemote("sip", target);
+      ctx.router.useRemote("sip", remoteTarget(edge, mem, pubs));
 
       const s = cfg.sip;
       try {
@@ -96,13 +117,7 @@ export function sipModule(wiring: SipWiring): SipModule {
       }
       if (edge.ports.TLS || edge.ports.TCP || edge.ports.UDP) log.info({ ports: edge.ports }, "SIP edge listening");
 
-      if (!ctx.metrics.getSingleMetric("demarc_sip_dialogs")) {
-        new Gauge({ name: "demarc_sip_dialogs", help: "SIP presence subscription dialogs", registers: [ctx.metrics], collect() { this.set(mod.edge?.dialogs.size ?? 0); } });
-        new Gauge({ name: "demarc_sip_publications", help: "Presence publications (RFC 3903) held for partner users", registers: [ctx.metrics], collect() { this.set(mod.publications?.store.size ?? 0); } });
-        new Gauge({ name: "demarc_sip_requests_total", help: "SIP requests received", registers: [ctx.metrics], collect() { this.set(mod.edge?.stats.requests ?? 0); } });
-        new Gauge({ name: "demarc_sip_refused_total", help: "SIP requests refused by the per-address budget", registers: [ctx.metrics], collect() { this.set(mod.edge?.stats.refused ?? 0); } });
-        new Gauge({ name: "demarc_sip_malformed_total", help: "SIP messages that could not be parsed or lacked required headers", registers: [ctx.metrics], collect() { this.set(mod.edge?.stats.malformed ?? 0); } });
-      }
+      registerMetrics(ctx.metrics, mod);
       mod.stopNotifier = async (drainMs: number) => {
         // RFC 6665 4.2.2: tell watchers the subscription ends because we are going away.
         const pending = edge.dialogs.all().filter((d) => d.role === "notifier").map((d) => notify(edge, mem, d, "terminated", "deactivated"));
@@ -111,7 +126,7 @@ export function sipModule(wiring: SipWiring): SipModule {
     },
     async reload(ctx: GatewayContext) {
       const map = loadStateMapFrom(resolvePath(ctx.config, ctx.config.policy.dir));
-      useStateMap(map);
+      wiring.states.use(map);
       mod.edge?.update(ctx.config);
       mod.publications?.update();
       transports?.refreshTls();

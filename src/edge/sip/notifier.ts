@@ -36,7 +36,7 @@ export async function notify(edge: SipEdge, mem: PresenceMemory, d: Dialog, stat
     flow,
     "NOTIFY",
     { event: "presence", "subscription-state": subscriptionState(state, d, reason) },
-    withBody ? { content: toPidf(d.localUri, presence, profile), type: PIDF_TYPE } : undefined,
+    withBody ? { content: toPidf(d.localUri, presence, profile, edge.states()), type: PIDF_TYPE } : undefined,
   );
   if (state === "terminated") edge.dialogs.remove(d);
   try {

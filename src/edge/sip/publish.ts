@@ -15,6 +15,7 @@ import { AddressError, sipToJid } from "../../mapping/address.js";
 import { fromPidf, PIDF_TYPE, PidfError } from "../../mapping/pidf.js";
 import type { Respond, SipEdge } from "./edge.js";
 import type { Flow } from "./flow.js";
+import type { Profile } from "../../mapping/state-map.js";
 import { binaryToUtf8, contentType, header, response, warning } from "./message.js";
 import { envelope, eventIsPresence, routeQuiet } from "./presence-shared.js";
 import { PublicationStore } from "./publications.js";
@@ -93,23 +94,31 @@ export class PresencePublications {
       respond(response(rq, 423, "Interval Too Brief", { headers: { "min-expires": expires.min } }));
       return;
     }
-    let presence: RichPresence | undefined;
-    if (rq.content) {
-      // RFC 3903 6 step 6: a body we cannot read is 415 with the types we take.
-      if (contentType(rq) !== PIDF_TYPE) {
-        respond(response(rq, 415, "Unsupported Media Type", { headers: { accept: PIDF_TYPE } }));
-        return;
-      }
-      try {
-        presence = fromPidf(binaryToUtf8(rq.content), gate.profile);
-      } catch (err) {
-        if (err instanceof PidfError) {
-          respond(response(rq, 400, "Bad Request", { headers: { warning: warning(edge.hostFor(), err.message) } }));
-          return;
-        }
-        throw err;
-      }
+    const body = this.readState(rq, gate.profile, respond);
+    if (body) this.commit(rq, respond, { presentity, domain: gate.domain, security: gate.security, presence: body.presence, expires });
+  }
+
+  /** The published state, if the request carries any; undefined when the request was refused for its body. */
+  private readState(rq: SipMessage, profile: Profile, respond: Respond): { presence: RichPresence | undefined } | undefined {
+    if (!rq.content) return { presence: undefined };
+    // RFC 3903 6 step 6: a body we cannot read is 415 with the types we take.
+    if (contentType(rq) !== PIDF_TYPE) {
+      respond(response(rq, 415, "Unsupported Media Type", { headers: { accept: PIDF_TYPE } }));
+      return undefined;
     }
+    try {
+      return { presence: fromPidf(binaryToUtf8(rq.content), profile, this.edge.states()) };
+    } catch (err) {
+      if (!(err instanceof PidfError)) throw err;
+      respond(response(rq, 400, "Bad Request", { headers: { warning: warning(this.edge.hostFor(), err.message) } }));
+      return undefined;
+    }
+  }
+
+  /** Creates, refreshes, modifies or removes the publication (RFC 3903 6 steps 4 and 7). */
+  private commit(rq: SipMessage, respond: Respond, p: { presentity: string; domain: string; security: SecurityContext; presence: RichPresence | undefined; expires: number }): void {
+    const { presentity, presence, expires } = p;
+    const edge = this.edge;
     const ifMatch = header(rq, "sip-if-match")?.trim();
     if (!ifMatch) {
       // RFC 3903 6 step 4: an initial publication carries state.
@@ -121,7 +130,7 @@ export class PresencePublications {
         respond(response(rq, 200, "OK", { headers: { expires: 0 } }));
         return;
       }
-      const r = this.store.create(presentity, gate.domain, presence, expires, gate.security);
+      const r = this.store.create(presentity, p.domain, presence, expires, p.security);
       if (!r.ok) {
         respond(response(rq, 503, "Service Unavailable", { headers: { "retry-after": 60 } }));
         return;
@@ -130,7 +139,7 @@ export class PresencePublications {
       return;
     }
     // RFC 3903 6 step 4: an entity-tag we do not hold for this resource is 412.
-    const r = expires === 0 ? this.store.remove(ifMatch, presentity) : this.store.update(ifMatch, presentity, presence, expires, gate.security);
+    const r = expires === 0 ? this.store.remove(ifMatch, presentity) : this.store.update(ifMatch, presentity, presence, expires, p.security);
     if (!r.ok) {
       respond(response(rq, 412, "Conditional Request Failed"));
       return;

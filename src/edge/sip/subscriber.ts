@@ -123,7 +123,7 @@ export async function onNotify(edge: SipEdge, mem: PresenceMemory, rq: SipMessag
       return;
     }
     try {
-      presence = fromPidf(binaryToUtf8(rq.content), gate.profile);
+      presence = fromPidf(binaryToUtf8(rq.content), gate.profile, edge.states());
     } catch (err) {
       if (err instanceof PidfError) {
         respond(response(rq, 400, "Bad Request", { headers: { warning: warning(edge.hostFor(), err.message) } }));

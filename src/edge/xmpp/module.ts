@@ -9,7 +9,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import type { GatewayContext, GatewayModule } from "../../module.js";
 import { listen } from "../../listen.js";
-import { domainOf } from "../../model/envelope.js";
+import { domainOf, type Envelope } from "../../model/envelope.js";
 import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
 import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
@@ -29,6 +29,7 @@ import { s2sMetrics, type S2sMetrics } from "./metrics.js";
 import { certSummary, PartnerHealth } from "./health.js";
 import type { Element } from "../../xmpp/xml.js";
 import type { DeliveryConfirm } from "./s2s-sm.js";
+import type { PresenceStates } from "../../mapping/state-map.js";
 
 export interface S2sModule extends GatewayModule {
   /** Where the listeners are bound (after start). */
@@ -42,45 +43,111 @@ export interface S2sModule extends GatewayModule {
 export interface S2sWiring extends PeerAccess {
   /** Split mode: deliveries to confirm before partners' stanzas are acknowledged (XEP-0198). */
   confirm?: (() => DeliveryConfirm | undefined) | undefined;
+  /** The presence state map in force; the shipped one without it. */
+  states?: PresenceStates | undefined;
 }
 
-export function s2sModule(peers: S2sWiring): S2sModule {
-  let ctx: GatewayContext;
-  let pool: OutboundPool | undefined;
-  let policy: PartnerPolicy;
-  let acceptor: TlsAcceptor;
-  let metrics: S2sMetrics;
-  let plain: Server | undefined;
-  let direct: TlsServer | undefined;
-  const bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
-  const sessions = new Set<InboundSession>();
-  const queues = new WeakMap<InboundSession, InboundQueue>();
-  const perIp = new AddressCounter();
+/** The edge's running state; the module below hands it the gateway's lifecycle calls. */
+class S2sEdge {
+  ctx!: GatewayContext;
+  pool: OutboundPool | undefined;
+  policy!: PartnerPolicy;
+  acceptor!: TlsAcceptor;
+  metrics!: S2sMetrics;
+  plain: Server | undefined;
+  direct: TlsServer | undefined;
+  secret = "";
+  rates!: RateLimits;
+  readonly health = new PartnerHealth();
+  readonly bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
+  private readonly sessions = new Set<InboundSession>();
+  private readonly queues = new WeakMap<InboundSession, InboundQueue>();
+  private readonly perIp = new AddressCounter();
 
-  const { trust, resolver } = peers;
+  constructor(private readonly peers: S2sWiring) {}
+
+  async start(ctx: GatewayContext): Promise<void> {
+    this.ctx = ctx;
+    const cfg = ctx.config.s2s;
+    this.metrics = s2sMetrics(ctx.metrics);
+    const policy = (this.policy = new PartnerPolicy(ctx.config, ctx.federation));
+    this.secret = cfg.dialback_secret || randomSecret();
+    this.rates = new RateLimits((d) => policy.settings(d));
+    this.acceptor = new TlsAcceptor(ctx.certs, this.peers.trust(), ctx.config.tls.min_version);
+    this.pool = new OutboundPool({
+      health: this.health,
+      log: ctx.log,
+      maxStanzaBytes: cfg.max_stanza_bytes,
+      certs: ctx.certs,
+      trust: this.peers.trust,
+      resolver: this.peers.resolver,
+      policy,
+      requireTls: cfg.require_tls,
+      minVersion: ctx.config.tls.min_version,
+      connectTimeoutMs: cfg.connect_timeout_ms,
+      idleTimeoutMs: cfg.idle_timeout_ms,
+      queueMax: cfg.queue_max,
+      dialbackSecret: this.secret,
+    });
+    ctx.router.useRemote("xmpp", { deliver: (envelope) => this.deliver(envelope) });
+    await this.listen();
+    ctx.readiness.set("s2s", () => (this.plain?.listening === false || this.direct?.listening === false ? "s2s listeners not bound" : undefined));
+    ctx.log.info({ starttls: this.bound.starttls, directTls: this.bound.directTls }, "s2s listening");
+  }
+
+  private async listen(): Promise<void> {
+    const cfg = this.ctx.config.s2s;
+    if (cfg.starttls.enabled) {
+      this.plain = createNetServer((s) => this.accept(s, false));
+      const a = await listen(this.plain, cfg.starttls.host, cfg.starttls.port, "s2s STARTTLS listener");
+      this.bound.starttls = { address: a.host, port: a.port, family: "IPv4" };
+    }
+    if (cfg.direct_tls.enabled) {
+      this.direct = createTlsServer(this.acceptor.serverOptions(), (s) => this.accept(s, true));
+      this.direct.on("tlsClientError", (err) => this.ctx.log.debug({ err: err.message }, "s2s direct TLS handshake failed"));
+      const a = await listen(this.direct, cfg.direct_tls.host, cfg.direct_tls.port, "s2s direct TLS listener");
+      this.bound.directTls = { address: a.host, port: a.port, family: "IPv4" };
+    }
+  }
+
+  /** The router's remote target for XMPP partners. */
+  private async deliver(envelope: Envelope): Promise<void> {
+    const policy = this.policy;
+    // The stream goes to the recipient's own domain (a partner's MUC service is a domain of its own);
+    // the partner entry it belongs to sets the policy and profile.
+    const remote = domainOf(envelope.to);
+    const local = domainOf(envelope.from);
+    if (!policy.hosted(local)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `${local} is not hosted here` }, true);
+    const partner = policy.settings(envelope.partnerDomain ?? remote);
+    if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason }, true);
+    if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
+    const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
+    await this.pool!.send(local, remote, envelopeToStanza(envelope, profile, this.peers.states?.current));
+    this.metrics.stanzas.inc({ direction: "outbound", result: "sent" });
+  }
 
   /** Each stream's stanzas keep their order through the router (see InboundQueue). */
-  function onStanza(el: Element, session: InboundSession): void {
-    let queue = queues.get(session);
+  private onStanza(el: Element, session: InboundSession): void {
+    let queue = this.queues.get(session);
     if (!queue) {
-      queue = new InboundQueue(ctx.router, () => session.socket);
-      queues.set(session, queue);
+      queue = new InboundQueue(this.ctx.router, () => session.socket);
+      this.queues.set(session, queue);
     }
     const q = queue;
     const seq = session.sm.take();
-    q.push(rates.take(domainOf(el.attrs.from!)), () =>
-      handle(el, session, q)
-        .catch((err) => ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
+    q.push(this.rates.take(domainOf(el.attrs.from!)), () =>
+      this.handle(el, session, q)
+        .catch((err) => this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
         .finally(() => session.sm.handled(seq)),
     );
   }
 
-  async function handle(el: Element, session: InboundSession, queue: InboundQueue): Promise<void> {
+  private async handle(el: Element, session: InboundSession, queue: InboundQueue): Promise<void> {
     const fromDomain = domainOf(el.attrs.from!);
     const toDomain = domainOf(el.attrs.to!);
     if (isDomainIq(el)) {
       const reply = answerDomainIq(el);
-      if (reply) await sendBack(toDomain, fromDomain, reply);
+      if (reply) await this.sendBack(toDomain, fromDomain, reply);
       return;
     }
     const cert = session.peerCertificate();
@@ -91,146 +158,100 @@ export function s2sModule(peers: S2sWiring): S2sModule {
       remoteAddress: session.remoteAddress,
     });
     const result = await queue.lane.route(env);
-    metrics.stanzas.inc({ direction: "inbound", result: result.delivered ? "delivered" : "refused" });
+    this.metrics.stanzas.inc({ direction: "inbound", result: result.delivered ? "delivered" : "refused" });
     if (!result.delivered) {
-      ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
-      if (mayReplyWithError(el)) await sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(el));
+      this.ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
+      if (mayReplyWithError(el)) await this.sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(el));
     }
   }
 
-  async function sendBack(local: string, remote: string, el: Element): Promise<void> {
+  private async sendBack(local: string, remote: string, el: Element): Promise<void> {
     try {
-      await pool!.send(local, remote, el);
+      await this.pool!.send(local, remote, el);
     } catch (err) {
-      ctx.log.info({ remote, err: (err as Error).message }, "s2s could not return a reply to the sender's server");
+      this.ctx.log.info({ remote, err: (err as Error).message }, "s2s could not return a reply to the sender's server");
     }
   }
 
-  function accept(socket: Socket, directTls: boolean): void {
-    const cfg = ctx.config.s2s;
+  private accept(socket: Socket, directTls: boolean): void {
+    const cfg = this.ctx.config.s2s;
     const address = socket.remoteAddress ?? "unknown";
-    if (!perIp.acquire(address, cfg.max_streams_per_ip)) {
-      ctx.log.warn({ address }, "s2s: too many streams from one address");
-      metrics.streamErrors.inc({ condition: "policy-violation" });
+    if (!this.perIp.acquire(address, cfg.max_streams_per_ip)) {
+      this.ctx.log.warn({ address }, "s2s: too many streams from one address");
+      this.metrics.streamErrors.inc({ condition: "policy-violation" });
       if (directTls) return void socket.destroy();
       socket.on("error", () => undefined);
       socket.end(refuseStream(NS_SERVER, new StreamError("policy-violation", "too many streams from this address")));
       return;
     }
     const env: InboundEnv = {
-      log: ctx.log,
+      log: this.ctx.log,
       maxStanzaBytes: cfg.max_stanza_bytes,
-      policy,
-      trust,
-      tls: acceptor,
+      policy: this.policy,
+      trust: this.peers.trust,
+      tls: this.acceptor,
       requireTls: cfg.require_tls,
       authTimeoutMs: cfg.auth_timeout_ms,
       idleTimeoutMs: cfg.idle_timeout_ms,
-      dialbackSecret: secret,
-      verifyDialback: (req) => pool!.verify(req),
-      onStanza,
-      confirm: peers.confirm?.(),
+      dialbackSecret: this.secret,
+      verifyDialback: (req) => this.pool!.verify(req),
+      onStanza: (el, session) => this.onStanza(el, session),
+      confirm: this.peers.confirm?.(),
     };
     const session = new InboundSession(socket, env, directTls);
-    sessions.add(session);
-    metrics.inboundStreams.inc();
+    this.watch(session, address);
+  }
+
+  private watch(session: InboundSession, address: string): void {
+    this.sessions.add(session);
+    this.metrics.inboundStreams.inc();
     session.on("streamError", (err: StreamError) => {
-      metrics.streamErrors.inc({ condition: err.condition });
-      if (session.claimedDomain) health.failure(session.claimedDomain, "inbound", err.text ?? err.condition);
+      this.metrics.streamErrors.inc({ condition: err.condition });
+      if (session.claimedDomain) this.health.failure(session.claimedDomain, "inbound", err.text ?? err.condition);
     });
     session.on("authenticated", (domain: string, how: string) =>
-      health.stream(domain, "inbound", { auth: how, tlsVersion: session.tlsVersion() ?? null, cert: certSummary(session.peerCertificate()) }));
+      this.health.stream(domain, "inbound", { auth: how, tlsVersion: session.tlsVersion() ?? null, cert: certSummary(session.peerCertificate()) }));
     session.once("closed", () => {
-      sessions.delete(session);
-      perIp.release(address);
-      metrics.inboundStreams.dec();
+      this.sessions.delete(session);
+      this.perIp.release(address);
+      this.metrics.inboundStreams.dec();
     });
   }
 
-  let secret = "";
-  let rates: RateLimits;
-  const health = new PartnerHealth();
+  async stop(drainMs: number): Promise<void> {
+    this.plain?.close();
+    this.direct?.close();
+    // In-flight stanzas finish routing before their streams close.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.sessions].map((s) => this.queues.get(s)?.idle())),
+      new Promise((r) => (timer = setTimeout(r, drainMs))),
+    ]);
+    // A pending drain timer would hold the process open for the whole drain time.
+    clearTimeout(timer);
+    for (const s of this.sessions) s.fail(new StreamError("system-shutdown"));
+    await this.pool?.close(drainMs);
+  }
 
+  reload(ctx: GatewayContext): void {
+    this.ctx = ctx;
+    this.policy.update(ctx.config);
+    this.acceptor.setTrust(this.peers.trust());
+    this.direct?.setSecureContext(this.acceptor.serverOptions());
+  }
+}
+
+export function s2sModule(peers: S2sWiring): S2sModule {
+  const edge = new S2sEdge(peers);
   return {
     name: "s2s",
-    health,
+    health: edge.health,
     get pool() {
-      return pool;
+      return edge.pool;
     },
-    addresses: () => ({ ...bound }),
-    async start(c) {
-      ctx = c;
-      const cfg = ctx.config.s2s;
-      metrics = s2sMetrics(ctx.metrics);
-      policy = new PartnerPolicy(ctx.config, ctx.federation);
-      secret = cfg.dialback_secret || randomSecret();
-      rates = new RateLimits((d) => policy.settings(d));
-      acceptor = new TlsAcceptor(ctx.certs, trust(), ctx.config.tls.min_version);
-      pool = new OutboundPool({
-        health,
-        log: ctx.log,
-        maxStanzaBytes: cfg.max_stanza_bytes,
-        certs: ctx.certs,
-        trust,
-        resolver,
-        policy,
-        requireTls: cfg.require_tls,
-        minVersion: ctx.config.tls.min_version,
-        connectTimeoutMs: cfg.connect_timeout_ms,
-        idleTimeoutMs: cfg.idle_timeout_ms,
-        queueMax: cfg.queue_max,
-        dialbackSecret: secret,
-      });
-      const p = pool;
-      ctx.router.useRemote("xmpp", {
-        async deliver(envelope) {
-          // The stream goes to the recipient's own domain (a partner's MUC service is a domain of its own);
-          // the partner entry it belongs to sets the policy and profile.
-          const remote = domainOf(envelope.to);
-          const local = domainOf(envelope.from);
-          if (!policy.hosted(local)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `${local} is not hosted here` }, true);
-          const partner = policy.settings(envelope.partnerDomain ?? remote);
-          if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason }, true);
-          if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
-          const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
-          await p.send(local, remote, envelopeToStanza(envelope, profile));
-          metrics.stanzas.inc({ direction: "outbound", result: "sent" });
-        },
-      });
-      if (cfg.starttls.enabled) {
-        plain = createNetServer((s) => accept(s, false));
-        const a = await listen(plain, cfg.starttls.host, cfg.starttls.port, "s2s STARTTLS listener");
-        bound.starttls = { address: a.host, port: a.port, family: "IPv4" };
-      }
-      if (cfg.direct_tls.enabled) {
-        direct = createTlsServer(acceptor.serverOptions(), (s) => accept(s, true));
-        direct.on("tlsClientError", (err) => ctx.log.debug({ err: err.message }, "s2s direct TLS handshake failed"));
-        const a = await listen(direct, cfg.direct_tls.host, cfg.direct_tls.port, "s2s direct TLS listener");
-        bound.directTls = { address: a.host, port: a.port, family: "IPv4" };
-      }
-      ctx.readiness.set("s2s", () => (plain?.listening === false || direct?.listening === false ? "s2s listeners not bound" : undefined));
-      ctx.log.info({ starttls: bound.starttls, directTls: bound.directTls }, "s2s listening");
-    },
-    async stop(drainMs) {
-      plain?.close();
-      direct?.close();
-      // In-flight stanzas finish routing before their streams close.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all([...sessions].map((s) => queues.get(s)?.idle())),
-        new Promise((r) => (timer = setTimeout(r, drainMs))),
-      ]);
-      // A pending drain timer would hold the process open for the whole drain time.
-      clearTimeout(timer);
-      for (const s of sessions) s.fail(new StreamError("system-shutdown"));
-      await pool?.close(drainMs);
-    },
-    async reload(c) {
-      ctx = c;
-      policy.update(c.config);
-      const t = trust();
-      acceptor.setTrust(t);
-      direct?.setSecureContext(acceptor.serverOptions());
-    },
+    addresses: () => ({ ...edge.bound }),
+    start: (ctx) => edge.start(ctx),
+    stop: (drainMs) => edge.stop(drainMs),
+    reload: async (ctx) => edge.reload(ctx),
   };
 }

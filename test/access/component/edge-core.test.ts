@@ -17,15 +17,13 @@ import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { login, xml, C2S_PORT, type User } from "../c2s/helpers.js";
 import { operatorDir, type Operator } from "../../e2e/operator.js";
+import { ADMIN_PORT, COMPONENT_PORT as LINK_PORT, S2S_PORT, archivedRows, edgeOperator, startEdge } from "../../edge/component/harness.js";
 import { componentHeader, handshakeDigest, type Element } from "../../../src/xmpp/index.js";
 
 const EDGE = "127.0.15.201";
 const CORE = "127.0.15.202";
 const PEER = "127.0.15.211";
 const DNS_ADDR = "127.0.15.253";
-const S2S_PORT = 16269;
-const ADMIN_PORT = 16280;
-const LINK_PORT = 15347;
 const SECRET = "edge-core-secret";
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
@@ -54,18 +52,10 @@ beforeAll(async () => {
     },
   });
   const common = { data_dir: "data", tls: { trust: { system: false, ca_files: ["ca/ca.crt"] } }, partners: [{ domain: "partner-a.test", auth: ["certificate"] }] };
-  edgeOp = operatorDir(
-    baseConfig(EDGE, {
-      ...common,
-      mode: "edge",
-      admin: { host: EDGE, port: ADMIN_PORT },
-      s2s: { starttls: { host: EDGE, port: S2S_PORT }, direct_tls: { host: EDGE, port: S2S_PORT + 1 } },
-      dns: { servers: [dns.server], timeout_ms: 1000 },
-      policy: { dir: "policies", watch: false },
-      edge: { internal: [{ domains: ["corp.test"], host: CORE, port: LINK_PORT, tls: true, tls_name: "corp.test", secret: "${DEMARC_COMPONENT_SECRET}" }], reconnect_initial_ms: 200 },
-    }),
-    {},
-  );
+  const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-edge-core-ca-${process.pid}`);
+  mkdirSync(caDir, { recursive: true });
+  ca = createTestCa(caDir);
+  edgeOp = await edgeOperator({ address: EDGE, ca, dns: dns.server, internal: { host: CORE, port: LINK_PORT, tls: true, tls_name: "corp.test" } });
   // Compliance runs at the edge; the core's policy folder would hold internal-only rules.
   coreOp = operatorDir(
     baseConfig(CORE, {
@@ -79,16 +69,14 @@ beforeAll(async () => {
     {},
   );
   mkdirSync(join(coreOp.dir, "core-policies"));
-  mkdirSync(join(edgeOp.dir, "ca"), { recursive: true });
-  ca = createTestCa(join(edgeOp.dir, "ca"));
   mkdirSync(join(coreOp.dir, "ca"), { recursive: true });
   copyFileSync(ca.certPath, join(coreOp.dir, "ca", "ca.crt"));
-  await Promise.all([installCert(edgeOp), installCert(coreOp)]);
+  await installCert(coreOp);
   await coreOp.demarc(["users", "add", "alice@corp.test", "--password", "pw-alice-long-1"]);
   partner = await startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { bob: "pw" } });
   core = runDemarc(["--config", coreOp.configPath, "start"], { cwd: coreOp.dir });
   await core.waitForLog((l) => l.msg === "demarc started", 20_000);
-  edge = runDemarc(["--config", edgeOp.configPath, "start"], { cwd: edgeOp.dir });
+  edge = startEdge(edgeOp);
   await edge.waitForLog((l) => l.msg === "component stream online", 20_000);
   alice = await login({ address: CORE, caPem: ca.certPem }, "alice", { password: "pw-alice-long-1", resource: "desk" });
   await alice.send(xml("presence"));
@@ -109,10 +97,7 @@ const dump = () =>
 const orDump = <T>(p: Promise<T>) => p.catch((err: Error) => Promise.reject(new Error(`${err.message}${dump()}`)));
 const body = (el: Element) => el.getChildText("body") ?? "";
 
-async function search(op: Operator, args: string[]): Promise<Record<string, unknown>[]> {
-  const r = await op.demarc(["archive", "search", "--json", "--limit", "1000", ...args]);
-  return r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
+const search = archivedRows;
 
 describe("demarc mode edge in front of demarc mode core", () => {
   it("carries a core user's message out through the edge, with the partner disclaimer added once", async () => {

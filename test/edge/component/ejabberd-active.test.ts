@@ -8,16 +8,17 @@
  * chose; edge A killed with SIGKILL leaves B carrying everything without a
  * takeover.
  */
-import { mkdirSync, copyFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
+import type { DemarcProcess } from "../../helpers/demarc.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { startEjabberd, type EjabberdHandle } from "../../helpers/ejabberd.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
-import { operatorDir, type Operator } from "../../e2e/operator.js";
+import type { Operator } from "../../e2e/operator.js";
+import { COMPONENT_PORT, S2S_PORT, archivedRows, edgeOperator, startEdge } from "./harness.js";
 import type { Element } from "../../../src/xmpp/index.js";
 
 const A = "127.0.15.91";
@@ -25,8 +26,6 @@ const B = "127.0.15.92";
 const INTERNAL = "127.0.15.93";
 const PEER = "127.0.15.94";
 const DNS_ADDR = "127.0.15.95";
-const S2S_PORT = 16269;
-const COMPONENT_PORT = 15347;
 const SECRET = "both-active-secret";
 const N = 30;
 
@@ -40,33 +39,11 @@ let edgeB: DemarcProcess;
 let alice: PartnerUser;
 let bob: PartnerUser;
 
-function edgeOp(address: string): Operator {
-  const op = operatorDir(
-    baseConfig(address, {
-      mode: "edge",
-      data_dir: "data",
-      admin: { host: address, port: 16280 },
-      s2s: { starttls: { host: address, port: S2S_PORT }, direct_tls: { host: address, port: S2S_PORT + 1 }, dialback_secret: "shared-dialback-secret" },
-      tls: { trust: { system: false, ca_files: ["ca/ca.crt"] } },
-      dns: { servers: [dns.server], timeout_ms: 1000 },
-      policy: { dir: "policies", watch: false },
-      partners: [{ domain: "partner-a.test", auth: ["certificate"] }],
-      edge: { internal: [{ domains: ["corp.test"], host: INTERNAL, port: COMPONENT_PORT, secret: "${DEMARC_COMPONENT_SECRET}" }], reconnect_initial_ms: 200 },
-    }),
-    {},
-  );
-  mkdirSync(join(op.dir, "ca"));
-  copyFileSync(ca.certPath, join(op.dir, "ca", "ca.crt"));
-  return op;
-}
-
-const start = (op: Operator) => runDemarc(["--config", op.configPath, "start"], { cwd: op.dir });
+const edgeOp = (address: string) => edgeOperator({ address, ca, dns: dns.server, internal: { host: INTERNAL }, s2s: { dialback_secret: "shared-dialback-secret" } });
+const start = startEdge;
 const body = (el: Element) => el.getChildText("body") ?? "";
 
-async function archivedOutbound(op: Operator): Promise<string[]> {
-  const r = await op.demarc(["archive", "search", "--json", "--limit", "1000", "--kind", "message", "--direction", "outbound"]);
-  return r.stdout.split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { body: string }).body));
-}
+const archivedOutbound = async (op: Operator) => (await archivedRows(op, ["--kind", "message", "--direction", "outbound"])).map((r) => String(r.body));
 
 beforeAll(async () => {
   process.env.DEMARC_COMPONENT_SECRET = SECRET;
@@ -83,12 +60,7 @@ beforeAll(async () => {
   const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-both-active-ca-${process.pid}`);
   mkdirSync(caDir, { recursive: true });
   ca = createTestCa(caDir);
-  ops.a = edgeOp(A);
-  ops.b = edgeOp(B);
-  for (const op of [ops.a, ops.b]) {
-    const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-    await op.demarc(["certs", "install", leaf.certPath, leaf.keyPath]);
-  }
+  [ops.a, ops.b] = await Promise.all([edgeOp(A), edgeOp(B)]);
   [internal, partner] = await Promise.all([
     startEjabberd({
       domain: "corp.test",

@@ -11,23 +11,22 @@
  * and is bounced by it. Every delivered message is in exactly one edge's
  * archive (A's journal is replayed when A comes back, as the standby).
  */
-import { mkdirSync, copyFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
+import type { DemarcProcess } from "../../helpers/demarc.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
-import { operatorDir, type Operator } from "../../e2e/operator.js";
+import type { Operator } from "../../e2e/operator.js";
+import { S2S_PORT, archivedRows, edgeOperator, prosodyComponent, startEdge } from "./harness.js";
 
 const A = "127.0.15.71";
 const B = "127.0.15.72";
 const INTERNAL = "127.0.15.73";
 const PEER = "127.0.15.74";
 const DNS_ADDR = "127.0.15.75";
-const S2S_PORT = 16269;
-const COMPONENT_PORT = 15347;
 const SECRET = "redundancy-secret";
 /** Messages sent back to back, A killed once KILL_AT of them reached the user; then AFTER more through B. */
 const BURST = 200;
@@ -46,27 +45,8 @@ let edgeB: DemarcProcess;
 let alice: PartnerUser;
 let bob: PartnerUser;
 
-function edgeOp(address: string): Operator {
-  const op = operatorDir(
-    baseConfig(address, {
-      mode: "edge",
-      data_dir: "data",
-      admin: { host: address, port: 16280 },
-      s2s: { starttls: { host: address, port: S2S_PORT }, direct_tls: { host: address, port: S2S_PORT + 1 }, dialback_secret: "shared-dialback-secret" },
-      tls: { trust: { system: false, ca_files: ["ca/ca.crt"] } },
-      dns: { servers: [dns.server], timeout_ms: 1000 },
-      policy: { dir: "policies", watch: false },
-      partners: [{ domain: "partner-a.test", auth: ["certificate"] }],
-      edge: { internal: [{ domains: ["corp.test"], host: INTERNAL, port: COMPONENT_PORT, secret: "${DEMARC_COMPONENT_SECRET}" }], reconnect_initial_ms: 200, deliver_wait_ms: 3_000 },
-    }),
-    {},
-  );
-  mkdirSync(join(op.dir, "ca"));
-  copyFileSync(ca.certPath, join(op.dir, "ca", "ca.crt"));
-  return op;
-}
-
-const start = (op: Operator) => runDemarc(["--config", op.configPath, "start"], { cwd: op.dir });
+const edgeOp = (address: string) => edgeOperator({ address, ca, dns: dns.server, internal: { host: INTERNAL }, s2s: { dialback_secret: "shared-dialback-secret" }, edge: { deliver_wait_ms: 3_000 } });
+const start = startEdge;
 
 beforeAll(async () => {
   process.env.DEMARC_COMPONENT_SECRET = SECRET;
@@ -83,12 +63,7 @@ beforeAll(async () => {
   const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-redundancy-ca-${process.pid}`);
   mkdirSync(caDir, { recursive: true });
   ca = createTestCa(caDir);
-  ops.a = edgeOp(A);
-  ops.b = edgeOp(B);
-  for (const op of [ops.a, ops.b]) {
-    const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-    await op.demarc(["certs", "install", leaf.certPath, leaf.keyPath]);
-  }
+  [ops.a, ops.b] = await Promise.all([edgeOp(A), edgeOp(B)]);
   [internal, partner] = await Promise.all([
     startProsody({
       domain: "corp.test",
@@ -97,7 +72,7 @@ beforeAll(async () => {
       dnsServer: dns.server,
       secureAuth: true,
       users: { alice: "pw" },
-      extra: `component_ports = { ${COMPONENT_PORT} }\ncomponent_interface = "${INTERNAL}"\nComponent "partner-a.test"\n  component_secret = "${SECRET}"`,
+      extra: prosodyComponent(INTERNAL, SECRET),
     }),
     startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { bob: "pw" }, extra: SMACKS }),
   ]);
@@ -121,10 +96,7 @@ afterAll(async () => {
 
 const body = (el: { getChildText(n: string): string | null }) => el.getChildText("body") ?? "";
 
-async function archived(op: Operator): Promise<string[]> {
-  const r = await op.demarc(["archive", "search", "--json", "--limit", "1000", "--kind", "message", "--direction", "inbound"]);
-  return r.stdout.split("\n").filter(Boolean).map((l) => String((JSON.parse(l) as { body: string }).body));
-}
+const archived = async (op: Operator) => (await archivedRows(op, ["--kind", "message", "--direction", "inbound"])).map((r) => String(r.body));
 
 describe("two edges, one standby, the active one killed", () => {
   it("loses no message: each one the partner sent is delivered or bounced, and each is archived at most once, once if delivered", async () => {

@@ -22,13 +22,13 @@ import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 import { PartnerUa, utf8 } from "../sip/partner-ua.js";
 import { runSipp } from "../../helpers/sipp.js";
+import { COMPONENT_PORT, prosodyComponent } from "./harness.js";
 
 const EDGE = "127.0.15.150";
 const INTERNAL = "127.0.15.151";
 const UA = "127.0.15.152";
 const DNS_ADDR = "127.0.15.154";
 const SIP_PORT = 15070;
-const COMPONENT_PORT = 15347;
 const SECRET = "sip-component-secret";
 const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
 <presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="sip:alice@partner.test">
@@ -68,7 +68,7 @@ beforeAll(async () => {
     dnsServer: dns.server,
     secureAuth: true,
     users: { bob: "pw" },
-    extra: `component_ports = { ${COMPONENT_PORT} }\ncomponent_interface = "${INTERNAL}"\nComponent "partner.test"\n  component_secret = "${SECRET}"`,
+    extra: prosodyComponent(INTERNAL, SECRET, "partner.test"),
   });
   const parsed = configSchema.parse({
     mode: "edge",

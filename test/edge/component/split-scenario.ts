@@ -11,13 +11,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
+import type { DemarcProcess } from "../../helpers/demarc.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { startEjabberd } from "../../helpers/ejabberd.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
-import { operatorDir, type Operator } from "../../e2e/operator.js";
+import type { Operator } from "../../e2e/operator.js";
+import { ADMIN_PORT, COMPONENT_PORT, S2S_PORT, archivedRows, edgeOperator, startEdge } from "./harness.js";
 import { xml, type Element } from "../../../src/xmpp/xml.js";
 
 export interface Addresses {
@@ -27,9 +28,6 @@ export interface Addresses {
   peer: string;
 }
 
-const S2S_PORT = 16269;
-const ADMIN_PORT = 16280;
-const COMPONENT_PORT = 15347;
 const SECRET = "component-secret-for-tests";
 const CARD = "4111 1111 1111 1111";
 const STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
@@ -89,30 +87,16 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
         "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
       },
     });
-    op = operatorDir(
-      baseConfig(EDGE, {
-        mode: "edge",
-        data_dir: "data",
-        admin: { host: EDGE, port: ADMIN_PORT },
-        s2s: { starttls: { host: EDGE, port: S2S_PORT }, direct_tls: { host: EDGE, port: S2S_PORT + 1 } },
-        tls: { trust: { system: false, ca_files: ["ca/ca.crt"] } },
-        dns: { servers: [dns.server], timeout_ms: 1000 },
-        policy: { dir: "policies", watch: false },
-        partners: [{ domain: "partner-a.test", auth: ["certificate"] }],
-        edge: {
-          internal: [{ domains: ["corp.test"], host: INTERNAL, port: COMPONENT_PORT, secret: "${DEMARC_COMPONENT_SECRET}" }],
-          reconnect_initial_ms: 200,
-          reconnect_max_ms: 1_000,
-          deliver_wait_ms: 1_000,
-        },
-      }),
-      {},
-    );
-    const caDir = join(op.dir, "ca");
+    const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-split-${kind}-ca-${process.pid}`);
     mkdirSync(caDir, { recursive: true });
     ca = createTestCa(caDir);
-    const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-    await op.demarc(["certs", "install", leaf.certPath, leaf.keyPath]);
+    op = await edgeOperator({
+      address: EDGE,
+      ca,
+      dns: dns.server,
+      internal: { host: INTERNAL },
+      edge: { reconnect_max_ms: 1_000, deliver_wait_ms: 1_000 },
+    });
     // The supervision desk gets a copy of what is sent to this partner about deals.
     writeFileSync(
       join(op.dir, "policies", "45-copy-deals.yaml"),
@@ -126,7 +110,7 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
       startProsody({ domain: "partner-a.test", address: PEER, ca, dnsServer: dns.server, secureAuth: true, users: { bob: "pw" } }),
       startInternal(),
     ]);
-    edge = runDemarc(["--config", op.configPath, "start"], { cwd: op.dir });
+    edge = startEdge(op);
     await edge.waitForLog((l) => l.msg === "demarc started", 20_000);
     await edge.waitForLog((l) => l.msg === "component stream online", 10_000);
     [alice, bob, desk] = await Promise.all([
@@ -243,16 +227,14 @@ export function splitScenario(kind: "prosody" | "ejabberd", a: Addresses): void 
     it("archives every message with its verdict", async () => {
       const r = await edge.stop(15_000);
       expect(r).toEqual({ code: 0, signal: null });
-      const out = await op.demarc(["archive", "search", "--json", "--limit", "1000", "--domain", "partner-a.test", "--kind", "message"]);
-      const rows = out.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const rows = await archivedRows(op, ["--domain", "partner-a.test", "--kind", "message"]);
       const byBody = (s: string) => rows.find((r) => String(r.body ?? "").startsWith(s));
       expect(byBody("hello bob, from inside")).toMatchObject({ direction: "outbound", verdict: "allow", to: "bob@partner-a.test" });
       expect(byBody("hello alice, from the partner")).toMatchObject({ direction: "inbound", verdict: "allow", to: "alice@corp.test" });
       expect(byBody("my card is")).toMatchObject({ direction: "inbound", ruleId: "redact-payment-cards", deliveredBody: "my card is [card number removed] thanks" });
       expect(byBody("status of Project Falcon")).toMatchObject({ direction: "outbound", verdict: "block", ruleId: "dlp-project-codenames" });
       expect(byBody("after the restart")).toMatchObject({ direction: "inbound", verdict: "allow" });
-      const subs = await op.demarc(["archive", "search", "--json", "--limit", "100", "--kind", "subscription"]);
-      const subRows = subs.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const subRows = await archivedRows(op, ["--kind", "subscription"]);
       expect(subRows.filter((r) => r.direction === "outbound").length).toBeGreaterThanOrEqual(2);
       expect(subRows.filter((r) => r.direction === "inbound").length).toBeGreaterThanOrEqual(2);
     });

@@ -8,18 +8,10 @@
  * rule's Warning.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { login, xml, type User } from "../../access/c2s/helpers.js";
+import { xml, type User } from "../../access/c2s/helpers.js";
 import type { Element } from "../../../src/xmpp/xml.js";
-import { configSchema } from "../../../src/config/schema.js";
-import type { LoadedConfig } from "../../../src/config/load.js";
-import { Gateway } from "../../../src/gateway/gateway.js";
-import { compose, type Composition } from "../../../src/gateway/modules.js";
-import { createLogger } from "../../../src/log.js";
-import { makeCredentials } from "../../../src/access/c2s/credentials.js";
-import { createTestCa } from "../../helpers/ca.js";
+import type { Composition } from "../../../src/gateway/modules.js";
+import { startSipFederation, type SipFederation } from "../../helpers/sip-federation.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { PartnerUa, utf8 } from "./partner-ua.js";
 import { until } from "../../helpers/wait.js";
@@ -40,7 +32,7 @@ const PIDF_AWAY = `<?xml version="1.0" encoding="UTF-8"?>
 
 type El = Element;
 
-let gateway: Gateway;
+let fed: SipFederation;
 let wired: Composition;
 let dns: DnsServerHandle;
 let alice: PartnerUa;
@@ -54,27 +46,6 @@ async function waitStanza(match: (el: El) => boolean, timeoutMs = 5_000): Promis
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-sip-e2e-"));
-  const ca = createTestCa(join(dir, "ca"));
-  const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-  const policies = join(dir, "policies");
-  mkdirSync(policies);
-  writeFileSync(
-    join(policies, "10-inbound.yaml"),
-    [
-      "kind: policy",
-      "rules:",
-      "  - id: inbound-codenames",
-      "    when:",
-      "      direction: inbound",
-      "      kind: [message]",
-      '      words: ["Project Falcon"]',
-      "    then:",
-      "      action: block",
-      '      reason: "Project names may not be received from partners."',
-      "",
-    ].join("\n"),
-  );
   alice = new PartnerUa("127.0.8.30", "alice", "partner.test");
   await alice.start();
   alice.pidf = PIDF_ON_THE_PHONE;
@@ -82,36 +53,32 @@ beforeAll(async () => {
     srv: { "_sip._tcp.partner.test": [{ priority: 0, weight: 0, port: alice.port, target: "sip.partner.test" }] },
     a: { "sip.partner.test": ["127.0.8.30"] },
   });
-  const parsed = configSchema.parse({
-    domains: ["corp.test"],
-    data_dir: join(dir, "data"),
-    log: { level: process.env.DEMARC_TEST_LOG ?? "silent", format: "json" },
-    admin: { enabled: false },
-    policy: { dir: policies, watch: false },
-    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
-    dns: { servers: [dns.server], timeout_ms: 500 },
-    partners: [{ domain: "partner.test", protocol: "sip", profile: "aol" }],
-    sip: { tcp: { enabled: true, host: ADDR, port: sipTarget.port }, trust_plain_transports: true, timers: { t1_ms: 100, t2_ms: 400 } },
-    c2s: { starttls: { host: ADDR, port: C2S_PORT }, direct_tls: { enabled: false } },
-    s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
+  fed = await startSipFederation({
+    address: ADDR,
+    c2sPort: C2S_PORT,
+    dnsServer: dns.server,
+    sipPort: sipTarget.port,
+    policyFiles: {
+      "10-inbound.yaml": [
+        "kind: policy",
+        "rules:",
+        "  - id: inbound-codenames",
+        "    when:",
+        "      direction: inbound",
+        "      kind: [message]",
+        '      words: ["Project Falcon"]',
+        "    then:",
+        "      action: block",
+        '      reason: "Project names may not be received from partners."',
+        "",
+        ].join("\n"),
+    },
   });
-  const config: LoadedConfig = { ...parsed, baseDir: dir };
-  wired = compose();
-  gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), wired.modules);
-  await gateway.start();
-  const core = wired.core!.core!;
-  await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
-
-  bob = await login({ address: ADDR, caPem: ca.certPem }, "bob", { password: "pw-bob", resource: "desk", port: C2S_PORT });
-  got = bob.received;
-  // RFC 6121 3.1.3: subscription requests go to resources that asked for the roster.
-  await bob.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
-  await bob.send(xml("presence", {}));
+  ({ wired, bob, got } = fed);
 });
 
 afterAll(async () => {
-  await bob?.stop();
-  await gateway?.close();
+  await fed?.close();
   await alice?.close();
   await dns?.close();
 });

@@ -9,6 +9,7 @@ import type { Gateway } from "../../../src/gateway/gateway.js";
 import type { GatewayContext, GatewayModule } from "../../../src/module.js";
 import { tlsModule } from "../../../src/tls/module.js";
 import { sipModule } from "../../../src/edge/sip/module.js";
+import { PresenceStates } from "../../../src/mapping/state-map.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
 import type { WatcherDirectory } from "../../../src/edge/sip/watchers.js";
 import type { Compliance } from "../../../src/model/route.js";
@@ -77,7 +78,7 @@ export async function startEdge(o: HarnessOptions): Promise<EdgeHarness> {
       }
     : recorder.module(compliance);
   const tls = tlsModule();
-  const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: o.watchers });
+  const sip = sipModule({ trust: tls.trust, resolver: tls.resolver, watchers: o.watchers, states: new PresenceStates() });
   const { gateway, ctx } = await startGateway({ dir, settings, modules: [tls, internal, sip] });
   return {
     gateway,

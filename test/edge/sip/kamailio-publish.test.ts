@@ -9,21 +9,12 @@
  * answers (its entity-tags, 412 for a spent one) travel back through the proxy.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtempSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { SipMessage } from "sip";
-import { login, xml, type User } from "../../access/c2s/helpers.js";
+import { xml, type User } from "../../access/c2s/helpers.js";
 import type { Element } from "../../../src/xmpp/xml.js";
-import { configSchema } from "../../../src/config/schema.js";
-import type { LoadedConfig } from "../../../src/config/load.js";
-import { Gateway } from "../../../src/gateway/gateway.js";
-import { compose } from "../../../src/gateway/modules.js";
-import { createLogger } from "../../../src/log.js";
-import { makeCredentials } from "../../../src/access/c2s/credentials.js";
 import type { SipEdge } from "../../../src/edge/sip/edge.js";
 import type { PresencePublications } from "../../../src/edge/sip/publish.js";
-import { createTestCa } from "../../helpers/ca.js";
+import { startSipFederation, type SipFederation } from "../../helpers/sip-federation.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startKamailio, type Kamailio } from "../../helpers/kamailio.js";
 import { PartnerUa } from "./partner-ua.js";
@@ -43,7 +34,7 @@ const PIDF_ON_THE_PHONE = `<?xml version="1.0" encoding="UTF-8"?>
 
 type El = Element;
 
-let gateway: Gateway;
+let fed: SipFederation;
 let dns: DnsServerHandle;
 let kam: Kamailio;
 let carol: PartnerUa;
@@ -73,39 +64,12 @@ async function publishViaKamailio(headers: Record<string, string>, body?: string
 }
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), "demarc-sip-kamailio-publish-"));
-  const ca = createTestCa(join(dir, "ca"));
-  const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-  const policies = join(dir, "policies");
-  mkdirSync(policies);
   dns = await startDnsServer(DNS_ADDR, {
     srv: { "_sip._tcp.partner.test": [{ priority: 0, weight: 0, port: KAM.port, target: "sip.partner.test" }] },
     a: { "sip.partner.test": [KAM.host] },
   });
-  const parsed = configSchema.parse({
-    domains: ["corp.test"],
-    data_dir: join(dir, "data"),
-    log: { level: process.env.DEMARC_TEST_LOG ?? "silent", format: "json" },
-    admin: { enabled: false },
-    policy: { dir: policies, watch: false },
-    tls: { dir: join(dir, "certs"), certificates: [{ cert: leaf.certPath, key: leaf.keyPath }], trust: { system: false, ca_files: [ca.certPath] } },
-    dns: { servers: [dns.server], timeout_ms: 500 },
-    partners: [{ domain: "partner.test", protocol: "sip", profile: "aol" }],
-    // The relaying proxy reaches demarc over plain TCP: the partner is known only by the From domain.
-    sip: { tcp: { enabled: true, host: ADDR, port: 0 }, trust_plain_transports: true, timers: { t1_ms: 100, t2_ms: 400 } },
-    c2s: { starttls: { host: ADDR, port: C2S_PORT }, direct_tls: { enabled: false } },
-    s2s: { starttls: { enabled: false }, direct_tls: { enabled: false } },
-  });
-  const config: LoadedConfig = { ...parsed, baseDir: dir };
-  const wired = compose();
-  const modules = wired.modules;
-  const sip = modules.find((m) => m.name === "sip") as unknown as { edge?: SipEdge; publications?: PresencePublications };
-  gateway = new Gateway(config, createLogger({ level: config.log.level, format: "json" }), modules);
-  await gateway.start();
-  edge = sip.edge!;
-  publications = sip.publications!;
-  const core = wired.core!.core!;
-  await core.store.putUser({ jid: "bob@corp.test", credentials: makeCredentials("pw-bob") });
+  fed = await startSipFederation({ address: ADDR, c2sPort: C2S_PORT, dnsServer: dns.server });
+  ({ edge, publications, bob, got } = fed);
 
   kam = await startKamailio({
     address: KAM.host,
@@ -116,19 +80,12 @@ beforeAll(async () => {
   });
   carol = new PartnerUa(CAROL_ADDR, "carol", "partner.test");
   await carol.start();
-
-  bob = await login({ address: ADDR, caPem: ca.certPem }, "bob", { password: "pw-bob", resource: "desk", port: C2S_PORT });
-  got = bob.received;
-  // RFC 6121 3.1.3: subscription requests go to resources that asked for the roster.
-  await bob.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
-  await bob.send(xml("presence", {}));
 });
 
 afterAll(async () => {
-  await bob?.stop();
   await carol?.close();
   await kam?.stop();
-  await gateway?.close();
+  await fed?.close();
   await dns?.close();
 });
 

@@ -311,16 +311,14 @@ describe("s2s listener refuses bad input", () => {
   });
 
   it("applies a reloaded partner list to new streams", async () => {
-    const before = gw.ctx.config;
-    gw.ctx.config = { ...before, federation: { ...before.federation, deny: [...before.federation.deny, "bank.test"] } };
-    await gw.s2s.reload!(gw.ctx);
+    const before = gw.ctx.config.federation;
+    await gw.reload({ federation: { ...before, deny: [...before.deny, "bank.test"] } });
     try {
       const p = await opened();
       await expectStreamError(p, "policy-violation");
       expect(p.text).toMatch(/federation with bank\.test is denied/);
     } finally {
-      gw.ctx.config = before;
-      await gw.s2s.reload!(gw.ctx);
+      await gw.reload({ federation: before });
     }
   });
 

@@ -3,6 +3,7 @@ import { compileFinder, patternProblem } from "../../../src/pipeline/lexicon/lex
 import fc from "fast-check";
 import { compileAddressPattern, compileDomainPattern, globMatch } from "../../../src/pipeline/patterns.js";
 import { envelope, pipelineFor, policyProblems, wiredRouter } from "../fixtures.js";
+import { cpuMs } from "../../helpers/timing.js";
 
 const KIB256 = 256 * 1024;
 
@@ -30,10 +31,11 @@ describe("policy regexes on RE2", () => {
     const partner = compileDomainPattern("*a*a*a*a*a*b");
     const user = compileAddressPattern("*a*a*a*a*a*b@*");
     const long = "a".repeat(1_000);
-    const t0 = performance.now();
-    expect(partner(long)).toBe(false);
-    expect(user(`${long}@corp.example`)).toBe(false);
-    expect(performance.now() - t0).toBeLessThan(50); // a backtracking engine takes minutes here
+    const ms = cpuMs(() => {
+      expect(partner(long)).toBe(false);
+      expect(user(`${long}@corp.example`)).toBe(false);
+    });
+    expect(ms).toBeLessThan(50); // a backtracking engine takes minutes here
     expect(compileDomainPattern("*.Bank.example")("x.bank.example")).toBe(true);
     expect(compileDomainPattern("*.bank.example")("bank.example")).toBe(false);
     expect(compileDomainPattern("p*.ex*ple")("partner.example")).toBe(true);
@@ -65,11 +67,12 @@ describe("policy regexes on RE2", () => {
   it.each(["(a|b)+c", "[a-z]+[0-9]{9}x", ".*secret", "(a+)+c", ".*x.*y"])("%s on a crafted 256 KiB body takes under 10 ms", (pattern) => {
     const f = compileFinder({ patterns: [pattern] });
     for (const text of ["ab".repeat(KIB256 / 2), "a".repeat(KIB256)]) {
-      const t0 = performance.now();
-      expect(f.test(text)).toBe(false);
-      expect(f.find(text)).toEqual([]);
+      const ms = cpuMs(() => {
+        expect(f.test(text)).toBe(false);
+        expect(f.find(text)).toEqual([]);
+      });
       // Generous bound for a shared test machine; bench:pipeline measures it properly.
-      expect(performance.now() - t0).toBeLessThan(50);
+      expect(ms).toBeLessThan(50);
     }
   });
 
