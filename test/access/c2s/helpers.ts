@@ -18,6 +18,7 @@ import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { trustTestCa } from "../../helpers/xmpp-tls.js";
 import { gatewayDir, startGateway } from "../../helpers/gateway.js";
 import type { GatewayModule } from "../../../src/module.js";
+import type { Archiver, Compliance } from "../../../src/model/route.js";
 
 export { xml };
 
@@ -47,11 +48,25 @@ export interface BenchOptions {
   core?: CoreWiring;
 }
 
+/**
+ * The core wired to the compliance and archive modules among those started before it, as the
+ * composition root wires them: a bench with compliance then screens the statuses the core fans
+ * out itself, instead of silently leaving them unchecked.
+ */
+function wiringFrom(before: GatewayModule[]): CoreWiring {
+  const compliance = before.find((m) => m.name === "compliance") as { pipeline?: Compliance } | undefined;
+  const archive = before.find((m) => m.name === "archive") as { service?: Archiver } | undefined;
+  return {
+    ...(compliance ? { compliance: () => compliance.pipeline } : {}),
+    ...(archive ? { archive: () => archive.service } : {}),
+  };
+}
+
 export async function startBench(address: string, extra: Record<string, unknown> = {}, opts: BenchOptions = {}): Promise<Bench> {
   const dir = gatewayDir("demarc-c2s-");
   const ca = opts.ca ?? createTestCa(join(dir, "ca"));
   const leaf = ca.issue({ name: "corp", domains: ["corp.test"], xmppAddrs: ["corp.test"] });
-  const coreMod = coreModule(opts.core);
+  const coreMod = coreModule(opts.core ?? wiringFrom(opts.modules?.before ?? []));
   const { gateway, close } = await startGateway({
     dir,
     settings: {
