@@ -16,9 +16,9 @@ import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { startEjabberd, type EjabberdHandle } from "../../helpers/ejabberd.js";
-import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
+import type { PartnerUser } from "../../helpers/xmpp-client.js";
 import type { Operator } from "../../e2e/operator.js";
-import { COMPONENT_PORT, S2S_PORT, archivedRows, edgeOperator, startEdge } from "./harness.js";
+import { COMPONENT_PORT, S2S_PORT, archivedRows, edgeOperator, startEdge, onlinePair, stopInOrder } from "./harness.js";
 import type { Element } from "../../../src/xmpp/index.js";
 
 const A = "127.0.15.91";
@@ -77,19 +77,10 @@ beforeAll(async () => {
   edgeA = start(ops.a);
   edgeB = start(ops.b);
   await Promise.all([edgeA.waitForLog((l) => l.msg === "component stream online", 20_000), edgeB.waitForLog((l) => l.msg === "component stream online", 20_000)]);
-  [alice, bob] = await Promise.all([
-    loginPartnerUser({ address: INTERNAL, domain: "corp.test", username: "alice", password: "pw", caPem: ca.certPem }),
-    loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "bob", password: "pw", caPem: ca.certPem }),
-  ]);
-  await Promise.all([alice.presence(), bob.presence()]);
+  [alice, bob] = await onlinePair({ internal: INTERNAL, peer: PEER, caPem: ca.certPem });
 }, 120_000);
 
-afterAll(async () => {
-  await Promise.all([alice?.stop(), bob?.stop()]);
-  await Promise.all([edgeA?.stop(), edgeB?.stop()]);
-  await Promise.all([internal?.stop(), partner?.stop()]);
-  await dns?.close();
-});
+afterAll(() => stopInOrder([alice, bob], [edgeA, edgeB], [internal, partner], [dns]));
 
 describe("ejabberd inside: both edges active", () => {
   it("holds the component on both edges at once, none standing by", () => {

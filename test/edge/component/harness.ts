@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
 import type { TestCa } from "../../helpers/ca.js";
 import { operatorDir, type Operator } from "../../e2e/operator.js";
+import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 
 export const S2S_PORT = 16269;
 export const ADMIN_PORT = 16280;
@@ -64,4 +65,24 @@ export function prosodyComponent(iface: string, secret: string, domain = "partne
 export async function archivedRows(op: Operator, args: string[]): Promise<Record<string, unknown>[]> {
   const r = await op.demarc(["archive", "search", "--json", "--limit", "1000", ...args]);
   return r.stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/**
+ * alice on the internal server and bob on the partner's, both logged in over
+ * real c2s and available, so messages reach them rather than offline storage.
+ */
+export async function onlinePair(o: { internal: string; peer: string; caPem: string }): Promise<[PartnerUser, PartnerUser]> {
+  const pair = await Promise.all([
+    loginPartnerUser({ address: o.internal, domain: "corp.test", username: "alice", password: "pw", caPem: o.caPem }),
+    loginPartnerUser({ address: o.peer, domain: "partner-a.test", username: "bob", password: "pw", caPem: o.caPem }),
+  ]);
+  await Promise.all(pair.map((u) => u.presence()));
+  return pair;
+}
+
+type Stoppable = { stop(): Promise<unknown> } | { close(): Promise<unknown> } | undefined;
+
+/** Stops each group in turn, those within a group together: clients, then edges, then servers, then DNS. */
+export async function stopInOrder(...groups: Stoppable[][]): Promise<void> {
+  for (const group of groups) await Promise.all(group.map((p) => (p === undefined ? undefined : "stop" in p ? p.stop() : p.close())));
 }

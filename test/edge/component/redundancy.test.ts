@@ -18,9 +18,9 @@ import type { DemarcProcess } from "../../helpers/demarc.js";
 import { createTestCa, type TestCa } from "../../helpers/ca.js";
 import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
-import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
+import type { PartnerUser } from "../../helpers/xmpp-client.js";
 import type { Operator } from "../../e2e/operator.js";
-import { S2S_PORT, archivedRows, edgeOperator, prosodyComponent, startEdge } from "./harness.js";
+import { S2S_PORT, archivedRows, edgeOperator, prosodyComponent, startEdge, onlinePair, stopInOrder } from "./harness.js";
 
 const A = "127.0.15.71";
 const B = "127.0.15.72";
@@ -80,19 +80,10 @@ beforeAll(async () => {
   await edgeA.waitForLog((l) => l.msg === "component stream online", 20_000);
   edgeB = start(ops.b);
   await edgeB.waitForLog((l) => l.msg === "component held by another connection; standing by", 20_000);
-  [alice, bob] = await Promise.all([
-    loginPartnerUser({ address: INTERNAL, domain: "corp.test", username: "alice", password: "pw", caPem: ca.certPem }),
-    loginPartnerUser({ address: PEER, domain: "partner-a.test", username: "bob", password: "pw", caPem: ca.certPem }),
-  ]);
-  await Promise.all([alice.presence(), bob.presence()]);
+  [alice, bob] = await onlinePair({ internal: INTERNAL, peer: PEER, caPem: ca.certPem });
 }, 90_000);
 
-afterAll(async () => {
-  await Promise.all([alice?.stop(), bob?.stop()]);
-  await Promise.all([edgeA?.stop(), edgeB?.stop()]);
-  await Promise.all([internal?.stop(), partner?.stop()]);
-  await dns?.close();
-});
+afterAll(() => stopInOrder([alice, bob], [edgeA, edgeB], [internal, partner], [dns]));
 
 const body = (el: { getChildText(n: string): string | null }) => el.getChildText("body") ?? "";
 
