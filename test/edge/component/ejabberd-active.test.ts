@@ -8,17 +8,15 @@
  * chose; edge A killed with SIGKILL leaves B carrying everything without a
  * takeover.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemarcProcess } from "../../helpers/demarc.js";
-import { createTestCa, type TestCa } from "../../helpers/ca.js";
-import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
+import type { TestCa } from "../../helpers/ca.js";
+import type { DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import { startEjabberd, type EjabberdHandle } from "../../helpers/ejabberd.js";
 import type { PartnerUser } from "../../helpers/xmpp-client.js";
 import type { Operator } from "../../e2e/operator.js";
-import { COMPONENT_PORT, S2S_PORT, archivedRows, edgeOperator, startEdge, onlinePair, stopInOrder } from "./harness.js";
+import { COMPONENT_PORT, archivedRows, edgeOperator, startEdge, onlinePair, stopInOrder, testCa, twoEdgeDns } from "./harness.js";
 import type { Element } from "../../../src/xmpp/index.js";
 
 const A = "127.0.15.91";
@@ -47,19 +45,8 @@ const archivedOutbound = async (op: Operator) => (await archivedRows(op, ["--kin
 
 beforeAll(async () => {
   process.env.DEMARC_COMPONENT_SECRET = SECRET;
-  dns = await startDnsServer(DNS_ADDR, {
-    a: { "a.corp.test": [A], "b.corp.test": [B], "partner-a.test": [PEER] },
-    srv: {
-      "_xmpp-server._tcp.corp.test": [
-        { priority: 10, weight: 1, port: S2S_PORT, target: "a.corp.test" },
-        { priority: 20, weight: 1, port: S2S_PORT, target: "b.corp.test" },
-      ],
-      "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
-    },
-  });
-  const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-both-active-ca-${process.pid}`);
-  mkdirSync(caDir, { recursive: true });
-  ca = createTestCa(caDir);
+  dns = await twoEdgeDns({ dns: DNS_ADDR, a: A, b: B, peer: PEER });
+  ca = testCa("both-active");
   [ops.a, ops.b] = await Promise.all([edgeOp(A), edgeOp(B)]);
   [internal, partner] = await Promise.all([
     startEjabberd({

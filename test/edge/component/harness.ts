@@ -7,7 +7,8 @@
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { baseConfig, runDemarc, type DemarcProcess } from "../../helpers/demarc.js";
-import type { TestCa } from "../../helpers/ca.js";
+import { createTestCa, type TestCa } from "../../helpers/ca.js";
+import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
 import { operatorDir, type Operator } from "../../e2e/operator.js";
 import { loginPartnerUser, type PartnerUser } from "../../helpers/xmpp-client.js";
 
@@ -85,4 +86,28 @@ type Stoppable = { stop(): Promise<unknown> } | { close(): Promise<unknown> } | 
 /** Stops each group in turn, those within a group together: clients, then edges, then servers, then DNS. */
 export async function stopInOrder(...groups: Stoppable[][]): Promise<void> {
   for (const group of groups) await Promise.all(group.map((p) => (p === undefined ? undefined : "stop" in p ? p.stop() : p.close())));
+}
+
+/** A test CA in a folder of its own, named for the test. */
+export function testCa(name: string): TestCa {
+  const dir = join(process.env.TMPDIR ?? "/tmp", `demarc-${name}-ca-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  return createTestCa(dir);
+}
+
+/**
+ * DNS for two edge nodes of corp.test behind weighted SRV (a.corp.test first,
+ * b.corp.test second, as a partner sees them) and the partner's Prosody.
+ */
+export function twoEdgeDns(o: { dns: string; a: string; b: string; peer: string }): Promise<DnsServerHandle> {
+  return startDnsServer(o.dns, {
+    a: { "a.corp.test": [o.a], "b.corp.test": [o.b], "partner-a.test": [o.peer] },
+    srv: {
+      "_xmpp-server._tcp.corp.test": [
+        { priority: 10, weight: 1, port: S2S_PORT, target: "a.corp.test" },
+        { priority: 20, weight: 1, port: S2S_PORT, target: "b.corp.test" },
+      ],
+      "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
+    },
+  });
 }

@@ -11,16 +11,14 @@
  * and is bounced by it. Every delivered message is in exactly one edge's
  * archive (A's journal is replayed when A comes back, as the standby).
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemarcProcess } from "../../helpers/demarc.js";
-import { createTestCa, type TestCa } from "../../helpers/ca.js";
-import { startDnsServer, type DnsServerHandle } from "../../helpers/dns-server.js";
+import type { TestCa } from "../../helpers/ca.js";
+import type { DnsServerHandle } from "../../helpers/dns-server.js";
 import { startProsody, type ProsodyHandle } from "../../helpers/prosody.js";
 import type { PartnerUser } from "../../helpers/xmpp-client.js";
 import type { Operator } from "../../e2e/operator.js";
-import { S2S_PORT, archivedRows, edgeOperator, prosodyComponent, startEdge, onlinePair, stopInOrder } from "./harness.js";
+import { archivedRows, edgeOperator, prosodyComponent, startEdge, onlinePair, stopInOrder, testCa, twoEdgeDns } from "./harness.js";
 
 const A = "127.0.15.71";
 const B = "127.0.15.72";
@@ -50,19 +48,8 @@ const start = startEdge;
 
 beforeAll(async () => {
   process.env.DEMARC_COMPONENT_SECRET = SECRET;
-  dns = await startDnsServer(DNS_ADDR, {
-    a: { "a.corp.test": [A], "b.corp.test": [B], "partner-a.test": [PEER] },
-    srv: {
-      "_xmpp-server._tcp.corp.test": [
-        { priority: 10, weight: 1, port: S2S_PORT, target: "a.corp.test" },
-        { priority: 20, weight: 1, port: S2S_PORT, target: "b.corp.test" },
-      ],
-      "_xmpp-server._tcp.partner-a.test": [{ priority: 10, weight: 1, port: 15269, target: "partner-a.test" }],
-    },
-  });
-  const caDir = join(process.env.TMPDIR ?? "/tmp", `demarc-redundancy-ca-${process.pid}`);
-  mkdirSync(caDir, { recursive: true });
-  ca = createTestCa(caDir);
+  dns = await twoEdgeDns({ dns: DNS_ADDR, a: A, b: B, peer: PEER });
+  ca = testCa("redundancy");
   [ops.a, ops.b] = await Promise.all([edgeOp(A), edgeOp(B)]);
   [internal, partner] = await Promise.all([
     startProsody({
