@@ -287,6 +287,8 @@ export class InboundSession extends XmppStream {
     if (!this.authenticated.has(fromDomain)) {
       return this.fail(new StreamError("invalid-from", `${fromDomain} is not authenticated on this stream`), this.headerAttrs());
     }
+    const refused = this.env.policy.refusal(fromDomain);
+    if (refused) return this.fail(new StreamError("policy-violation", refused), this.headerAttrs());
     try {
       toDomain = parseJid(to).domain;
     } catch (err) {

@@ -66,13 +66,24 @@ export class PartnerPolicy {
       rate: p?.rate ?? s2s.rate,
       burst: p?.burst ?? s2s.burst,
     };
-    if (fed.hosts(d)) return { ...base, allowed: false, reason: `${d} is hosted here` };
-    if (fed.denies(d)) return { ...base, allowed: false, reason: `federation with ${d} is denied` };
-    if (listed?.protocol === "sip") return { ...base, allowed: false, reason: `${d} is a SIP partner, not an XMPP one` };
-    if (fed.mode === "allow-listed" && !p) {
-      return { ...base, allowed: false, reason: `${d} is not an allowed partner` };
-    }
-    return { ...base, allowed: true };
+    const reason = this.refusal(d);
+    return reason === undefined ? { ...base, allowed: true } : { ...base, allowed: false, reason };
+  }
+
+  /**
+   * Why the federation view in force refuses a domain, or undefined. Asked at each
+   * stanza on an open stream too, so a partner denied by a reload is cut off
+   * without waiting for its stream to close; it allocates nothing when allowed.
+   */
+  refusal(domain: string): string | undefined {
+    const d = domain.toLowerCase();
+    const fed = this.federation();
+    const listed = fed.partner(d);
+    if (fed.hosts(d)) return `${d} is hosted here`;
+    if (fed.denies(d)) return `federation with ${d} is denied`;
+    if (listed?.protocol === "sip") return `${d} is a SIP partner, not an XMPP one`;
+    if (fed.mode === "allow-listed" && listed?.protocol !== "xmpp") return `${d} is not an allowed partner`;
+    return undefined;
   }
 
   allows(domain: string, method: AuthMethod): boolean {

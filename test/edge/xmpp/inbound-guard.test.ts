@@ -322,6 +322,22 @@ describe("s2s listener refuses bad input", () => {
     }
   });
 
+  it("cuts off a stream already open when a reload denies its partner: nothing more from it crosses", async () => {
+    const p = await saslAuthenticated();
+    await p.write("<message from='teller@bank.test/x' to='bob@corp.test' type='chat'><body>before the deny</body></message>");
+    await gw.sink.waitFor((e) => e.body === "before the deny");
+    const before = gw.ctx.config.federation;
+    await gw.reload({ federation: { ...before, deny: [...before.deny, "bank.test"] } });
+    try {
+      await p.write("<message from='teller@bank.test/x' to='bob@corp.test' type='chat'><body>after the deny</body></message>");
+      await expectStreamError(p, "policy-violation");
+      expect(p.text).toMatch(/federation with bank\.test is denied/);
+      expect(gw.sink.delivered.some((e) => e.body === "after the deny")).toBe(false);
+    } finally {
+      await gw.reload({ federation: before });
+    }
+  });
+
   it("is still serving after all of the above", async () => {
     // Every earlier stream closed (within the per-address limit again).
     await until(async () => (await gw.inboundStreams()) === 0, 5_000, "earlier streams to close");
