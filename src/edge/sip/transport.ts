@@ -9,6 +9,7 @@ import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket 
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import type { SipMessage } from "sip";
+import { LRUCache } from "lru-cache";
 import { listen } from "../../listen.js";
 import { SniContexts } from "../../tls/sni.js";
 import { DemarcError } from "../../errors.js";
@@ -40,6 +41,13 @@ export class SipTransports {
   private udpLocal = { address: "", port: 0 };
   private readonly flows = new Set<StreamFlow>();
   private readonly perAddress = new Map<string, number>();
+  /**
+   * Inbound UDP flows by source address and port. One flow per source gives
+   * a source's MESSAGEs one router lane, so they are delivered in the order
+   * they arrived (as on a connection); bounded in count and idle time because
+   * any address can send a datagram.
+   */
+  private readonly datagramFlows = new LRUCache<string, DatagramFlow>({ max: 10_000, ttl: 5 * 60_000, updateAgeOnGet: true });
   /** Outbound flows to partner domains, keyed "domain|transport". */
   private readonly pool = new Map<string, Flow>();
 
@@ -122,7 +130,12 @@ export class SipTransports {
     const sock = createSocket({ type: isIPv6(host) ? "udp6" : "udp4" });
     this.udp = sock;
     sock.on("message", (data, rinfo) => {
-      const flow = new DatagramFlow(sock, rinfo.address, rinfo.port, this.udpLocal);
+      const source = `${rinfo.address}|${rinfo.port}`;
+      let flow = this.datagramFlows.get(source);
+      if (!flow) {
+        flow = new DatagramFlow(sock, rinfo.address, rinfo.port, this.udpLocal);
+        this.datagramFlows.set(source, flow);
+      }
       const r = parseDatagram(data.toString("binary"), this.opts);
       if (r.ok) this.handlers.onMessage(r.message, flow);
       else this.handlers.onFramingError(r.error, flow);
@@ -204,6 +217,7 @@ export class SipTransports {
     this.pool.clear();
     this.udp?.close();
     this.udp = undefined;
+    this.datagramFlows.clear();
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
     this.servers = [];
   }
