@@ -11,6 +11,7 @@ import type { Archiver, Decision } from "../model/route.js";
 import { Journal, JournalError, type JournalOptions } from "./journal.js";
 import { archiveKeeps, type KeptKinds } from "./keeps.js";
 import { toRecord } from "./record.js";
+import { storeSink, type ArchiveSink } from "./sink.js";
 import type { ArchiveStore } from "./store.js";
 import { ArchiveWriter } from "./writer.js";
 
@@ -24,6 +25,11 @@ export interface ArchiveServiceOptions {
   kinds: KeptKinds;
   /** Bytes waiting for the database at which streams are paused (back-pressure), below the budget. */
   pauseBytes?: number | undefined;
+  /**
+   * Where the writer stores batches (sink.ts); the store on this thread when
+   * absent. The service owns it: close ends it.
+   */
+  sink?: ArchiveSink | undefined;
   log: Logger;
 }
 
@@ -39,6 +45,7 @@ export class ArchiveService implements Archiver {
     readonly store: ArchiveStore,
     readonly journal: Journal,
     readonly writer: ArchiveWriter,
+    readonly sink: ArchiveSink,
     private readonly opts: ArchiveServiceOptions,
   ) {}
 
@@ -49,8 +56,9 @@ export class ArchiveService implements Archiver {
     if (journal.pendingRecords > 0) {
       opts.log.warn({ records: journal.pendingRecords, bytes: journal.pendingBytes }, "archive journal: replaying records not yet in the database");
     }
-    const writer = new ArchiveWriter(journal, store, { batch: opts.batch, retryMaxMs: opts.retryMaxMs, log: opts.log });
-    const svc = new ArchiveService(store, journal, writer, opts);
+    const sink = opts.sink ?? storeSink(store);
+    const writer = new ArchiveWriter(journal, sink, { batch: opts.batch, retryMaxMs: opts.retryMaxMs, log: opts.log });
+    const svc = new ArchiveService(store, journal, writer, sink, opts);
     writer.start();
     return svc;
   }
@@ -73,8 +81,9 @@ export class ArchiveService implements Archiver {
   async record(original: Envelope, decision: Decision): Promise<void> {
     if (!this.keeps(original.kind, decision)) return;
     const rec = toRecord(original, decision);
+    const text = JSON.stringify(rec);
     try {
-      await this.journal.append(JSON.stringify(rec), rec);
+      await this.journal.append(text, this.sink.holds === "text" ? text : rec);
       this.journalError = undefined;
     } catch (err) {
       const reason = err instanceof JournalError ? err.reason : "write";
@@ -96,6 +105,7 @@ export class ArchiveService implements Archiver {
   async close(drainMs: number): Promise<void> {
     await this.journal.seal();
     await this.writer.stop(drainMs);
+    await this.sink.close();
     await this.journal.close();
     const left = this.journal.pendingRecords;
     if (left > 0) this.opts.log.warn({ records: left }, "archive: records left in the journal; they are written at next start");

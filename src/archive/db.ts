@@ -112,6 +112,26 @@ async function firstContact(db: Db, deadline: number, onRetry?: OpenOptions["onR
   }
 }
 
+interface SqliteHandle {
+  pragma(s: string): void;
+  prepare(sql: string): unknown;
+}
+
+/**
+ * knex opens SQLite transactions with a plain (deferred) BEGIN. The archive
+ * writer's thread writes to the same file on a connection of its own
+ * (append-worker.ts), and a deferred transaction that read before it writes
+ * fails at once with SQLITE_BUSY if that thread committed in between: no busy
+ * wait helps a snapshot that is out of date. BEGIN IMMEDIATE takes the write
+ * lock first, waiting its turn, so such a transaction (the core's offline
+ * store, for one) never fails that way. knex runs every statement through
+ * prepare, and its transactions start with exactly "BEGIN;".
+ */
+function beginImmediate(conn: SqliteHandle): void {
+  const prepare = conn.prepare.bind(conn);
+  conn.prepare = (sql: string) => prepare(sql === "BEGIN;" ? "BEGIN IMMEDIATE;" : sql);
+}
+
 export async function openDatabase(url: string, dataDir: string, timeoutS = 10, opts: OpenOptions = {}): Promise<Db> {
   const target = parseDbUrl(url, dataDir);
   const schema = opts.schema ?? target.schema;
@@ -136,10 +156,11 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
             min: 1,
             max: 1,
             // WAL lets readers (search, export) run beside the writer.
-            afterCreate: (conn: { pragma: (s: string) => void }, done: (err: Error | null, c: unknown) => void) => {
+            afterCreate: (conn: SqliteHandle, done: (err: Error | null, c: unknown) => void) => {
               conn.pragma("journal_mode = WAL");
               conn.pragma("synchronous = NORMAL");
               conn.pragma("foreign_keys = ON");
+              beginImmediate(conn);
               done(null, conn);
             },
           }

@@ -22,8 +22,21 @@ export class Interning {
   /** Context text to its digest: the same few contexts recur on every record. */
   private readonly digests = new Map<string, string>();
 
+  /** The last record's context and digest: records come in runs from one stream, under one policy. */
+  private last: { r: ArchiveRecord; digest: string } | undefined;
+
   /** The context's digest: SHA-256 of the JSON of its fields, the unique key of archive_context. */
   contextKey(r: ArchiveRecord): string {
+    const l = this.last;
+    if (l && l.r.verdicts === r.verdicts && l.r.policyVersion === r.policyVersion && l.r.tlsVersion === r.tlsVersion && l.r.auth === r.auth && l.r.certFingerprint === r.certFingerprint) {
+      return l.digest;
+    }
+    const digest = this.digestOf(r);
+    this.last = { r, digest };
+    return digest;
+  }
+
+  private digestOf(r: ArchiveRecord): string {
     const text = JSON.stringify([r.policyVersion, r.tlsVersion, r.auth, r.certFingerprint, r.verdicts]);
     let digest = this.digests.get(text);
     if (digest === undefined) {

@@ -3,7 +3,6 @@
  * Segment files seg-NNNNNNNN.log hold frames [u32 length][u32 crc32][payload],
  * big-endian; a position is a segment and a byte offset in it.
  */
-import { crc32 } from "node:zlib";
 import { DemarcError } from "../errors.js";
 
 export const HEADER = 8;
@@ -42,15 +41,4 @@ export function samePosition(a: Position, b: Position): boolean {
 /** Whether a comes at or before b. */
 export function atOrBefore(a: Position, b: Position): boolean {
   return a.segment < b.segment || (a.segment === b.segment && a.offset <= b.offset);
-}
-
-/** One frame; a string payload is written as UTF-8 straight into it. */
-export function encodeFrame(payload: Buffer | string): Buffer {
-  const len = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
-  const frame = Buffer.allocUnsafe(HEADER + len);
-  frame.writeUInt32BE(len, 0);
-  if (typeof payload === "string") frame.write(payload, HEADER, "utf8");
-  else payload.copy(frame, HEADER);
-  frame.writeUInt32BE(crc32(frame.subarray(HEADER)), 4);
-  return frame;
 }

@@ -17,7 +17,8 @@ import { EventEmitter } from "node:events";
 import { mkdirSync, readdirSync } from "node:fs";
 import { open, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import { encodeFrame, JournalError, segName, type JournalEntry, type Position } from "./journal-format.js";
+import { HEADER, JournalError, segName, type JournalEntry, type Position } from "./journal-format.js";
+import { CommitGroup } from "./journal-group.js";
 import { SegmentReader } from "./journal-reader.js";
 import { RecentEntries } from "./journal-recent.js";
 
@@ -32,13 +33,6 @@ export interface JournalOptions {
   commitDelayMs: number;
 }
 
-interface Pending {
-  frame: Buffer;
-  value: unknown;
-  resolve: () => void;
-  reject: (e: Error) => void;
-}
-
 /** Frame bytes of committed entries kept in memory for the writer (journal-recent.ts): some fifty batches ahead of it. */
 const RECENT_BYTES = 16 << 20;
 
@@ -49,8 +43,8 @@ export class Journal extends EventEmitter {
   private size = 0;
   /** Sizes of complete older segments still on disk. */
   private readonly older = new Map<number, number>();
-  private queue: Pending[] = [];
-  private queuedBytes = 0;
+  /** Appends waiting for the next group commit. */
+  private queue: CommitGroup | undefined;
   private flushing: Promise<void> | undefined;
   private closed = false;
   private readonly reader: SegmentReader;
@@ -85,7 +79,7 @@ export class Journal extends EventEmitter {
   }
   /** Bytes appended and waiting for their group commit. */
   get unsyncedBytes(): number {
-    return this.queuedBytes;
+    return this.queue?.bytes ?? 0;
   }
   /** Bytes not yet in the database (the checkpoint is always in the first live segment). */
   get pendingBytes(): number {
@@ -138,15 +132,14 @@ export class Journal extends EventEmitter {
    */
   append(payload: Buffer | string, value?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new JournalError("closed", "archive journal is closed"));
-    const frame = encodeFrame(payload);
-    if (this.diskBytes + this.queuedBytes + frame.length > this.opts.budgetBytes) {
+    const length = typeof payload === "string" ? Buffer.byteLength(payload, "utf8") : payload.length;
+    if (this.diskBytes + this.unsyncedBytes + HEADER + length > this.opts.budgetBytes) {
       return Promise.reject(new JournalError("budget", `archive journal disk budget of ${this.opts.budgetBytes} bytes is spent`));
     }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ frame, value, resolve, reject });
-      this.queuedBytes += frame.length;
-      this.kick();
-    });
+    const group = (this.queue ??= new CommitGroup());
+    group.add(payload, length, value);
+    this.kick();
+    return group.done;
   }
 
   private kick(): void {
@@ -154,17 +147,16 @@ export class Journal extends EventEmitter {
     this.flushing = this.flush().finally(() => {
       this.flushing = undefined;
       // An append may have queued after the loop's last look but before this ran.
-      if (this.queue.length) this.kick();
+      if (this.queue) this.kick();
     });
   }
 
   private async flush(): Promise<void> {
     if (this.opts.commitDelayMs > 0) await new Promise((r) => setTimeout(r, this.opts.commitDelayMs));
-    while (this.queue.length) {
+    while (this.queue) {
       const group = this.queue;
-      this.queue = [];
-      this.queuedBytes = 0;
-      const buf = Buffer.concat(group.map((p) => p.frame));
+      this.queue = undefined;
+      const buf = group.encode();
       // Where a reader stands before this group: on a roll, the end of the segment just completed.
       const start = this.end;
       try {
@@ -179,14 +171,13 @@ export class Journal extends EventEmitter {
         const e = err as NodeJS.ErrnoException;
         // Cut the partial write so the next group starts on a frame boundary.
         await this.fh?.truncate(this.size).catch(() => undefined);
-        const je = new JournalError("write", `archive journal write failed: ${e.code ?? e.message}`);
-        for (const p of group) p.reject(je);
+        group.reject(new JournalError("write", `archive journal write failed: ${e.code ?? e.message}`));
         continue;
       }
       this.remember(group, start);
       this.size += buf.length;
-      this.pendingRecords += group.length;
-      for (const p of group) p.resolve();
+      this.pendingRecords += group.size;
+      group.resolve();
       this.emit("commit");
     }
   }
@@ -207,13 +198,15 @@ export class Journal extends EventEmitter {
    * reads that come soon after. The first starts where a reader stands after
    * the previous group, even across a segment roll.
    */
-  private remember(group: Pending[], start: Position): void {
+  private remember(group: CommitGroup, start: Position): void {
     let from = start;
     let offset = this.size;
-    for (const p of group) {
-      offset += p.frame.length;
+    for (let i = 0; i < group.size; i++) {
+      const bytes = HEADER + group.lengths[i]!;
+      offset += bytes;
       const end = { segment: this.segment, offset };
-      if (p.value !== undefined) this.recent.add(from, end, p.value, p.frame.length);
+      const value = group.values[i];
+      if (value !== undefined) this.recent.add(from, end, value, bytes);
       from = end;
     }
   }

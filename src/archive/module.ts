@@ -15,6 +15,7 @@ import { quarantineRoutes } from "../admin/quarantine.js";
 import { apiPrincipal } from "../admin/principal.js";
 import { ArchiveService } from "./archiver.js";
 import { KnexArchiveStore } from "./knex-store.js";
+import { openSink } from "./open-sink.js";
 import { OutcomeLog } from "./outcomes.js";
 import { QuarantineDesk } from "./quarantine.js";
 import { schedulePurge } from "./retention.js";
@@ -100,6 +101,8 @@ export function archiveModule(): ArchiveModule {
       const dataDir = resolvePath(ctx.config, ctx.config.data_dir);
       const budgetBytes = Math.floor(cfg.journal.budget_mb * MB);
       const store = new KnexArchiveStore(ctx.db);
+      // Over a SQLite file the writer's inserts and the outcomes run on a thread of their own (append-worker.ts).
+      const sink = openSink(ctx.db, store, log);
       const archive = await ArchiveService.open(store, {
         journal: {
           dir: resolve(dataDir, cfg.journal.dir),
@@ -113,12 +116,13 @@ export function archiveModule(): ArchiveModule {
         // The live configuration's, so a reload applies to the next envelope (keeps.ts).
         kinds: () => ctx.config.archive.kinds,
         pauseBytes: Math.floor((budgetBytes * cfg.journal.pause_at_percent) / 100),
+        sink,
         log,
       });
       svc = archive;
       checkpointer = await sqliteCheckpointer(ctx, log);
       ctx.router.useArchiver(archive);
-      outcomes = new OutcomeLog(ctx.db, log);
+      outcomes = new OutcomeLog((batch) => sink.writeOutcomes(batch), log);
       const outcomeLog = outcomes;
       // Outcomes only for envelopes the archive kept, by the same rule and the same kinds.
       ctx.router.useOutcomes({

@@ -35,7 +35,8 @@ export class OutcomeLog implements OutcomeRecorder {
   private gather: NodeJS.Timeout | undefined;
   dropped = 0;
 
-  constructor(private readonly db: Db, private readonly log: Logger) {}
+  /** `write` stores one batch: the archive sink's (open-sink.ts), off this thread over a SQLite file. */
+  constructor(private readonly write: (batch: OutcomeEntry[]) => Promise<void>, private readonly log: Logger) {}
 
   record(entry: OutcomeEntry): void {
     if (this.queue.length >= MAX_QUEUED) {
@@ -79,7 +80,7 @@ export class OutcomeLog implements OutcomeRecorder {
       if (this.backoffMs) await new Promise((r) => setTimeout(r, this.backoffMs).unref());
       const batch = this.queue.slice(0, BATCH);
       try {
-        await this.db("archive_outcome").insert(batch.map(row));
+        await this.write(batch);
         this.queue.splice(0, batch.length);
         this.backoffMs = 0;
         if (this.queue.length < BATCH) return;

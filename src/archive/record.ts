@@ -70,6 +70,8 @@ let ridCount = 0;
 /** Random bytes drawn from the CSPRNG a page at a time (one call per id cost more than the rest of the record); each byte is used once. */
 const randomPool = Buffer.allocUnsafe(4096);
 let randomAt = randomPool.length;
+/** Where an id is put together before it becomes hex: filled in whole each time, and only ever used synchronously. */
+const ridScratch = Buffer.allocUnsafe(16);
 
 /**
  * A 128-bit record id laid out like a UUIDv7: 48 bits of milliseconds, a
@@ -87,7 +89,7 @@ export function newRid(now = Date.now()): string {
     ridMs += 1;
     ridCount = 0;
   }
-  const id = Buffer.alloc(16);
+  const id = ridScratch;
   id.writeUIntBE(ridMs, 0, 6);
   id.writeUInt16BE(ridCount, 6);
   if (randomAt + 8 > randomPool.length) {
@@ -101,17 +103,28 @@ export function newRid(now = Date.now()): string {
 
 /** The verdict the archive files a record under. */
 export function verdictOf(decision: Decision): { verdict: string; ruleId: string | null } {
-  const enforced = decision.verdicts.filter((v) => !v.shadow);
-  const quarantine = enforced.find((v) => v.action === "quarantine");
-  const deciding = quarantine ?? [...enforced].reverse().find((v) => v.ruleId) ?? enforced[enforced.length - 1];
+  // One pass over the enforced (not shadow) verdicts: the first quarantine, the last with a rule, the last of all.
+  let quarantine: VerdictRecord | undefined;
+  let lastWithRule: VerdictRecord | undefined;
+  let last: VerdictRecord | undefined;
+  let released = false;
+  for (const v of decision.verdicts) {
+    if (v.shadow) continue;
+    last = v;
+    if (v.ruleId) lastWithRule = v;
+    if (v.action === "quarantine") quarantine ??= v;
+    else if (v.action === "release") released = true;
+  }
+  const deciding = quarantine ?? lastWithRule ?? last;
   // Decision.quarantined is how the pipeline says "held for review"; an enforced quarantine verdict means the same.
   const held = (decision as { quarantined?: boolean }).quarantined === true || !!quarantine;
-  const released = enforced.some((v) => v.action === "release");
   const verdict = held ? "quarantine" : released ? "released" : decision.deliver ? "allow" : "block";
   return { verdict, ruleId: deciding?.ruleId ?? null };
 }
 
 function canonicalVerdicts(list: VerdictRecord[]): string {
+  // Most decisions have no verdicts: their canonical JSON is a constant.
+  if (list.length === 0) return "[]";
   return JSON.stringify(
     list.map((v) => ({
       stage: v.stage,
@@ -157,12 +170,13 @@ export function toRecord(original: Envelope, decision: Decision, rid = newRid())
 }
 
 export function canonical(seq: number, r: ArchiveRecord): string {
-  return JSON.stringify([
+  const fields: (string | number | null)[] = [
     seq, r.rid, r.msgId, r.ts, r.direction, r.protocol, r.kind, r.type, r.from, r.to, r.partner,
     r.thread, r.subject, r.body, r.deliveredBody, r.verdict, r.ruleId, r.policyVersion,
     r.tlsVersion, r.auth, r.certFingerprint, r.verdicts,
-    ...(r.content != null ? [r.content] : []),
-  ]);
+  ];
+  if (r.content != null) fields.push(r.content);
+  return JSON.stringify(fields);
 }
 
 export function chainHash(prev: Buffer, seq: number, r: ArchiveRecord): Buffer {

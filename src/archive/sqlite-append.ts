@@ -18,6 +18,7 @@ import { MESSAGE_COLUMNS } from "./store-rows.js";
 export interface SqliteStatement {
   run(...params: unknown[]): unknown;
   get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
   pluck(): SqliteStatement;
 }
 export interface SqliteConnection {
@@ -29,7 +30,8 @@ export interface SqliteConnection {
 const ROWS_PER_INSERT = 50;
 
 interface Statements {
-  has: SqliteStatement;
+  /** The rids, of ROWS_PER_INSERT asked, that are stored already. */
+  stored: SqliteStatement;
   head: SqliteStatement;
   partyId: SqliteStatement;
   addParty: SqliteStatement;
@@ -50,7 +52,7 @@ function statements(conn: SqliteConnection): Statements {
   let s = prepared.get(conn);
   if (!s) {
     s = {
-      has: conn.prepare("select 1 from archive_message where rid = ?").pluck(),
+      stored: conn.prepare(`select rid from archive_message where rid in (${Array(ROWS_PER_INSERT).fill("?").join(", ")})`).pluck(),
       head: conn.prepare("select seq, hash from archive_message order by seq desc limit 1"),
       partyId: conn.prepare("select id from archive_party where address = ?").pluck(),
       addParty: conn.prepare("insert into archive_party (address, bare, domain) values (?, ?, ?) on conflict (address) do nothing"),
@@ -92,6 +94,25 @@ function resolver(s: Statements, cache: Interning, learned: Learned) {
 }
 
 /**
+ * The batch's records whose rid the database does not hold yet, first
+ * occurrence only: one lookup per ROWS_PER_INSERT rids rather than one each
+ * (a short last group is padded with its own first rid, which IN ignores).
+ */
+function unstored(s: Statements, records: ArchiveRecord[]): { r: ArchiveRecord; rid: Buffer }[] {
+  const unique = new Map<string, ArchiveRecord>();
+  for (const r of records) if (!unique.has(r.rid)) unique.set(r.rid, r);
+  const candidates = [...unique.values()].map((r) => ({ r, rid: Buffer.from(r.rid, "hex") }));
+  const stored = new Set<string>();
+  for (let k = 0; k < candidates.length; k += ROWS_PER_INSERT) {
+    const rids = candidates.slice(k, k + ROWS_PER_INSERT).map((c) => c.rid);
+    while (rids.length < ROWS_PER_INSERT) rids.push(rids[0]!);
+    for (const rid of s.stored.all(rids) as Buffer[]) stored.add(rid.toString("hex"));
+  }
+  // Compared as the database gives them back (lower-case hex), only in the rare batch that has any: a replay.
+  return stored.size ? candidates.filter((c) => !stored.has(c.rid.toString("hex"))) : candidates;
+}
+
+/**
  * Inserts the records not stored yet, in one transaction. Ids learned for
  * parties and contexts go to `learned` and only reach the caller's caches once
  * the transaction committed.
@@ -100,14 +121,7 @@ export function appendSqlite(conn: SqliteConnection, records: ArchiveRecord[], c
   const s = statements(conn);
   const ids = resolver(s, cache, learned);
   const run = conn.transaction(() => {
-    const seen = new Set<string>();
-    const fresh: { r: ArchiveRecord; rid: Buffer }[] = [];
-    for (const r of records) {
-      if (seen.has(r.rid)) continue;
-      seen.add(r.rid);
-      const rid = Buffer.from(r.rid, "hex");
-      if (s.has.get(rid) === undefined) fresh.push({ r, rid });
-    }
+    const fresh = unstored(s, records);
     if (fresh.length === 0) return { inserted: 0, skipped: records.length };
     const head = s.head.get() as { seq: number; hash: Buffer } | undefined;
     let seq = head ? Number(head.seq) : 0;

@@ -3,13 +3,13 @@
  * writer is what keeps the hash chain sequential. When the database fails it
  * retries the same batch with backoff while the journal grows; when it comes
  * back the backlog drains. Records are acked to the journal only after the
- * store committed them, and the store skips rids it has, so a crash anywhere
- * in between stores each record exactly once.
+ * sink (sink.ts: the store, or a thread of its own over a SQLite file)
+ * committed them, and it skips rids it has, so a crash anywhere in between
+ * stores each record exactly once. A thread that fails is a database error.
  */
 import type { Logger } from "../log.js";
 import type { Journal, Position } from "./journal.js";
-import { isArchiveRecord, type ArchiveRecord } from "./record.js";
-import type { ArchiveStore } from "./store.js";
+import { receivedAt, type ArchiveSink, type SinkResult } from "./sink.js";
 
 export interface WriterOptions {
   batch: number;
@@ -32,7 +32,7 @@ export class ArchiveWriter {
 
   constructor(
     private readonly journal: Journal,
-    private readonly store: ArchiveStore,
+    private readonly sink: ArchiveSink,
     private readonly opts: WriterOptions,
   ) {
     this.cursor = journal.start;
@@ -88,25 +88,22 @@ export class ArchiveWriter {
         await this.sleep(1000);
         continue;
       }
-      const records: ArchiveRecord[] = [];
-      for (const e of entries) {
-        // Entries still in memory come as the record itself; older ones are decoded from their payload.
-        const rec: unknown = e.value ?? JSON.parse(e.payload!.toString("utf8"));
-        if (isArchiveRecord(rec)) records.push(rec);
-        else this.opts.log.error({ at: e.end }, "archive journal entry is not a record; skipped");
-      }
-      this.headTs = records[0]?.ts;
+      this.headTs = receivedAt(entries[0]);
+      let result: SinkResult;
       try {
-        if (records.length) await this.store.append(records);
+        result = await this.sink.append(entries);
       } catch (err) {
+        // A stop ends the sink under a batch in flight: that batch stays in the journal.
+        if (this.stopping) break;
         this.down(err as Error);
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, this.opts.retryMaxMs);
         continue;
       }
+      for (const i of result.invalid) this.opts.log.error({ at: entries[i]!.end }, "archive journal entry is not a record; skipped");
       backoff = 50;
       this.up();
-      this.written += records.length;
+      this.written += entries.length - result.invalid.length;
       // The checkpoint write overlaps the next batch's read and insert; acks still go out one at a time, in order.
       await this.acking;
       this.acking = this.journal.ack(next, entries.length).catch((err: Error) => {
