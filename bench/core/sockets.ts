@@ -13,7 +13,7 @@ import { PresenceCore } from "../../src/core/core.js";
 import { MemoryStore } from "../../src/core/store.js";
 import type { RosterItem } from "../../src/core/types.js";
 import { C2sSession } from "../../src/access/c2s/session.js";
-import { batchedWrite } from "../../src/access/c2s/write-batch.js";
+import { batchedWrite } from "../../src/xmpp/write-batch.js";
 import type { RichPresence } from "../../src/model/presence.js";
 
 const HOST = "127.0.62.1";
@@ -70,7 +70,7 @@ async function until(done: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-/** How a session's stanzas reach its socket: one write each, or held for the round (src/access/c2s/write-batch.ts). */
+/** How a session's stanzas reach its socket: one write each, or held for the round (src/xmpp/write-batch.ts). */
 type WriteMode = "per-stanza" | "batched";
 
 export async function socketBurst(n: number, d: number): Promise<void> {

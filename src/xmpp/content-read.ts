@@ -64,10 +64,14 @@ export function toXNode(el: Element): XNode {
 }
 
 /** A child in the stanza's own namespace (RFC 6120 section 8.3: body, subject, thread, error, show, status...). */
-function own(c: Element, ...names: string[]): boolean {
+function own(c: Element, names: readonly string[]): boolean {
   const ns = c.attrs.xmlns;
   return names.includes(c.name) && (ns === undefined || ns === NS_CLIENT || ns === NS_SERVER);
 }
+
+// The name lists own() is asked about for every child of every stanza, made once.
+const TEXTS = ["body", "subject", "thread"] as const;
+const ERROR = ["error"] as const;
 
 function readError(e: Element): StanzaErrorContent {
   const cond = e.getChildElements().find((c) => c.attrs.xmlns === NS_STANZA_ERRORS && c.name !== "text");
@@ -111,13 +115,13 @@ function push<K extends "links" | "files" | "invites" | "signals" | "extensions"
 /** One child of a message or presence; true when it was read as content. */
 function readChild(c: Element, out: Content): boolean {
   const ns = c.attrs.xmlns;
-  if (own(c, "body", "subject", "thread")) {
+  if (own(c, TEXTS)) {
     // Alternate-language copies (RFC 6121 5.2.3) are not kept: the first is the text compliance decides on.
     const k = c.name as "body" | "subject" | "thread";
     out[k] ??= c.getText();
     return true;
   }
-  if (own(c, "error")) return (out.error ??= readError(c)), true;
+  if (own(c, ERROR)) return (out.error ??= readError(c)), true;
   if (c.name === "html" && ns === NS_XHTML_IM) return (out.xhtml ??= { markup: toXNode(c) }), true;
   if (c.name === "x" && ns === NS_OOB) {
     const link: Link = { url: c.getChildText("url") ?? "", desc: c.getChildText("desc") ?? undefined };
@@ -139,11 +143,12 @@ function readChild(c: Element, out: Content): boolean {
  */
 export function readContent(el: Element, skip: readonly string[] = []): Content {
   const out: Content = {};
-  for (const c of el.getChildElements()) {
+  for (const c of el.children) {
+    if (typeof c !== "object") continue;
     if (c.attrs.xmlns === NS_CARBONS) continue;
-    if (own(c, ...skip)) continue;
+    if (own(c, skip)) continue;
     if (el.name === "iq") {
-      if (own(c, "error")) out.error ??= readError(c);
+      if (own(c, ERROR)) out.error ??= readError(c);
       else push(out, "payload", toXNode(c));
       continue;
     }
@@ -154,5 +159,13 @@ export function readContent(el: Element, skip: readonly string[] = []): Content 
 
 /** Only the fields that are set, so envelopes stay small and comparable. */
 export function definedOnly<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  return assignDefined({} as T, o);
+}
+
+/** Copies the fields of `from` that are set onto `to` (definedOnly without the intermediate object). */
+export function assignDefined<T extends object>(to: T, from: object): T {
+  const src = from as Record<string, unknown>;
+  const dst = to as Record<string, unknown>;
+  for (const k in src) if (src[k] !== undefined) dst[k] = src[k];
+  return to;
 }

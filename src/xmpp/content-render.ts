@@ -58,36 +58,42 @@ function invites(e: Envelope): Element[] {
 }
 
 /** What follows the stanza's own children: nickname, signals and the extensions policy let pass. */
-function tail(e: Envelope): Element[] {
-  return [
-    ...(e.nick !== undefined ? [xml("nick", { xmlns: NS_NICK }, e.nick)] : []),
-    ...(e.signals ?? []).map(fromXNode),
-    ...(e.extensions ?? []).map(fromXNode),
-  ];
+function tail(e: Envelope, out: Element[]): Element[] {
+  if (e.nick !== undefined) out.push(xml("nick", { xmlns: NS_NICK }, e.nick));
+  if (e.signals) for (const n of e.signals) out.push(fromXNode(n));
+  if (e.extensions) for (const n of e.extensions) out.push(fromXNode(n));
+  return out;
 }
 
-/** The children of a message, in the order RFC 6121 and the XEPs show them. */
+function withError(e: Envelope, out: Element[]): Element[] {
+  const err = errorElement(e);
+  if (err) out.push(err);
+  return out;
+}
+
+/**
+ * The children of a message, in the order RFC 6121 and the XEPs show them.
+ * Built by appending to one array: every delivered message comes through here.
+ */
 export function messageChildren(e: Envelope): Element[] {
-  return [
-    text("subject", e.subject),
-    text("body", e.body),
-    text("thread", e.thread),
-    e.xhtml ? fromXNode(e.xhtml.markup) : undefined,
-    ...(e.links ?? []).map((l) => xml("x", { xmlns: NS_OOB }, xml("url", {}, l.url), text("desc", l.desc))),
-    ...files(e),
-    ...invites(e),
-    e.replaces !== undefined ? xml("replace", { xmlns: NS_CORRECT, id: e.replaces }) : undefined,
-    ...tail(e),
-    errorElement(e),
-  ].filter((c): c is Element => c !== undefined);
+  const out: Element[] = [];
+  if (e.subject !== undefined) out.push(xml("subject", {}, e.subject));
+  if (e.body !== undefined) out.push(xml("body", {}, e.body));
+  if (e.thread !== undefined) out.push(xml("thread", {}, e.thread));
+  if (e.xhtml) out.push(fromXNode(e.xhtml.markup));
+  if (e.links) for (const l of e.links) out.push(xml("x", { xmlns: NS_OOB }, xml("url", {}, l.url), text("desc", l.desc)));
+  if (e.files) out.push(...files(e));
+  if (e.invites) out.push(...invites(e));
+  if (e.replaces !== undefined) out.push(xml("replace", { xmlns: NS_CORRECT, id: e.replaces }));
+  return withError(e, tail(e, out));
 }
 
 /** Presence children besides show/status/priority, which the presence mapping renders. */
 export function presenceExtras(e: Envelope): Element[] {
-  return [...tail(e), ...[errorElement(e)].filter((c): c is Element => c !== undefined)];
+  return withError(e, tail(e, []));
 }
 
 /** An IQ's payload (RFC 6120 section 8.2.3) and its error. */
 export function iqChildren(e: Envelope): Element[] {
-  return [...(e.payload ?? []).map(fromXNode), ...[errorElement(e)].filter((c): c is Element => c !== undefined)];
+  return withError(e, (e.payload ?? []).map(fromXNode));
 }

@@ -10,6 +10,12 @@ import type { Element } from "./xml.js";
 
 export { NS_OOB, NS_SFS };
 
+/** As getChild("x", NS_OOB) || getChild("file-sharing", NS_SFS), without the arrays those build: asked of every message. */
 export function isFileTransfer(message: Element): boolean {
-  return message.getChild("x", NS_OOB) !== undefined || message.getChild("file-sharing", NS_SFS) !== undefined;
+  for (const c of message.children) {
+    if (typeof c !== "object") continue;
+    const name = c.getName();
+    if ((name === "x" && c.getNS() === NS_OOB) || (name === "file-sharing" && c.getNS() === NS_SFS)) return true;
+  }
+  return false;
 }

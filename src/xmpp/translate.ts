@@ -11,11 +11,13 @@ import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../mapping/x
 import { xml, type Element } from "./xml.js";
 import { NS_SERVER } from "./ns.js";
 import { isFileTransfer } from "./file-transfer.js";
-import { definedOnly, readContent } from "./content-read.js";
+import { assignDefined, readContent } from "./content-read.js";
 import { iqChildren, messageChildren, presenceExtras } from "./content-render.js";
 
 /** Presence children the presence mapping reads itself (RFC 6121 section 4.7.2). */
 const PRESENCE_OWN = ["show", "status", "priority"] as const;
+
+const NONE: readonly string[] = [];
 
 const SUBSCRIPTION_TYPES = new Set(["subscribe", "subscribed", "unsubscribe", "unsubscribed"]);
 
@@ -41,7 +43,7 @@ export function stanzaToEnvelope(el: Element, partnerDomain: string, security: S
     security,
   };
   if (el.attrs.id) env.tags = [`stanza-id:${el.attrs.id}`];
-  Object.assign(env, definedOnly(readContent(el, el.name === "presence" ? PRESENCE_OWN : [])));
+  assignDefined(env, readContent(el, el.name === "presence" ? PRESENCE_OWN : NONE));
   if (kind === "presence" && (el.attrs.type === undefined || el.attrs.type === "unavailable")) {
     env.presence = fromXmppPresence({
       type: el.attrs.type,

@@ -29,6 +29,7 @@ export interface Element {
   append(...nodes: Node[]): Element;
   remove(el: Element | string, xmlns?: string): Element;
   toString(): string;
+  write(writer: (s: string) => void): void;
 }
 
 interface ElementClass {
@@ -48,18 +49,88 @@ export interface LtxStreamParser {
 const mod = pkg as unknown as {
   Element: ElementClass;
   Parser: new () => LtxStreamParser;
-  xml: (name: string, attrs?: Record<string, string | undefined> | null, ...children: (Node | Node[] | undefined)[]) => Element;
   escapeXML: (s: string) => string;
   escapeXMLText: (s: string) => string;
 };
 
 export const Element: ElementClass = mod.Element;
 export const Parser = mod.Parser;
-/** Element builder: xml("message", { to }, xml("body", {}, text)). Undefined attributes are left out. */
-export const xml = mod.xml;
+type Child = Node | Node[] | undefined | null | false | "";
+
+/**
+ * Element builder: xml("message", { to }, xml("body", {}, text)). Undefined
+ * attributes are left out, arrays of children are flattened and empty ones
+ * skipped, as ltx's createElement does; unlike it, the attributes are copied
+ * into a fresh object instead of deleted from the caller's (a delete turns
+ * the object into a slow dictionary) and no entry arrays are made: this runs
+ * for every element of every stanza rendered.
+ */
+export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Child[]): Element {
+  const el = new mod.Element(name);
+  if (attrs) {
+    const a: Attrs = {};
+    for (const k in attrs) {
+      const v = attrs[k];
+      if (v != null) a[k] = typeof v === "string" ? v : String(v);
+    }
+    el.attrs = a;
+  }
+  for (const c of children) append(el, c);
+  return el;
+}
+
+function append(el: Element, c: Child): void {
+  if (c === undefined || c === null || c === false || c === "") return;
+  if (Array.isArray(c)) {
+    for (const x of c) append(el, x);
+    return;
+  }
+  el.children.push(c);
+  if (typeof c === "object") c.parent = el;
+}
+
 export const escapeXML = mod.escapeXML;
 export const escapeXMLText = mod.escapeXMLText;
 
-export function isElement(node: Node | undefined): node is Element {
-  return typeof node === "object" && node !== null;
+/** The position of the first character that needs escaping (& < > always, quotes in attribute values), or -1. */
+function firstSpecial(s: string, quotes: boolean): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x26 || c === 0x3c || c === 0x3e || (quotes && (c === 0x22 || c === 0x27))) return i;
+  }
+  return -1;
+}
+
+/** Escaping as ltx does it, without a regular expression pass over text that has nothing to escape (most of it). */
+function escAttr(s: string): string {
+  return firstSpecial(s, true) < 0 ? s : mod.escapeXML(s);
+}
+
+function escText(s: string): string {
+  return firstSpecial(s, false) < 0 ? s : mod.escapeXMLText(s);
+}
+
+/**
+ * The XML text of an element, character for character what ltx's toString()
+ * gives, without a writer callback per fragment and without running the
+ * escaping regular expressions over text that has nothing to escape: every
+ * stanza written to a socket goes through here.
+ */
+export function serialize(el: Element): string {
+  let out = "<" + el.name;
+  const attrs = el.attrs;
+  for (const k in attrs) {
+    const v = attrs[k] as unknown;
+    if (v != null) out += " " + k + '="' + escAttr(typeof v === "string" ? v : String(v)) + '"';
+  }
+  const children = el.children;
+  if (children.length === 0) return out + "/>";
+  out += ">";
+  for (const c of children as unknown[]) {
+    if (c == null) continue;
+    if (typeof c === "string") out += escText(c);
+    else if (typeof (c as Element).write === "function") out += serialize(c as Element);
+    else out += escText(String(c));
+  }
+  return out + "</" + el.name + ">";
 }

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { StreamError } from "../../xmpp/errors.js";
 import { XmppStreamParser } from "../../xmpp/stream-parser.js";
-import { xml, type Element } from "../../xmpp/xml.js";
+import { serialize, xml, type Element } from "../../xmpp/xml.js";
 import { endSocket, STREAM_CLOSE } from "../../xmpp/stream-header.js";
 import { parseJid } from "../../model/jid.js";
 import { NS } from "./ns.js";
@@ -18,9 +18,17 @@ import { SaslNegotiation } from "./sasl.js";
 import type { C2sEnv } from "./env.js";
 import { C2sSession, type Wire } from "./session.js";
 import { parseH, smFailed, StreamManagement } from "./sm.js";
-import { batchedWrite, flushNow } from "./write-batch.js";
+import { batchedWrite, flushNow } from "../../xmpp/write-batch.js";
+import { Inbox } from "./inbox.js";
 
 type State = "header" | "negotiating" | "bound" | "closed";
+
+const STANZAS = new Set(["message", "presence", "iq"]);
+const STREAM_END = Symbol("stream end");
+
+class StreamStart {
+  constructor(readonly attrs: Record<string, string>) {}
+}
 
 export class C2sConnection implements Wire {
   private state: State = "header";
@@ -30,7 +38,14 @@ export class C2sConnection implements Wire {
   private sasl: SaslNegotiation | undefined;
   private saslFailures = 0;
   private session: C2sSession | undefined;
-  private busy: Promise<void> = Promise.resolve();
+  /** Stanzas are handled one at a time, in order, even when a handler awaits. */
+  private readonly inbox = new Inbox<Element | StreamStart | typeof STREAM_END>(
+    (item) => this.dispatch(item),
+    (err) => {
+      this.env.log.error({ address: this.address, err: err.message }, "c2s stream failed");
+      this.close(new StreamError("internal-server-error"));
+    },
+  );
   private authTimer: NodeJS.Timeout | undefined;
   private clean = false;
   readonly address: string;
@@ -42,9 +57,9 @@ export class C2sConnection implements Wire {
   ) {
     this.address = socket.remoteAddress ?? "unknown";
     this.parser = new XmppStreamParser({ maxStanzaBytes: env.cfg.max_stanza_bytes });
-    this.parser.on("streamStart", (a) => this.serial(() => this.onStreamStart(a)));
-    this.parser.on("stanza", (el) => this.serial(() => this.onElement(el)));
-    this.parser.on("streamEnd", () => this.serial(async () => this.closeClean()));
+    this.parser.on("streamStart", (a) => this.inbox.push(new StreamStart(a)));
+    this.parser.on("stanza", (el) => this.inbox.push(el));
+    this.parser.on("streamEnd", () => this.inbox.push(STREAM_END));
     this.parser.on("error", (err) => this.close(err));
     this.attach(socket);
     this.authTimer = setTimeout(() => {
@@ -71,12 +86,10 @@ export class C2sConnection implements Wire {
     s.off("error", this.onError);
   }
 
-  /** Stanzas are handled one at a time, in order, even when a handler awaits. */
-  private serial(fn: () => Promise<void>): void {
-    this.busy = this.busy.then(fn).catch((err: Error) => {
-      this.env.log.error({ address: this.address, err: err.message }, "c2s stream failed");
-      this.close(new StreamError("internal-server-error"));
-    });
+  private async dispatch(item: Element | StreamStart | typeof STREAM_END): Promise<void> {
+    if (item === STREAM_END) return this.closeClean();
+    if (item instanceof StreamStart) return this.onStreamStart(item.attrs);
+    return this.onElement(item);
   }
 
   pauseReading(): void {
@@ -88,7 +101,7 @@ export class C2sConnection implements Wire {
 
   send(el: Element | string): void {
     if (this.state === "closed" || this.socket.destroyed) return;
-    batchedWrite(this.socket, typeof el === "string" ? el : el.toString());
+    batchedWrite(this.socket, typeof el === "string" ? el : serialize(el));
   }
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
@@ -212,7 +225,7 @@ export class C2sConnection implements Wire {
   private async bound(el: Element): Promise<void> {
     const s = this.session!;
     if (el.attrs.xmlns === NS.sm) return this.smElement(s, el);
-    if (el.attrs.xmlns !== NS.client || !["message", "presence", "iq"].includes(el.name)) {
+    if (el.attrs.xmlns !== NS.client || !STANZAS.has(el.name)) {
       return this.close(new StreamError("unsupported-stanza-type", `<${el.name}/> is not a stanza`));
     }
     await s.handle(el);
@@ -268,6 +281,8 @@ export class C2sConnection implements Wire {
       this.send(err.toXml());
     }
     this.send(STREAM_CLOSE);
+    // What is held for this round goes out before the socket ends, not after.
+    flushNow(this.socket);
     endSocket(this.socket);
     this.closed();
   }

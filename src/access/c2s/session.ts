@@ -46,11 +46,12 @@ export class C2sSession {
     readonly domain: string,
     readonly log: Logger,
     private readonly onEnd: (s: C2sSession) => void,
-  ) {}
-
-  get bare(): string {
-    return bareOf(this.full);
+  ) {
+    this.bare = bareOf(full);
   }
+
+  /** The user's bare JID, read for every stanza the session sends or receives. */
+  readonly bare: string;
 
   /** DeviceSink: events from the core. */
   push = (ev: CoreEvent): void => {

@@ -8,11 +8,15 @@
  */
 import type { RouteLane } from "../../router/lane.js";
 import type { Router } from "../../router/router.js";
+import type { Element } from "../../xmpp/xml.js";
 
 export interface Pausable {
   pause(): void;
   resume(): void;
 }
+
+/** Handles one stanza in its turn (routes it and deals with the result); it never rejects. */
+export type StanzaHandler = (el: Element, fromDomain: string, toDomain: string, seq: number | undefined) => Promise<void>;
 
 export class InboundQueue {
   readonly lane: RouteLane;
@@ -22,20 +26,23 @@ export class InboundQueue {
   private gate: Promise<void> | undefined;
   private tail: Promise<unknown> = Promise.resolve();
 
+  /** `handle` is given once per stream, so a stanza queues without a closure of its own. */
   constructor(
     router: Router,
     private readonly stream: () => Pausable,
+    private readonly handle: StanzaHandler,
   ) {
     this.lane = router.lane({ pause: () => this.hold(1), resume: () => this.hold(-1) });
   }
 
   /**
    * Queues a stanza's handling. `waitMs` is how long its rate token is away
-   * (counted from now); `run` hands it to the lane and deals with the result.
+   * (counted from now); the stanza goes to the handler once it is there and
+   * every stanza queued before it has gone.
    */
-  push(waitMs: number, run: () => Promise<void>): void {
+  push(waitMs: number, el: Element, fromDomain: string, toDomain: string, seq: number | undefined): void {
     if (waitMs <= 0 && !this.gate) {
-      this.tail = run();
+      this.tail = this.handle(el, fromDomain, toDomain, seq);
       return;
     }
     const due = Date.now() + Math.max(0, waitMs);
@@ -46,7 +53,7 @@ export class InboundQueue {
     this.tail = gate.then(() => {
       if (this.gate === gate) this.gate = undefined;
       this.hold(-1);
-      return run();
+      return this.handle(el, fromDomain, toDomain, seq);
     });
   }
 

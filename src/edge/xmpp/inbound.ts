@@ -33,7 +33,8 @@ export interface InboundEnv extends StreamOptions {
   dialbackSecret: string;
   /** Receiving role: ask the authoritative server of `remote` (via an outbound stream) whether the key is valid. */
   verifyDialback(req: { local: string; remote: string; streamId: string; key: string }): Promise<boolean>;
-  onStanza(el: Element, session: InboundSession): void;
+  /** A stanza that passed the stream's checks, with the domains of its 'from' and 'to' as they were checked. */
+  onStanza(el: Element, session: InboundSession, fromDomain: string, toDomain: string): void;
   /** Confirms deliveries before stanzas are acknowledged under XEP-0198 (split mode's component links). */
   confirm?: DeliveryConfirm | undefined;
 }
@@ -277,8 +278,7 @@ export class InboundSession extends XmppStream {
     if (this.authenticated.size === 0) return this.fail(new StreamError("not-authorized", "no domain is authenticated on this stream"), this.headerAttrs());
     const { from, to } = el.attrs;
     if (!from || !to) return this.fail(new StreamError("improper-addressing", "stanzas between servers need 'from' and 'to'"), this.headerAttrs());
-    let fromDomain: string;
-    let toDomain: string;
+    let fromDomain: string, toDomain: string;
     try {
       fromDomain = parseJid(from).domain;
     } catch (err) {
@@ -295,6 +295,6 @@ export class InboundSession extends XmppStream {
       return this.fail(new StreamError("improper-addressing", err instanceof JidMalformedError ? err.message : "bad 'to'"), this.headerAttrs());
     }
     if (!this.env.policy.hosted(toDomain)) return this.fail(new StreamError("host-unknown", `${toDomain} is not served here`), this.headerAttrs());
-    this.env.onStanza(el, this);
+    this.env.onStanza(el, this, fromDomain, toDomain);
   }
 }

@@ -9,7 +9,8 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import type { GatewayContext, GatewayModule } from "../../module.js";
 import { listen } from "../../listen.js";
-import { domainOf, type Envelope } from "../../model/envelope.js";
+import { domainOf, type Envelope, type SecurityContext } from "../../model/envelope.js";
+import type { Counter } from "prom-client";
 import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
 import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
@@ -47,6 +48,13 @@ export interface S2sWiring extends PeerAccess {
   states?: PresenceStates | undefined;
 }
 
+/** What the edge keeps per inbound stream. */
+interface InboundState {
+  queue: InboundQueue;
+  /** Per authenticated domain (see S2sEdge.security). */
+  security: Map<string, SecurityContext>;
+}
+
 /** The edge's running state; the module below hands it the gateway's lifecycle calls. */
 class S2sEdge {
   ctx!: GatewayContext;
@@ -61,7 +69,9 @@ class S2sEdge {
   readonly health = new PartnerHealth();
   readonly bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
   private readonly sessions = new Set<InboundSession>();
-  private readonly queues = new WeakMap<InboundSession, InboundQueue>();
+  private readonly inbound = new WeakMap<InboundSession, InboundState>();
+  /** The counters' children, looked up once: a label object per stanza is hashed on every increment. */
+  private counted!: { sent: Counter.Internal; delivered: Counter.Internal; refused: Counter.Internal };
   private readonly perIp = new AddressCounter();
 
   constructor(private readonly peers: S2sWiring) {}
@@ -70,6 +80,12 @@ class S2sEdge {
     this.ctx = ctx;
     const cfg = ctx.config.s2s;
     this.metrics = s2sMetrics(ctx.metrics);
+    const stanzas = this.metrics.stanzas;
+    this.counted = {
+      sent: stanzas.labels({ direction: "outbound", result: "sent" }),
+      delivered: stanzas.labels({ direction: "inbound", result: "delivered" }),
+      refused: stanzas.labels({ direction: "inbound", result: "refused" }),
+    };
     const policy = (this.policy = new PartnerPolicy(ctx.config, ctx.federation));
     this.secret = cfg.dialback_secret || randomSecret();
     this.rates = new RateLimits((d) => policy.settings(d));
@@ -118,51 +134,66 @@ class S2sEdge {
     const remote = domainOf(envelope.to);
     const local = domainOf(envelope.from);
     if (!policy.hosted(local)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `${local} is not hosted here` }, true);
-    const partner = policy.settings(envelope.partnerDomain ?? remote);
+    const partnerDomain = envelope.partnerDomain ?? remote;
+    const partner = policy.settings(partnerDomain);
     if (!partner.allowed) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: partner.reason }, true);
-    if (policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
+    // When the partner entry is the recipient's domain itself, its settings already refused it if denied.
+    if (partnerDomain !== remote && policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
     const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
     await this.pool!.send(local, remote, envelopeToStanza(envelope, profile, this.peers.states?.current));
-    this.metrics.stanzas.inc({ direction: "outbound", result: "sent" });
+    this.counted.sent.inc();
   }
 
   /** Each stream's stanzas keep their order through the router (see InboundQueue). */
-  private onStanza(el: Element, session: InboundSession): void {
-    let queue = this.queues.get(session);
-    if (!queue) {
-      queue = new InboundQueue(this.ctx.router, () => session.socket);
-      this.queues.set(session, queue);
+  private onStanza(el: Element, session: InboundSession, fromDomain: string, toDomain: string): void {
+    let state = this.inbound.get(session);
+    if (!state) {
+      const queue = new InboundQueue(this.ctx.router, () => session.socket, (e, from, to, seq) => this.handle(e, session, state!, from, to, seq));
+      state = { queue, security: new Map() };
+      this.inbound.set(session, state);
     }
-    const q = queue;
-    const seq = session.sm.take();
-    q.push(this.rates.take(domainOf(el.attrs.from!)), () =>
-      this.handle(el, session, q)
-        .catch((err) => this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed"))
-        .finally(() => session.sm.handled(seq)),
-    );
+    state.queue.push(this.rates.take(fromDomain), el, fromDomain, toDomain, session.sm.take());
   }
 
-  private async handle(el: Element, session: InboundSession, queue: InboundQueue): Promise<void> {
-    const fromDomain = domainOf(el.attrs.from!);
-    const toDomain = domainOf(el.attrs.to!);
-    if (isDomainIq(el)) {
-      const reply = answerDomainIq(el);
-      if (reply) await this.sendBack(toDomain, fromDomain, reply);
-      return;
+  /** One stanza of an inbound stream, in its turn; `seq` is its XEP-0198 count, acknowledged once handled. */
+  private async handle(el: Element, session: InboundSession, state: InboundState, fromDomain: string, toDomain: string, seq: number | undefined): Promise<void> {
+    try {
+      if (isDomainIq(el)) {
+        const reply = answerDomainIq(el);
+        if (reply) await this.sendBack(toDomain, fromDomain, reply);
+        return;
+      }
+      const env = stanzaToEnvelope(el, fromDomain, this.security(session, state, fromDomain));
+      const result = await state.queue.lane.route(env);
+      (result.delivered ? this.counted.delivered : this.counted.refused).inc();
+      if (!result.delivered) {
+        this.ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
+        if (mayReplyWithError(el)) await this.sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(el));
+      }
+    } catch (err) {
+      this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed");
+    } finally {
+      session.sm.handled(seq);
     }
-    const cert = session.peerCertificate();
-    const env = stanzaToEnvelope(el, fromDomain, {
-      auth: session.authenticated.get(fromDomain) === "certificate" ? "certificate" : "dialback",
+  }
+
+  /**
+   * How the stream's partner domain was authenticated, the same for each of
+   * its stanzas: made once per domain (and again if the domain is
+   * authenticated anew another way), not per stanza.
+   */
+  private security(session: InboundSession, state: InboundState, domain: string): SecurityContext {
+    const auth = session.authenticated.get(domain) === "certificate" ? "certificate" : "dialback";
+    const known = state.security.get(domain);
+    if (known?.auth === auth) return known;
+    const ctx: SecurityContext = Object.freeze({
+      auth,
       tlsVersion: session.tlsVersion(),
-      certFingerprint: cert?.fingerprint256,
+      certFingerprint: session.peerCertificate()?.fingerprint256,
       remoteAddress: session.remoteAddress,
     });
-    const result = await queue.lane.route(env);
-    this.metrics.stanzas.inc({ direction: "inbound", result: result.delivered ? "delivered" : "refused" });
-    if (!result.delivered) {
-      this.ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
-      if (mayReplyWithError(el)) await this.sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(el));
-    }
+    state.security.set(domain, ctx);
+    return ctx;
   }
 
   private async sendBack(local: string, remote: string, el: Element): Promise<void> {
@@ -195,7 +226,7 @@ class S2sEdge {
       idleTimeoutMs: cfg.idle_timeout_ms,
       dialbackSecret: this.secret,
       verifyDialback: (req) => this.pool!.verify(req),
-      onStanza: (el, session) => this.onStanza(el, session),
+      onStanza: (el, session, from, to) => this.onStanza(el, session, from, to),
       confirm: this.peers.confirm?.(),
     };
     const session = new InboundSession(socket, env, directTls);
@@ -224,7 +255,7 @@ class S2sEdge {
     // In-flight stanzas finish routing before their streams close.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([...this.sessions].map((s) => this.queues.get(s)?.idle())),
+      Promise.all([...this.sessions].map((s) => this.inbound.get(s)?.queue.idle())),
       new Promise((r) => (timer = setTimeout(r, drainMs))),
     ]);
     // A pending drain timer would hold the process open for the whole drain time.

@@ -18,6 +18,7 @@ import { clientTls } from "./tls.js";
 import { SetupTimeout, remaining } from "./timeout.js";
 import type { PartnerPolicy } from "./policy.js";
 import type { Element } from "../../xmpp/xml.js";
+import { heldLength } from "../../xmpp/write-batch.js";
 import { NS_SASL, NS_SERVER, NS_TLS, NS_DIALBACK_FEATURE } from "../../xmpp/ns.js";
 
 export interface OutboundEnv extends StreamOptions {
@@ -254,8 +255,8 @@ export class OutboundStream extends XmppStream {
    * instead of the buffer growing without bound.
    */
   send(el: Element): Promise<void> {
-    this.write(el);
-    if (this.socket.writableLength < HIGH_WATER) return Promise.resolve();
+    this.batch(el);
+    if (this.socket.writableLength + heldLength(this.socket) < HIGH_WATER) return Promise.resolve();
     // One wait shared by every sender, however many are blocked.
     this.drained ??= new Promise<void>((resolve) => {
       const done = () => {

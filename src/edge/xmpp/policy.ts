@@ -21,8 +21,18 @@ export interface PartnerSettings {
   burst: number;
 }
 
+/** Partners whose settings are kept per federation view; past this (many one-off domains) they are worked out each time. */
+const CACHED_PARTNERS = 4096;
+
 export class PartnerPolicy {
   private federation: () => Federation;
+  /**
+   * Settings as worked out for each view of the federation: a view is
+   * immutable and a reload swaps in a new one, so what was decided under a
+   * view stays true for it. Asked for every stanza (its partner's refusal,
+   * its rate), the answer is then a lookup instead of new objects.
+   */
+  private cache = new WeakMap<Federation, Map<string, PartnerSettings>>();
 
   /**
    * @param federation hosted domains and partners, asked on every decision so a
@@ -39,6 +49,7 @@ export class PartnerPolicy {
   /** The s2s defaults (sizes, rates) for unlisted partners. */
   update(config: LoadedConfig): void {
     this.config = config;
+    this.cache = new WeakMap();
   }
 
   hosted(domain: string): boolean {
@@ -54,9 +65,19 @@ export class PartnerPolicy {
   }
 
   settings(domain: string): PartnerSettings {
+    const fed = this.federation();
+    let known = this.cache.get(fed);
+    if (!known) this.cache.set(fed, (known = new Map()));
+    let s = known.get(domain);
+    if (s) return s;
+    s = Object.freeze(this.decide(domain, fed));
+    if (known.size < CACHED_PARTNERS) known.set(domain, s);
+    return s;
+  }
+
+  private decide(domain: string, fed: Federation): PartnerSettings {
     const d = domain.toLowerCase();
     const s2s = this.config.s2s;
-    const fed = this.federation();
     const listed = fed.partner(d);
     const p = listed?.protocol === "xmpp" ? listed : undefined;
     const base = {
@@ -66,28 +87,30 @@ export class PartnerPolicy {
       rate: p?.rate ?? s2s.rate,
       burst: p?.burst ?? s2s.burst,
     };
-    const reason = this.refusal(d);
+    const reason = refusal(d, fed);
     return reason === undefined ? { ...base, allowed: true } : { ...base, allowed: false, reason };
   }
 
   /**
    * Why the federation view in force refuses a domain, or undefined. Asked at each
    * stanza on an open stream too, so a partner denied by a reload is cut off
-   * without waiting for its stream to close; it allocates nothing when allowed.
+   * without waiting for its stream to close; it allocates nothing once its view knows the domain.
    */
   refusal(domain: string): string | undefined {
-    const d = domain.toLowerCase();
-    const fed = this.federation();
-    const listed = fed.partner(d);
-    if (fed.hosts(d)) return `${d} is hosted here`;
-    if (fed.denies(d)) return `federation with ${d} is denied`;
-    if (listed?.protocol === "sip") return `${d} is a SIP partner, not an XMPP one`;
-    if (fed.mode === "allow-listed" && listed?.protocol !== "xmpp") return `${d} is not an allowed partner`;
-    return undefined;
+    return this.settings(domain).reason;
   }
 
   allows(domain: string, method: AuthMethod): boolean {
     const s = this.settings(domain);
     return s.allowed && s.methods.includes(method);
   }
+}
+
+function refusal(d: string, fed: Federation): string | undefined {
+  const listed = fed.partner(d);
+  if (fed.hosts(d)) return `${d} is hosted here`;
+  if (fed.denies(d)) return `federation with ${d} is denied`;
+  if (listed?.protocol === "sip") return `${d} is a SIP partner, not an XMPP one`;
+  if (fed.mode === "allow-listed" && listed?.protocol !== "xmpp") return `${d} is not an allowed partner`;
+  return undefined;
 }

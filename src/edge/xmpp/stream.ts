@@ -10,7 +10,8 @@ import { X509Certificate } from "node:crypto";
 import type { Logger } from "../../log.js";
 import type { StreamError } from "../../xmpp/errors.js";
 import { XmppStreamParser } from "../../xmpp/stream-parser.js";
-import type { Element } from "../../xmpp/xml.js";
+import { serialize, type Element } from "../../xmpp/xml.js";
+import { batchedWrite, flushNow } from "../../xmpp/write-batch.js";
 import { endSocket, newStreamId, STREAM_CLOSE, streamHeader } from "../../xmpp/stream-header.js";
 import { NS_DIALBACK, NS_SERVER } from "../../xmpp/ns.js";
 
@@ -66,9 +67,21 @@ export class XmppStream extends EventEmitter {
     this.headerSent = true;
   }
 
+  /** Writes at once, after anything batched for this socket (see batch()). */
   write(data: string | Element): void {
     if (this.closed || this.socket.destroyed) return;
-    this.socket.write(typeof data === "string" ? data : data.toString());
+    flushNow(this.socket);
+    this.socket.write(typeof data === "string" ? data : serialize(data));
+  }
+
+  /**
+   * Writes a stanza with everything else this socket is sent in this round
+   * of the event loop (one TLS record and syscall for a burst). Only for
+   * stanzas on an established stream: negotiation steps go out at once.
+   */
+  protected batch(el: Element): void {
+    if (this.closed || this.socket.destroyed) return;
+    batchedWrite(this.socket, serialize(el));
   }
 
   /**
