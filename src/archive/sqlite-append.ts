@@ -4,10 +4,12 @@
  * a knex query (built, compiled and prepared again) per chunk. Rows go in as
  * multi-row INSERTs of ROWS_PER_INSERT rows, which SQLite runs at about twice
  * the rate of the same rows one statement each; the rest of a batch goes in
- * row by row. better-sqlite3 runs on the event loop, so the time a batch
- * takes is time every stream waits: this path is what keeps the writer off
- * the relay's critical path. Same rows, schema, indexes, full text triggers
- * and hash chain as the knex path it replaces for SQLite.
+ * row by row. The gateway runs it on the archive's writer thread
+ * (append-thread.ts), with a connection of its own (on its own connection
+ * only for :memory:): better-sqlite3 is synchronous, so on the event loop
+ * the time a batch takes would be time every stream waits. Same rows,
+ * schema, indexes, full text triggers and hash chain as the knex path it
+ * replaces for SQLite.
  */
 import { bareOf, domainOf } from "../model/envelope.js";
 import type { Interning, Learned } from "./interning.js";
