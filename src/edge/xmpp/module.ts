@@ -10,7 +10,6 @@ import { createServer as createTlsServer, type Server as TlsServer } from "node:
 import type { GatewayContext, GatewayModule } from "../../module.js";
 import { listen } from "../../listen.js";
 import { domainOf, type Envelope, type SecurityContext } from "../../model/envelope.js";
-import type { Counter } from "prom-client";
 import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
 import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
@@ -70,8 +69,6 @@ class S2sEdge {
   readonly bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
   private readonly sessions = new Set<InboundSession>();
   private readonly inbound = new WeakMap<InboundSession, InboundState>();
-  /** The counters' children, looked up once: a label object per stanza is hashed on every increment. */
-  private counted!: { sent: Counter.Internal; delivered: Counter.Internal; refused: Counter.Internal };
   private readonly perIp = new AddressCounter();
 
   constructor(private readonly peers: S2sWiring) {}
@@ -80,12 +77,6 @@ class S2sEdge {
     this.ctx = ctx;
     const cfg = ctx.config.s2s;
     this.metrics = s2sMetrics(ctx.metrics);
-    const stanzas = this.metrics.stanzas;
-    this.counted = {
-      sent: stanzas.labels({ direction: "outbound", result: "sent" }),
-      delivered: stanzas.labels({ direction: "inbound", result: "delivered" }),
-      refused: stanzas.labels({ direction: "inbound", result: "refused" }),
-    };
     const policy = (this.policy = new PartnerPolicy(ctx.config, ctx.federation));
     this.secret = cfg.dialback_secret || randomSecret();
     this.rates = new RateLimits((d) => policy.settings(d));
@@ -141,7 +132,7 @@ class S2sEdge {
     if (partnerDomain !== remote && policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
     const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
     await this.pool!.send(local, remote, envelopeToStanza(envelope, profile, this.peers.states?.current));
-    this.counted.sent.inc();
+    this.metrics.counts.sent++;
   }
 
   /** Each stream's stanzas keep their order through the router (see InboundQueue). */
@@ -165,7 +156,8 @@ class S2sEdge {
       }
       const env = stanzaToEnvelope(el, fromDomain, this.security(session, state, fromDomain));
       const result = await state.queue.lane.route(env);
-      (result.delivered ? this.counted.delivered : this.counted.refused).inc();
+      if (result.delivered) this.metrics.counts.delivered++;
+      else this.metrics.counts.refused++;
       if (!result.delivered) {
         this.ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
         if (mayReplyWithError(el)) await this.sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(el));
