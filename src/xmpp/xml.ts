@@ -157,3 +157,9 @@ export function serialize(el: Element): string {
   }
   return out + "</" + el.name + ">";
 }
+
+/** getChild(name, xmlns) !== undefined, without the array getChildren builds: asked of every stanza. */
+export function hasChild(el: Element, name: string, xmlns: string): boolean {
+  for (const c of el.children) if (typeof c === "object" && c.getName() === name && c.getNS() === xmlns) return true;
+  return false;
+}
