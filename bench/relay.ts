@@ -11,7 +11,7 @@
  * policies loaded (rate limits off); its CPU (share of one core) and RSS are
  * read from /proc. Each run checks the messages arrived in order.
  *
- *   npm run bench:relay -- [--sizes 2000,20000] [--domains 50] [--per-stream 400] [--warm 2000] [--profile DIR]
+ *   npm run bench:relay -- [--sizes 2000,20000] [--domains 50] [--per-stream 400] [--warm 2000] [--profile DIR] [--alloc-profile DIR]
  *
  * Starts real peers on fixed loopback addresses: run it under the shared peer lock.
  */
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     "per-stream": { type: "string", default: "400" },
     warm: { type: "string", default: "2000" },
     profile: { type: "string" },
+    "alloc-profile": { type: "string" },
   },
 });
 const sizes = values.sizes.split(",").map(Number);
@@ -78,7 +79,7 @@ async function demarcWait(): Promise<string> {
 
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const world = await startWorld({ synthetic: domains, profileDir: values.profile });
+  const world = await startWorld({ synthetic: domains, profile: { cpu: values.profile, alloc: values["alloc-profile"] } });
   const clients: BenchClient[] = [];
   trustTestCa(world.ca.certPem);
   try {
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
     await world.close();
   }
   if (values.profile) console.log(`CPU profile of demarc written to ${values.profile}`);
+  if (values["alloc-profile"]) console.log(`allocation profile of demarc written to ${values["alloc-profile"]} (npx tsx bench/relay/profile-top.ts ${values["alloc-profile"]})`);
   if (rows.some((r) => !r.inOrder)) process.exitCode = 1;
 }
 

@@ -5,7 +5,7 @@
  * shipped policies minus the rate limits, so its CPU and memory can be read.
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync, openSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, openSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { stringify } from "yaml";
@@ -76,15 +76,27 @@ export function demarcConfig(dir: string, ca: TestCa, dns: string, partners: str
   return path;
 }
 
-export async function startDemarc(dir: string, configPath: string, users: string[], profileDir?: string, usersCsv?: string): Promise<ChildProcess> {
+export interface Profiling {
+  /** CPU profile (node --cpu-prof) into this directory. */
+  cpu?: string | undefined;
+  /** Allocation profile, garbage included (alloc-sampler.mjs), into this directory. */
+  alloc?: string | undefined;
+}
+
+export async function startDemarc(dir: string, configPath: string, users: string[], profile: Profiling = {}, usersCsv?: string): Promise<ChildProcess> {
   const bin = join(ROOT, "bin", "demarc.js");
   if (usersCsv) execFileSync(process.execPath, [bin, "users", "import", usersCsv, "-c", configPath], { stdio: ["ignore", "ignore", "pipe"] });
   for (const u of users) {
     execFileSync(process.execPath, [bin, "users", "add", u, "--password-stdin", "-c", configPath], { input: `${PASSWORD}\n`, stdio: ["pipe", "ignore", "pipe"] });
   }
-  const flags = profileDir ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [];
+  const flags = profile.cpu ? ["--cpu-prof", "--cpu-prof-dir", profile.cpu] : [];
+  if (profile.alloc) {
+    mkdirSync(profile.alloc, { recursive: true });
+    flags.push("--import", join(import.meta.dirname, "alloc-sampler.mjs"));
+  }
   const out = openSync(join(dir, "demarc.log"), "a");
-  const child = spawn(process.execPath, [...flags, bin, "start", "-c", configPath], { stdio: ["ignore", out, out], env: { ...process.env, DEMARC_CONFIG: "" } });
+  const env = { ...process.env, DEMARC_CONFIG: "", DEMARC_ALLOC_PROFILE_DIR: profile.alloc ?? "" };
+  const child = spawn(process.execPath, [...flags, bin, "start", "-c", configPath], { stdio: ["ignore", out, out], env });
   await waitForPort(ADDR.demarc, PORT.c2s, 30_000, () => exitedWith(child));
   await waitForPort(ADDR.demarc, PORT.s2s, 5_000, () => exitedWith(child));
   return child;
@@ -99,7 +111,7 @@ export async function stopByPid(child: ChildProcess, timeoutMs = 15_000): Promis
   clearTimeout(t);
 }
 
-export async function startWorld(opts: { synthetic: string[]; profileDir?: string | undefined }): Promise<World> {
+export async function startWorld(opts: { synthetic: string[]; profile?: Profiling | undefined }): Promise<World> {
   const dir = mkdtempSync(join(tmpdir(), "bench-relay-"));
   const ca = createTestCa(join(dir, "ca"));
   const srv = (target: string) => [{ priority: 10, weight: 1, port: PORT.s2s, target }];
@@ -135,7 +147,7 @@ export async function startWorld(opts: { synthetic: string[]; profileDir?: strin
       cleanup.push(() => e.stop());
     }
     const configPath = demarcConfig(dir, ca, dns.server, ["partner-a.test", "ejab.test", ...opts.synthetic]);
-    const demarc = await startDemarc(dir, configPath, ["bob@corp.test", ...RECEIVERS.map((r) => `${r}@corp.test`)], opts.profileDir);
+    const demarc = await startDemarc(dir, configPath, ["bob@corp.test", ...RECEIVERS.map((r) => `${r}@corp.test`)], opts.profile);
     cleanup.push(() => stopByPid(demarc));
     return { dir, ca, dns, prosody, ejabberd, demarc, password: PASSWORD, close };
   } catch (err) {

@@ -2,7 +2,7 @@
  * XMPP stream and stanza errors, RFC 6120 sections 4.9 and 8.3. Conditions are
  * the RFC's own names so logs, metrics and peers all speak one vocabulary.
  */
-import { escapeXMLText, xml, type Element } from "./xml.js";
+import { Element, escapeXMLText, xml } from "./xml.js";
 
 export const NS_STREAMS = "http://etherx.jabber.org/streams";
 export const NS_STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams";
@@ -189,4 +189,16 @@ export class StanzaError extends Error {
 /** Section 8.3.1: an error stanza is never answered with another error. */
 export function mayReplyWithError(stanza: Element): boolean {
   return stanza.attrs.type !== "error" && (stanza.name !== "iq" || stanza.attrs.type === "get" || stanza.attrs.type === "set");
+}
+
+/**
+ * What an error reply to a stanza needs of it (toElement, mayReplyWithError):
+ * its name and attributes, without its content. This is what is kept while
+ * the stanza waits for its result (a journal sync and a delivery away), so
+ * its content is not held that long and moved to the old generation.
+ */
+export function stanzaHead(stanza: Element): Element {
+  const head = new Element(stanza.name);
+  head.attrs = stanza.attrs;
+  return head;
 }

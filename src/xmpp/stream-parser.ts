@@ -13,7 +13,7 @@
  */
 import { EventEmitter } from "node:events";
 import { NS_STREAMS, StreamError } from "./errors.js";
-import { Parser, type Element, type LtxStreamParser } from "./xml.js";
+import { Element, Parser, type LtxStreamParser } from "./xml.js";
 import { XmlGuard } from "./xml-guard.js";
 import { Utf8Stream } from "./utf8.js";
 
@@ -154,15 +154,7 @@ export class XmppStreamParser extends EventEmitter {
   }
 
   private createLtx(): LtxStreamParser {
-    const p = new Parser();
-    // Whitespace between stanzas would otherwise pile up as children of the root.
-    const parserAny = p as unknown as { onText(s: string): void; cursor: Element | null; root: Element | null };
-    const onText = parserAny.onText.bind(p);
-    (p as unknown as { parser: EventEmitter }).parser.removeAllListeners("text");
-    (p as unknown as { parser: EventEmitter }).parser.on("text", (s: string) => {
-      if (parserAny.cursor ? parserAny.cursor === parserAny.root : s.trim() === "") return;
-      onText(s);
-    });
+    const p = new TreeParser() as unknown as LtxStreamParser;
     p.on("start", (root) => {
       const problem = checkStreamElement(root);
       this.queue.push(problem ? { kind: "error", err: problem } : { kind: "start", attrs: { ...root.attrs } });
@@ -174,6 +166,41 @@ export class XmppStreamParser extends EventEmitter {
     p.on("end", () => this.queue.push({ kind: "end" }));
     p.on("error", (err) => this.queue.push({ kind: "error", err: new StreamError("not-well-formed", err.message) }));
     return p;
+  }
+}
+
+interface TreeBuilder {
+  root: Element | null;
+  cursor: Element | null;
+  emit(event: string, el: Element): boolean;
+}
+const Base = Parser as unknown as new () => TreeBuilder & { onText(s: string): void };
+
+/**
+ * @xmpp/xml's tree builder (it binds these methods when constructed, so the
+ * overrides are the ones the SAX parser calls), changed in two ways: an
+ * element takes the attribute object the SAX parser made for its tag rather
+ * than a copy of it (one object less per element of every stanza), and
+ * whitespace between stanzas is dropped instead of piling up as children of
+ * the root.
+ */
+class TreeParser extends Base {
+  onStartElement(name: string, attrs: Record<string, string>): void {
+    const el = new Element(name);
+    el.attrs = attrs;
+    if (!this.root) {
+      this.root = el;
+      this.emit("start", el);
+    } else if (this.cursor !== this.root) {
+      this.cursor!.children.push(el);
+      el.parent = this.cursor;
+    }
+    this.cursor = el;
+  }
+
+  override onText(s: string): void {
+    if (this.cursor ? this.cursor === this.root : s.trim() === "") return;
+    super.onText(s);
   }
 }
 

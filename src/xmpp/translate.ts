@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Envelope, EnvelopeKind, SecurityContext } from "../model/envelope.js";
 import type { StateMap } from "../mapping/state-map.js";
 import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../mapping/xmpp-presence.js";
-import { xml, type Element } from "./xml.js";
+import { xml, xmlWith, type Element } from "./xml.js";
 import { NS_SERVER } from "./ns.js";
 import { isFileTransfer } from "./file-transfer.js";
 import { assignDefined, readContent } from "./content-read.js";
@@ -83,7 +83,7 @@ export function envelopeToStanza(env: Envelope, profile: XmppProfile, states?: S
       ...presenceExtras(env),
     );
   }
-  if (env.kind === "iq") return xml("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" }, ...iqChildren(env));
+  if (env.kind === "iq") return xmlWith("iq", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type: env.type ?? "get" }, iqChildren(env));
   const type = env.kind === "groupchat" ? "groupchat" : env.type;
-  return xml("message", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type }, ...messageChildren(env));
+  return xmlWith("message", { xmlns: NS_SERVER, from: env.from, to: env.to, id, type }, messageChildren(env));
 }

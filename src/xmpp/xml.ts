@@ -60,23 +60,46 @@ type Child = Node | Node[] | undefined | null | false | "";
 /**
  * Element builder: xml("message", { to }, xml("body", {}, text)). Undefined
  * attributes are left out, arrays of children are flattened and empty ones
- * skipped, as ltx's createElement does; unlike it, the attributes are copied
- * into a fresh object instead of deleted from the caller's (a delete turns
- * the object into a slow dictionary) and no entry arrays are made: this runs
- * for every element of every stanza rendered.
+ * skipped, as ltx's createElement does; unlike it, the defined attributes are
+ * copied instead of the undefined ones deleted from the caller's object (a
+ * delete turns it into a slow dictionary), no entry arrays are made and the
+ * argument array becomes the child list: this runs for every element of
+ * every stanza rendered.
  */
 export function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: Child[]): Element {
+  const el = element(name, attrs);
+  if (children.every(isNode)) {
+    // The usual case: the argument array is the child list as it is, so no second array grows child by child.
+    el.children = children as Node[];
+    for (const c of children) if (typeof c === "object") (c as Element).parent = el;
+  } else {
+    for (const c of children) append(el, c);
+  }
+  return el;
+}
+
+/** An element with the given children, taking the array itself as its child list (renderers build one). */
+export function xmlWith(name: string, attrs: Record<string, string | undefined> | null, children: Element[]): Element {
+  const el = element(name, attrs);
+  el.children = children;
+  for (const c of children) c.parent = el;
+  return el;
+}
+
+function element(name: string, attrs: Record<string, string | undefined> | null | undefined): Element {
   const el = new mod.Element(name);
   if (attrs) {
-    const a: Attrs = {};
+    const a = el.attrs;
     for (const k in attrs) {
       const v = attrs[k];
       if (v != null) a[k] = typeof v === "string" ? v : String(v);
     }
-    el.attrs = a;
   }
-  for (const c of children) append(el, c);
   return el;
+}
+
+function isNode(c: Child): boolean {
+  return typeof c === "object" ? c !== null && !Array.isArray(c) : c !== undefined && c !== false && c !== "";
 }
 
 function append(el: Element, c: Child): void {
@@ -133,4 +156,10 @@ export function serialize(el: Element): string {
     else out += escText(String(c));
   }
   return out + "</" + el.name + ">";
+}
+
+/** getChild(name, xmlns) !== undefined, without the array getChildren builds: asked of every stanza. */
+export function hasChild(el: Element, name: string, xmlns: string): boolean {
+  for (const c of el.children) if (typeof c === "object" && c.getName() === name && c.getNS() === xmlns) return true;
+  return false;
 }

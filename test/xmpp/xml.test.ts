@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 // @ts-ignore -- the package has no type declarations
 import { createElement } from "@xmpp/xml";
-import { Element, serialize, xml, type Node } from "../../src/xmpp/xml.js";
+import { Element, hasChild, serialize, xml, type Node } from "../../src/xmpp/xml.js";
 
 type Tree = { name: string; attrs: Record<string, string | undefined>; children: (Tree | string)[] };
 
@@ -49,5 +49,18 @@ describe("xml builder and serializer", () => {
     el.c("query", { xmlns: "jabber:iq:version" }).t("a<b & 'c'");
     el.attrs.to = "x\"y";
     expect(serialize(el)).toBe(el.toString());
+  });
+
+  it("hasChild answers as getChild does, namespaces inherited from the parent and prefixes included", () => {
+    const oob = "jabber:x:oob";
+    const cases = [
+      xml("message", {}, xml("x", { xmlns: oob })),
+      xml("message", { xmlns: oob }, xml("x")),
+      xml("message", {}, xml("p:x", { "xmlns:p": oob })),
+      xml("message", {}, xml("x", { xmlns: "jabber:x:event" }), "text"),
+      xml("message", {}, xml("body", {}, "x")),
+    ];
+    for (const el of cases) expect(hasChild(el, "x", oob)).toBe(el.getChild("x", oob) !== undefined);
+    expect(cases.map((el) => hasChild(el, "x", oob))).toEqual([true, true, true, false, false]);
   });
 });

@@ -4,10 +4,10 @@
  * XEP-0280 section 7 <private/> and XEP-0334 <no-copy/> keep a message out of carbons.
  * Its children become typed content (src/xmpp/content-read.ts), as on s2s.
  */
-import { StanzaError } from "../../xmpp/errors.js";
+import { StanzaError, stanzaHead } from "../../xmpp/errors.js";
 import { isFileTransfer } from "../../xmpp/file-transfer.js";
 import { definedOnly, readContent } from "../../xmpp/content-read.js";
-import type { Element } from "../../xmpp/xml.js";
+import { hasChild, type Element } from "../../xmpp/xml.js";
 import { NS } from "./ns.js";
 import type { C2sSession } from "./session.js";
 
@@ -23,7 +23,7 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
   // Group chat needs a MUC service, which this server does not host.
   if (type === "groupchat") throw new StanzaError("service-unavailable", "group chat is not offered here");
   const to = el.attrs.to ?? s.bare;
-  const priv = el.getChild("private", NS.carbons) !== undefined || el.getChild("no-copy", NS.hints) !== undefined;
+  const priv = hasChild(el, "private", NS.carbons) || hasChild(el, "no-copy", NS.hints);
   const { body, subject, thread, payload: _none, ...content } = readContent(el);
   const pending = s.core.message({
     to,
@@ -36,10 +36,12 @@ export async function handleMessage(s: C2sSession, el: Element): Promise<void> {
     private: priv,
     kind: isFileTransfer(el) ? "file-transfer" : "message",
   });
+  // Until the result comes (after the journal sync), only what an error reply needs is kept, not the content.
+  const head = stanzaHead(el);
   pending.then(
     (r) => {
-      if (!r.delivered && type !== "error") s.replyError(el, StanzaError.from(r.error));
+      if (!r.delivered && type !== "error") s.replyError(head, StanzaError.from(r.error));
     },
-    (err: unknown) => s.replyError(el, err),
+    (err: unknown) => s.replyError(head, err),
   );
 }

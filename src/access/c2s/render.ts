@@ -3,7 +3,7 @@
  * and XEP-0203 delay for stored ones), presence per RFC 6121 4.7 through the
  * rich-state mapping, subscription presence, roster and block-list pushes.
  */
-import { xml, type Element } from "../../xmpp/xml.js";
+import { xml, xmlWith, type Element } from "../../xmpp/xml.js";
 import { messageChildren } from "../../xmpp/content-render.js";
 import { stanzaIdOf } from "../../xmpp/translate.js";
 import { toXmppPresence } from "../../mapping/xmpp-presence.js";
@@ -16,7 +16,7 @@ import { NS } from "./ns.js";
 /** Rendered from the content compliance decided (src/xmpp/content-render.ts), as on s2s. */
 export function renderMessage(e: Envelope, to: string): Element {
   const id = stanzaIdOf(e);
-  return xml("message", { xmlns: NS.client, from: e.from, to, type: e.type === "normal" ? undefined : e.type, id }, ...messageChildren(e));
+  return xmlWith("message", { xmlns: NS.client, from: e.from, to, type: e.type === "normal" ? undefined : e.type, id }, messageChildren(e));
 }
 
 export function withDelay(msg: Element, e: Envelope, domain: string): Element {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../../log.js";
 import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
-import { xml, type Element } from "../../xmpp/xml.js";
+import { serialize, xml, type Element } from "../../xmpp/xml.js";
 import type { CoreSession } from "../../core/session.js";
 import { CoreError } from "../../core/errors.js";
 import type { CoreEvent } from "../../core/types.js";
@@ -20,6 +20,7 @@ import { handleIq } from "./iq.js";
 
 const ACK_EVERY = 20;
 const ACK_DELAY_MS = 500;
+const ACK_REQUEST = serialize(xml("r", { xmlns: NS.sm }));
 
 /** What a session needs from the connection it is attached to. */
 export interface Wire {
@@ -83,30 +84,32 @@ export class C2sSession {
   };
 
   /** Sends a stanza, keeping it for XEP-0198 until acknowledged. */
-  out(el: Element, envelope?: Unacked["envelope"]): void {
-    if (this.sm && !this.sm.track({ el, envelope })) {
+  out(el: Element | string, envelope?: Unacked["envelope"]): void {
+    const text = typeof el === "string" ? el : serialize(el);
+    if (this.sm && !this.sm.track({ el: text, envelope })) {
       this.wire?.close(new StreamError("resource-constraint", "too many unacknowledged stanzas"));
       this.end(false);
       return;
     }
-    this.wire?.send(el);
+    this.wire?.send(text);
     if (this.sm) this.requestAck();
   }
 
   private ackTimer: NodeJS.Timeout | undefined;
+  private readonly askAck = (): void => {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    if (this.sm && this.sm.pending > 0) this.wire?.send(ACK_REQUEST);
+  };
   /**
    * XEP-0198 section 4: ask the client to acknowledge, at most every ACK_EVERY
    * stanzas or ACK_DELAY_MS after the first unacknowledged one, so the queue
    * of what may need re-delivery stays short.
    */
   private requestAck(): void {
-    const ask = () => {
-      clearTimeout(this.ackTimer);
-      this.ackTimer = undefined;
-      if (this.sm && this.sm.pending > 0) this.wire?.send(xml("r", { xmlns: NS.sm }));
-    };
-    if (this.sm!.pending % ACK_EVERY === 0) return ask();
-    this.ackTimer ??= setTimeout(ask, ACK_DELAY_MS);
+    if (this.sm!.pending % ACK_EVERY === 0) return this.askAck();
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(this.askAck, ACK_DELAY_MS);
     this.ackTimer.unref?.();
   }
 

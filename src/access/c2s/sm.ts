@@ -9,7 +9,8 @@ import type { Envelope } from "../../model/envelope.js";
 import { NS } from "./ns.js";
 
 export interface Unacked {
-  el: Element;
+  /** As written: the text, so a stanza waiting for its acknowledgement holds one string, not an element tree. */
+  el: Element | string;
   /** For messages: what to re-deliver if the session is never resumed. */
   envelope?: Envelope | undefined;
 }

@@ -10,14 +10,14 @@ import { createServer as createTlsServer, type Server as TlsServer } from "node:
 import type { GatewayContext, GatewayModule } from "../../module.js";
 import { listen } from "../../listen.js";
 import { domainOf, type Envelope, type SecurityContext } from "../../model/envelope.js";
-import type { Counter } from "prom-client";
 import type { PeerAccess } from "../../tls/module.js";
 import { DeliveryFailure } from "../../model/route.js";
-import { StanzaError, StreamError, mayReplyWithError } from "../../xmpp/errors.js";
+import { StanzaError, StreamError, mayReplyWithError, stanzaHead } from "../../xmpp/errors.js";
 import { NS_SERVER } from "../../xmpp/ns.js";
 import { refuseStream } from "../../xmpp/stream-header.js";
 import { InboundSession, type InboundEnv } from "./inbound.js";
 import { InboundQueue } from "./inbound-queue.js";
+import { securityOf } from "./security.js";
 import { OutboundPool } from "./pool.js";
 import { PartnerPolicy } from "./policy.js";
 import { RateLimits } from "./limits.js";
@@ -48,10 +48,12 @@ export interface S2sWiring extends PeerAccess {
   states?: PresenceStates | undefined;
 }
 
+const DONE: Promise<void> = Promise.resolve();
+
 /** What the edge keeps per inbound stream. */
 interface InboundState {
   queue: InboundQueue;
-  /** Per authenticated domain (see S2sEdge.security). */
+  /** Per authenticated domain (see securityOf). */
   security: Map<string, SecurityContext>;
 }
 
@@ -70,8 +72,6 @@ class S2sEdge {
   readonly bound: { starttls?: AddressInfo; directTls?: AddressInfo } = {};
   private readonly sessions = new Set<InboundSession>();
   private readonly inbound = new WeakMap<InboundSession, InboundState>();
-  /** The counters' children, looked up once: a label object per stanza is hashed on every increment. */
-  private counted!: { sent: Counter.Internal; delivered: Counter.Internal; refused: Counter.Internal };
   private readonly perIp = new AddressCounter();
 
   constructor(private readonly peers: S2sWiring) {}
@@ -80,12 +80,6 @@ class S2sEdge {
     this.ctx = ctx;
     const cfg = ctx.config.s2s;
     this.metrics = s2sMetrics(ctx.metrics);
-    const stanzas = this.metrics.stanzas;
-    this.counted = {
-      sent: stanzas.labels({ direction: "outbound", result: "sent" }),
-      delivered: stanzas.labels({ direction: "inbound", result: "delivered" }),
-      refused: stanzas.labels({ direction: "inbound", result: "refused" }),
-    };
     const policy = (this.policy = new PartnerPolicy(ctx.config, ctx.federation));
     this.secret = cfg.dialback_secret || randomSecret();
     this.rates = new RateLimits((d) => policy.settings(d));
@@ -141,7 +135,7 @@ class S2sEdge {
     if (partnerDomain !== remote && policy.denied(remote)) throw new DeliveryFailure({ condition: "not-allowed", type: "cancel", text: `federation with ${remote} is denied` }, true);
     const profile = partner.profile === "xmpp-basic" ? "xmpp-basic" : "xmpp-rich";
     await this.pool!.send(local, remote, envelopeToStanza(envelope, profile, this.peers.states?.current));
-    this.counted.sent.inc();
+    this.metrics.counts.sent++;
   }
 
   /** Each stream's stanzas keep their order through the router (see InboundQueue). */
@@ -155,45 +149,51 @@ class S2sEdge {
     state.queue.push(this.rates.take(fromDomain), el, fromDomain, toDomain, session.sm.take());
   }
 
-  /** One stanza of an inbound stream, in its turn; `seq` is its XEP-0198 count, acknowledged once handled. */
-  private async handle(el: Element, session: InboundSession, state: InboundState, fromDomain: string, toDomain: string, seq: number | undefined): Promise<void> {
+  /**
+   * One stanza of an inbound stream, in its turn; `seq` is its XEP-0198
+   * count, acknowledged once handled. The element itself is let go once its
+   * envelope is made: what waits for the route's result keeps only its head.
+   */
+  private handle(el: Element, session: InboundSession, state: InboundState, fromDomain: string, toDomain: string, seq: number | undefined): Promise<void> {
+    let env: Envelope;
     try {
-      if (isDomainIq(el)) {
-        const reply = answerDomainIq(el);
-        if (reply) await this.sendBack(toDomain, fromDomain, reply);
-        return;
-      }
-      const env = stanzaToEnvelope(el, fromDomain, this.security(session, state, fromDomain));
-      const result = await state.queue.lane.route(env);
-      (result.delivered ? this.counted.delivered : this.counted.refused).inc();
-      if (!result.delivered) {
-        this.ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
-        if (mayReplyWithError(el)) await this.sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(el));
-      }
+      if (isDomainIq(el)) return this.answerDomainIq(el, session, fromDomain, toDomain, seq);
+      env = stanzaToEnvelope(el, fromDomain, securityOf(session, state.security, fromDomain));
     } catch (err) {
-      this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed");
+      this.handlingFailed(err);
+      session.sm.handled(seq);
+      return DONE;
+    }
+    return this.routeInbound(env, stanzaHead(el), session, state.queue, fromDomain, toDomain, seq);
+  }
+
+  private async routeInbound(env: Envelope, head: Element, session: InboundSession, queue: InboundQueue, fromDomain: string, toDomain: string, seq: number | undefined): Promise<void> {
+    try {
+      const result = await queue.lane.route(env);
+      if (result.delivered) return void this.metrics.counts.delivered++;
+      this.metrics.counts.refused++;
+      this.ctx.log.info({ id: env.id, from: fromDomain, condition: result.error.condition }, "s2s inbound stanza refused");
+      if (mayReplyWithError(head)) await this.sendBack(toDomain, fromDomain, StanzaError.from(result.error, toDomain).toElement(head));
+    } catch (err) {
+      this.handlingFailed(err);
     } finally {
       session.sm.handled(seq);
     }
   }
 
-  /**
-   * How the stream's partner domain was authenticated, the same for each of
-   * its stanzas: made once per domain (and again if the domain is
-   * authenticated anew another way), not per stanza.
-   */
-  private security(session: InboundSession, state: InboundState, domain: string): SecurityContext {
-    const auth = session.authenticated.get(domain) === "certificate" ? "certificate" : "dialback";
-    const known = state.security.get(domain);
-    if (known?.auth === auth) return known;
-    const ctx: SecurityContext = Object.freeze({
-      auth,
-      tlsVersion: session.tlsVersion(),
-      certFingerprint: session.peerCertificate()?.fingerprint256,
-      remoteAddress: session.remoteAddress,
-    });
-    state.security.set(domain, ctx);
-    return ctx;
+  private async answerDomainIq(el: Element, session: InboundSession, fromDomain: string, toDomain: string, seq: number | undefined): Promise<void> {
+    try {
+      const reply = answerDomainIq(el);
+      if (reply) await this.sendBack(toDomain, fromDomain, reply);
+    } catch (err) {
+      this.handlingFailed(err);
+    } finally {
+      session.sm.handled(seq);
+    }
+  }
+
+  private handlingFailed(err: unknown): void {
+    this.ctx.log.error({ err: (err as Error).message }, "s2s inbound stanza handling failed");
   }
 
   private async sendBack(local: string, remote: string, el: Element): Promise<void> {

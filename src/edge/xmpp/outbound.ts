@@ -31,6 +31,9 @@ export interface OutboundEnv extends StreamOptions {
   dialbackSecret: string;
 }
 
+/** What send() gives when the stanza is on its way: already settled, so one serves every stanza. */
+const SENT = Promise.resolve();
+
 /** Bytes buffered for a partner before senders wait for it to drain. */
 const HIGH_WATER = 1_048_576;
 
@@ -256,7 +259,7 @@ export class OutboundStream extends XmppStream {
    */
   send(el: Element): Promise<void> {
     this.batch(el);
-    if (this.socket.writableLength + heldLength(this.socket) < HIGH_WATER) return Promise.resolve();
+    if (this.socket.writableLength + heldLength(this.socket) < HIGH_WATER) return SENT;
     // One wait shared by every sender, however many are blocked.
     this.drained ??= new Promise<void>((resolve) => {
       const done = () => {

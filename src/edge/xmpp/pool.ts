@@ -25,7 +25,9 @@ interface Entry {
   /** A connection is being made; more stanzas only queue. */
   opening?: boolean;
   queue: Queued[];
-  idle?: NodeJS.Timeout;
+  idle?: NodeJS.Timeout | undefined;
+  /** When a stanza last went out (Date.now()). */
+  used?: number;
 }
 
 export interface PoolEnv extends OutboundEnv {
@@ -84,6 +86,7 @@ export class OutboundPool {
     stream.on("closed", () => {
       if (this.entries.get(key) === entry && entry.stream === stream) {
         clearTimeout(entry.idle);
+        entry.idle = undefined;
         entry.stream = undefined;
         if (entry.queue.length === 0) this.entries.delete(key);
         else void this.open(key, entry, local, remote);
@@ -111,14 +114,25 @@ export class OutboundPool {
     for (const q of queued) q.reject(new DeliveryFailure({ condition: stanzaCondition, type: stanzaCondition === "remote-server-timeout" ? "wait" : "cancel", text: err.message }));
   }
 
+  /**
+   * Notes a stanza sent. The idle timer is not replaced for each one (a timer
+   * object per stanza): when it fires early it waits out the rest of the idle time.
+   */
   private touch(key: string, entry: Entry): void {
-    clearTimeout(entry.idle);
+    entry.used = Date.now();
+    if (!entry.idle) this.armIdle(key, entry, this.env.idleTimeoutMs);
+  }
+
+  private armIdle(key: string, entry: Entry, ms: number): void {
     entry.idle = setTimeout(() => {
+      entry.idle = undefined;
+      const left = (entry.used ?? 0) + this.env.idleTimeoutMs - Date.now();
+      if (left > 0) return this.armIdle(key, entry, left);
       if (entry.queue.length === 0) {
         this.entries.delete(key);
         entry.stream?.end();
       }
-    }, this.env.idleTimeoutMs);
+    }, ms);
     entry.idle.unref();
   }
 

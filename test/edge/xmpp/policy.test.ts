@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { configSchema } from "../../../src/config/schema.js";
 import type { LoadedConfig } from "../../../src/config/load.js";
 import { PartnerPolicy } from "../../../src/edge/xmpp/policy.js";
+import { Federation } from "../../../src/config/federation.js";
 import { RateLimits, TokenBucket } from "../../../src/edge/xmpp/limits.js";
 
 const cfg = (c: Record<string, unknown>): LoadedConfig => ({ ...configSchema.parse(c), baseDir: ".", source: undefined });
@@ -29,6 +30,25 @@ describe("partner policy", () => {
     expect(listed.settings("b.test")).toMatchObject({ allowed: false, reason: "b.test is not an allowed partner" });
     const sip = new PartnerPolicy(cfg({ domains: ["corp.test"], partners: [{ domain: "lync.test", protocol: "sip" }] }));
     expect(sip.settings("lync.test")).toMatchObject({ allowed: false, reason: "lync.test is a SIP partner, not an XMPP one" });
+  });
+});
+
+describe("partner settings kept per federation view", () => {
+  it("answer as the view in force and the s2s defaults say, a reload or a config update seen at once", () => {
+    const before = cfg({ domains: ["corp.test"], partners: [{ domain: "a.test", max_stanza_bytes: 4096 }] });
+    const after = cfg({ domains: ["corp.test"], federation: { deny: ["a.test"] }, s2s: { max_stanza_bytes: 9000 } });
+    let view = Federation.fromConfig(before);
+    const p = new PartnerPolicy(before, () => view);
+    expect(p.settings("a.test")).toMatchObject({ allowed: true, maxStanzaBytes: 4096 });
+    expect(p.settings("a.test")).toBe(p.settings("a.test"));
+    expect(p.refusal("A.test")).toBeUndefined();
+    view = Federation.fromConfig(after);
+    expect(p.refusal("a.test")).toBe("federation with a.test is denied");
+    expect(p.settings("b.test").maxStanzaBytes).toBe(before.s2s.max_stanza_bytes);
+    p.update(after);
+    expect(p.settings("b.test").maxStanzaBytes).toBe(9000);
+    // What a caller is handed cannot be changed under the other callers.
+    expect(Object.isFrozen(p.settings("b.test"))).toBe(true);
   });
 });
 
