@@ -53,7 +53,10 @@ export class PatternGroups implements GroupSource {
     const g = this.groups.get(group);
     if (!g) return false;
     const a = address.toLowerCase();
-    return g.exact.has(a) || g.domains.has(a.slice(a.indexOf("@") + 1)) || g.globs.some((m) => m(a));
+    if (g.exact.has(a)) return true;
+    if (g.domains.size && g.domains.has(a.slice(a.indexOf("@") + 1))) return true;
+    for (let i = 0; i < g.globs.length; i++) if (g.globs[i]!(a)) return true;
+    return false;
   }
 
   names(): string[] {
@@ -61,11 +64,15 @@ export class PatternGroups implements GroupSource {
   }
 }
 
-/** A member in any source that defines the group; known when any source defines it. */
-export function unionGroups(sources: () => (GroupSource | undefined)[]): GroupSource {
+/** A member in `first` or `rest()` (where either defines the group); known when either defines it. */
+export function unionGroups(first: GroupSource, rest: () => GroupSource | undefined): GroupSource {
   return {
-    knows: (g) => sources().some((s) => s?.knows(g)),
-    isMember: (g, address) => sources().some((s) => s !== undefined && s.knows(g) && s.isMember(g, address)),
+    knows: (g) => first.knows(g) || rest()?.knows(g) === true,
+    isMember(g, address) {
+      if (first.knows(g) && first.isMember(g, address)) return true;
+      const other = rest();
+      return other !== undefined && other.knows(g) && other.isMember(g, address);
+    },
   };
 }
 

@@ -17,11 +17,12 @@ export type AddressMatcher = (bareAddress: string) => boolean;
  * takes polynomial time in the address length, and addresses come from the
  * wire. This is the greedy wildcard match with one backtrack point (the last
  * star): at worst |text| x |glob| steps, and one pass for the usual
- * "*@domain" and "*.domain" shapes.
+ * "*@domain" and "*.domain" shapes. `from` skips a prefix of `text` (an
+ * address's localpart) without slicing it off.
  */
-export function globMatch(glob: string, text: string): boolean {
+export function globMatch(glob: string, text: string, from = 0): boolean {
   let g = 0;
-  let t = 0;
+  let t = from;
   let star = -1;
   let mark = 0;
   while (t < text.length) {
@@ -52,7 +53,10 @@ export function compileAddressPattern(pattern: string): AddressMatcher {
   const p = foldAddress(pattern.trim());
   if (p === "*") return () => true;
   if (p.includes("@")) return (a) => globMatch(p, a.toLowerCase());
-  return (a) => globMatch(p, a.slice(a.indexOf("@") + 1).toLowerCase());
+  return (a) => {
+    const lower = a.toLowerCase();
+    return globMatch(p, lower, lower.indexOf("@") + 1);
+  };
 }
 
 export function compileDomainPattern(pattern: string): (domain: string) => boolean {
@@ -69,7 +73,9 @@ export function compileMembers(specs: string[], groups: GroupSource): (address: 
   const patterns = specs.filter((s) => !s.startsWith(GROUP_PREFIX)).map(compileAddressPattern);
   return (address) => {
     const bare = bareOf(address);
-    return patterns.some((m) => m(bare)) || named.some((g) => groups.isMember(g, bare));
+    for (let i = 0; i < patterns.length; i++) if (patterns[i]!(bare)) return true;
+    for (let i = 0; i < named.length; i++) if (groups.isMember(named[i]!, bare)) return true;
+    return false;
   };
 }
 

@@ -91,15 +91,16 @@ export function compileFinder(src: LexiconSource): Finder {
     if (!det) throw new Error(`unknown detector "${d}" (known: ${Object.keys(DETECTORS).join(", ")})`);
     return det;
   });
-  const anyPattern = (text: string) => (set ? set.test(text) : patterns.length === 1 && (patterns[0]!.lastIndex = 0, patterns[0]!.test(text)));
+  const one = patterns.length === 1 ? patterns[0]! : undefined;
   return {
     test(text) {
       if (words) {
         words.lastIndex = 0;
         if (words.test(text)) return true;
       }
-      if (anyPattern(text)) return true;
-      return detectors.some((d) => d.find(text).length > 0);
+      if (set ? set.test(text) : one && ((one.lastIndex = 0), one.test(text))) return true;
+      for (let i = 0; i < detectors.length; i++) if (detectors[i]!.test(text)) return true;
+      return false;
     },
     find(text) {
       const spans: Span[] = words ? spansOf(words, text) : [];
@@ -113,8 +114,12 @@ export function compileFinder(src: LexiconSource): Finder {
 }
 
 export function anyFinder(finders: Finder[]): Finder {
+  if (finders.length === 1) return finders[0]!;
   return {
-    test: (t) => finders.some((f) => f.test(t)),
+    test(t) {
+      for (let i = 0; i < finders.length; i++) if (finders[i]!.test(t)) return true;
+      return false;
+    },
     find: (t) => finders.flatMap((f) => f.find(t)),
   };
 }
