@@ -8,6 +8,7 @@
  * layers, so "research" can be a domain pattern in a policy file and a few
  * named accounts at once.
  */
+import { lowerCased } from "../model/envelope.js";
 import { compileAddressPattern, type AddressMatcher } from "./patterns.js";
 
 export interface GroupSource {
@@ -52,7 +53,7 @@ export class PatternGroups implements GroupSource {
   isMember(group: string, address: string): boolean {
     const g = this.groups.get(group);
     if (!g) return false;
-    const a = address.toLowerCase();
+    const a = lowerCased(address);
     if (g.exact.has(a)) return true;
     if (g.domains.size && g.domains.has(a.slice(a.indexOf("@") + 1))) return true;
     for (let i = 0; i < g.globs.length; i++) if (g.globs[i]!(a)) return true;
@@ -82,11 +83,14 @@ export interface DirectoryLog {
 
 export class GroupDirectory implements GroupSource {
   private readonly layers = new Map<string, PatternGroups>();
+  /** The layers again as an array, replaced whole on each change: lookups run per message and walk it without an iterator. */
+  private ordered: { name: string; groups: PatternGroups }[] = [];
   private readonly connectors: DirectoryConnector[] = [];
 
   /** Replaces one layer's groups (policy files on each load, the config on each reload). */
   setLayer(name: string, definitions: Record<string, string[]>): void {
     this.layers.set(name, new PatternGroups(definitions));
+    this.ordered = [...this.layers].map(([n, groups]) => ({ name: n, groups }));
   }
 
   addConnector(c: DirectoryConnector): void {
@@ -107,12 +111,25 @@ export class GroupDirectory implements GroupSource {
   }
 
   knows(group: string): boolean {
-    for (const l of this.layers.values()) if (l.knows(group)) return true;
-    return false;
+    return this.knownBy(group, undefined);
   }
 
   isMember(group: string, address: string): boolean {
-    for (const l of this.layers.values()) if (l.knows(group) && l.isMember(group, address)) return true;
+    return this.memberIn(group, address, undefined);
+  }
+
+  private knownBy(group: string, except: string | undefined): boolean {
+    const layers = this.ordered;
+    for (let i = 0; i < layers.length; i++) if (layers[i]!.name !== except && layers[i]!.groups.knows(group)) return true;
+    return false;
+  }
+
+  private memberIn(group: string, address: string, except: string | undefined): boolean {
+    const layers = this.ordered;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      if (l.name !== except && l.groups.knows(group) && l.groups.isMember(group, address)) return true;
+    }
     return false;
   }
 
@@ -133,16 +150,9 @@ export class GroupDirectory implements GroupSource {
   /** The directory without one layer: policy compilation checks its own groups plus everyone else's. */
   without(layer: string): GroupSource {
     // Reads the layers live, so a refresh reaches policies compiled before it; no allocation per lookup.
-    const layers = this.layers;
     return {
-      knows(group) {
-        for (const [n, l] of layers) if (n !== layer && l.knows(group)) return true;
-        return false;
-      },
-      isMember(group, address) {
-        for (const [n, l] of layers) if (n !== layer && l.knows(group) && l.isMember(group, address)) return true;
-        return false;
-      },
+      knows: (group) => this.knownBy(group, layer),
+      isMember: (group, address) => this.memberIn(group, address, layer),
     };
   }
 }

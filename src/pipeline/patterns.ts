@@ -3,7 +3,7 @@
  * "group:NAME" references, and time windows. Everything compiles once at load
  * so a message pays only for the tests.
  */
-import { bareOf } from "../model/envelope.js";
+import { bareOf, lowerCased } from "../model/envelope.js";
 import { foldAddress } from "../model/precis.js";
 import type { GroupSource } from "./groups.js";
 
@@ -52,9 +52,9 @@ export function compileAddressPattern(pattern: string): AddressMatcher {
   // Addresses arrive prepared (RFC 7622 PRECIS): a pattern typed in another case or Unicode form must match them.
   const p = foldAddress(pattern.trim());
   if (p === "*") return () => true;
-  if (p.includes("@")) return (a) => globMatch(p, a.toLowerCase());
+  if (p.includes("@")) return (a) => globMatch(p, lowerCased(a));
   return (a) => {
-    const lower = a.toLowerCase();
+    const lower = lowerCased(a);
     return globMatch(p, lower, lower.indexOf("@") + 1);
   };
 }
@@ -62,7 +62,7 @@ export function compileAddressPattern(pattern: string): AddressMatcher {
 export function compileDomainPattern(pattern: string): (domain: string) => boolean {
   const p = pattern.trim().toLowerCase();
   if (p === "*") return () => true;
-  return (d) => globMatch(p, d.toLowerCase());
+  return (d) => globMatch(p, lowerCased(d));
 }
 
 export const GROUP_PREFIX = "group:";

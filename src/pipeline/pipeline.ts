@@ -7,6 +7,7 @@
 import { bareOf, type Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
 import { contentOf, mapContent, withContent, withXhtmlParagraph } from "./content.js";
+import { MatchableParts } from "./parts.js";
 import type { CompiledProfile, PolicySet } from "./policy/compile.js";
 import { EXTERNAL_PREFIX } from "./policy/compile.js";
 import type { Stage, Verdict } from "./stage.js";
@@ -150,7 +151,7 @@ export class CompliancePipeline implements Compliance {
       if (!stage) continue;
       let out: Verdict[] | Promise<Verdict[]>;
       try {
-        out = stage.evaluate({ envelope: run.current, now: run.now });
+        out = stage.evaluate({ envelope: run.current, now: run.now, parts: run.parts() });
       } catch (err) {
         this.failed(run, name, err);
         return undefined;
@@ -189,6 +190,7 @@ class Run {
   readonly started = performance.now();
   readonly verdicts: VerdictRecord[] = [];
   current: Envelope;
+  private shared: MatchableParts | undefined;
   stop: { error: DeliveryError; quarantined: boolean } | undefined;
   private copies: CopyTarget[] | undefined;
   private disclaimers: Disclaimer[] | undefined;
@@ -208,6 +210,12 @@ class Run {
     this.current = ext.envelope;
     if (ext.verdict) this.verdicts.push(ext.verdict);
     if (ext.error) this.stop = { error: ext.error, quarantined: false };
+  }
+
+  /** The current envelope's parts for the stages, shared until a stage changes the envelope. */
+  parts(): MatchableParts {
+    if (this.shared?.envelope !== this.current) this.shared = new MatchableParts(this.current);
+    return this.shared;
   }
 
   /** Applies one stage's verdicts in order; true when the message will not be delivered (the chain stops). */
@@ -264,7 +272,8 @@ function applyDisclaimers(env: Envelope, list: Disclaimer[]): Envelope {
   if (!list.length || env.kind === "presence" || text === undefined) return env;
   let body = text;
   let xhtml = env.xhtml;
-  for (const d of new Map(list.map((d) => [d.text, d])).values()) {
+  const unique = list.length === 1 ? list : new Map(list.map((d) => [d.text, d])).values();
+  for (const d of unique) {
     body = d.position === "prepend" ? `${d.text}\n\n${body}` : `${body}\n\n${d.text}`;
     if (xhtml) xhtml = withXhtmlParagraph(xhtml, d.text, d.position);
   }

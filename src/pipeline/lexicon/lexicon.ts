@@ -80,6 +80,25 @@ function spansOf(re: RegExp, text: string, out: Span[] = []): Span[] {
   return out;
 }
 
+/**
+ * RE2 reads UTF-8: handed a string, it converts it into a new native buffer
+ * for every pattern it runs. A message's text meets several patterns in a row
+ * (each rule, each lexicon), so a test converts it once and hands RE2 the
+ * bytes: a yes or no needs no positions, so byte offsets do not matter there
+ * (find, which reports spans, still passes the string). Node's conversion
+ * replaces a lone surrogate with U+FFFD either way, so RE2 sees the same bytes.
+ */
+let lastText: string | undefined;
+let lastUtf8 = Buffer.alloc(0);
+
+function utf8(text: string): Buffer {
+  if (text !== lastText) {
+    lastUtf8 = Buffer.from(text, "utf8");
+    lastText = text;
+  }
+  return lastUtf8;
+}
+
 export function compileFinder(src: LexiconSource): Finder {
   const words = wordsRegExp(src.words ?? []);
   const sources = src.patterns ?? [];
@@ -98,7 +117,7 @@ export function compileFinder(src: LexiconSource): Finder {
         words.lastIndex = 0;
         if (words.test(text)) return true;
       }
-      if (set ? set.test(text) : one && ((one.lastIndex = 0), one.test(text))) return true;
+      if (set ? set.test(utf8(text)) : one && ((one.lastIndex = 0), one.test(utf8(text)))) return true;
       for (let i = 0; i < detectors.length; i++) if (detectors[i]!.test(text)) return true;
       return false;
     },

@@ -2,7 +2,7 @@
  * Compiling one rule, wall, limit or profile of a policy file into the tests
  * the stages run. Mistakes go to the compiler's problem list at their line.
  */
-import type { Envelope, EnvelopeKind, Direction } from "../../model/envelope.js";
+import { lowerCased, type Envelope, type EnvelopeKind, type Direction } from "../../model/envelope.js";
 import { anyFinder, compileFinder, type Finder } from "../lexicon/lexicon.js";
 import { compileDomainPattern, compileTimeWindow } from "../patterns.js";
 import type { LimitDef, PolicyFile, ProfileDef, RuleDef, WallDef } from "./schema.js";
@@ -23,7 +23,7 @@ function partnerIn(patterns: string[]): (e: Envelope, now?: number) => boolean {
   const ms = patterns.map(compileDomainPattern);
   return (e) => {
     if (e.partnerDomain === undefined) return false;
-    const d = e.partnerDomain.toLowerCase();
+    const d = lowerCased(e.partnerDomain);
     for (let i = 0; i < ms.length; i++) if (ms[i]!(d)) return true;
     return false;
   };
