@@ -25,6 +25,9 @@ interface Attempt {
   routing?: boolean | undefined;
 }
 
+const nothing = (): undefined => undefined;
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
+
 export const allowAll: Compliance = {
   async evaluate(envelope) {
     return { deliver: true, envelope, policyVersion: "none", verdicts: [] };
@@ -101,16 +104,21 @@ export class Router {
   }
 
   /** The archive record; resolves once it is durable, to the refusal when the archive could not take it. */
-  private async journal(envelope: Envelope, decision: Decision): Promise<RouteResult | undefined> {
-    if (!this.archiver) return undefined;
+  private journal(envelope: Envelope, decision: Decision): Promise<RouteResult | undefined> {
+    if (!this.archiver) return NOTHING;
+    let recorded: Promise<void>;
     try {
-      await this.archiver.record(envelope, decision);
-      return undefined;
+      recorded = Promise.resolve(this.archiver.record(envelope, decision));
     } catch (err) {
-      // Fail closed: a message we could not archive must not cross.
-      this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
-      return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
+      return Promise.resolve(this.refused(envelope, err));
     }
+    return recorded.then(nothing, (err: unknown) => this.refused(envelope, err));
+  }
+
+  /** Fail closed: a message we could not archive must not cross. */
+  private refused(envelope: Envelope, err: unknown): RouteResult {
+    this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
+    return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
   }
 
   /** Copies and delivery, once the record is durable. */
