@@ -9,7 +9,7 @@
  * named accounts at once.
  */
 import { lowerCased } from "../model/envelope.js";
-import { compileAddressPattern, type AddressMatcher } from "./patterns.js";
+import { compileLowerAddressPattern, type AddressMatcher } from "./patterns.js";
 
 export interface GroupSource {
   /** Whether this source defines the group at all. */
@@ -38,7 +38,7 @@ export class PatternGroups implements GroupSource {
       const g = { exact: new Set<string>(), domains: new Set<string>(), globs: [] as AddressMatcher[] };
       for (const raw of patterns) {
         const p = raw.trim().toLowerCase();
-        if (p.includes("*")) g.globs.push(compileAddressPattern(p));
+        if (p.includes("*")) g.globs.push(compileLowerAddressPattern(p));
         else if (p.includes("@")) g.exact.add(p);
         else g.domains.add(p);
       }

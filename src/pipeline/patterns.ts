@@ -44,25 +44,46 @@ export function globMatch(glob: string, text: string, from = 0): boolean {
 }
 
 /**
+ * globMatch for one glob, specialised for the shapes policies use: a literal
+ * is a comparison and "*" followed by a literal ("*@domain", "*.domain") is
+ * a suffix test, both native string operations; any other glob runs
+ * globMatch. The same answers, without a loop per character per test.
+ */
+export function compileGlob(glob: string): (text: string, from?: number) => boolean {
+  const star = glob.indexOf("*");
+  if (star < 0) return (t, from = 0) => t.length - from === glob.length && t.startsWith(glob, from);
+  if (star === 0 && glob.indexOf("*", 1) < 0) {
+    const suffix = glob.slice(1);
+    return (t, from = 0) => t.length - from >= suffix.length && t.endsWith(suffix);
+  }
+  return (t, from = 0) => globMatch(glob, t, from);
+}
+
+/**
  * "alice@corp.example", "*@research.corp.example" match addresses; a pattern
  * without "@" ("partner.example", "*.bank.example") matches the address's domain.
  * Case-insensitive.
  */
 export function compileAddressPattern(pattern: string): AddressMatcher {
+  const m = compileLowerAddressPattern(pattern);
+  return (a) => m(lowerCased(a));
+}
+
+/** compileAddressPattern for addresses already in lower case (a group lowers one once for all its tests). */
+export function compileLowerAddressPattern(pattern: string): AddressMatcher {
   // Addresses arrive prepared (RFC 7622 PRECIS): a pattern typed in another case or Unicode form must match them.
   const p = foldAddress(pattern.trim());
   if (p === "*") return () => true;
-  if (p.includes("@")) return (a) => globMatch(p, lowerCased(a));
-  return (a) => {
-    const lower = lowerCased(a);
-    return globMatch(p, lower, lower.indexOf("@") + 1);
-  };
+  const glob = compileGlob(p);
+  if (p.includes("@")) return (a) => glob(a);
+  return (a) => glob(a, a.indexOf("@") + 1);
 }
 
 export function compileDomainPattern(pattern: string): (domain: string) => boolean {
   const p = pattern.trim().toLowerCase();
   if (p === "*") return () => true;
-  return (d) => globMatch(p, lowerCased(d));
+  const glob = compileGlob(p);
+  return (d) => glob(lowerCased(d));
 }
 
 export const GROUP_PREFIX = "group:";

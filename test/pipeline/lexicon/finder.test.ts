@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { compileFinder } from "../../../src/pipeline/lexicon/lexicon.js";
-import { globMatch } from "../../../src/pipeline/patterns.js";
+import { compileGlob, globMatch } from "../../../src/pipeline/patterns.js";
 
 const units = fc.constantFrom("a", "é", "ß", "\u{1F600}", "\uD800", "\uDC00", " ", "-", "1", "4", "X", "non", "public", "ü", "\u0301", "\n");
 const text = fc.array(units, { maxLength: 40 }).map((a) => a.join(""));
@@ -47,6 +47,20 @@ describe("glob matching from an offset", () => {
         expect(globMatch(g, head + t, head.length)).toBe(globMatch(g, t));
       }),
       { numRuns: 2_000 },
+    );
+  });
+});
+
+describe("compiled globs", () => {
+  it("answer as globMatch does, for every shape and offset", () => {
+    const u = fc.constantFrom("a", "b", ".", "@");
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("a", "b", ".", "@", "*"), maxLength: 8 }), fc.string({ unit: u, maxLength: 12 }), fc.nat(12), (g, t, from) => {
+        const at = Math.min(from, t.length);
+        expect(compileGlob(g)(t, at)).toBe(globMatch(g, t, at));
+        expect(compileGlob(g)(t)).toBe(globMatch(g, t));
+      }),
+      { numRuns: 5_000 },
     );
   });
 });
