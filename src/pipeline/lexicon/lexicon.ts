@@ -111,15 +111,25 @@ export function compileFinder(src: LexiconSource): Finder {
     return det;
   });
   const one = patterns.length === 1 ? patterns[0]! : undefined;
+  const test = (text: string): boolean => {
+    if (words) {
+      words.lastIndex = 0;
+      if (words.test(text)) return true;
+    }
+    if (set ? set.test(utf8(text)) : one && ((one.lastIndex = 0), one.test(utf8(text)))) return true;
+    for (let i = 0; i < detectors.length; i++) if (detectors[i]!.test(text)) return true;
+    return false;
+  };
+  // Rules that name the same lexicon test it on the same text one after another (tag, then redact): the answer is kept for that text.
+  let lastText: string | undefined;
+  let lastAnswer = false;
   return {
     test(text) {
-      if (words) {
-        words.lastIndex = 0;
-        if (words.test(text)) return true;
+      if (text !== lastText) {
+        lastAnswer = test(text);
+        lastText = text;
       }
-      if (set ? set.test(utf8(text)) : one && ((one.lastIndex = 0), one.test(utf8(text)))) return true;
-      for (let i = 0; i < detectors.length; i++) if (detectors[i]!.test(text)) return true;
-      return false;
+      return lastAnswer;
     },
     find(text) {
       const spans: Span[] = words ? spansOf(words, text) : [];
