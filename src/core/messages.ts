@@ -46,7 +46,9 @@ export class MessageService {
 
   /** Delivery to a hosted user after compliance and archive (the router's internal target). */
   async deliver(e: Envelope): Promise<void | DeliveryReceipt> {
-    const u = await this.s.users.load(bareOf(e.to));
+    const to = bareOf(e.to);
+    // A user in the working set is taken as is: a settled promise per message still costs a turn.
+    const u = this.s.users.peek(to) ?? (await this.s.users.load(to));
     // RFC 6121 8.5.2.2 / 8.5.1: no such user.
     if (!u) throw new DeliveryFailure({ condition: "service-unavailable", type: "cancel" });
     const sender = bareOf(e.from);

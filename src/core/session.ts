@@ -2,10 +2,11 @@
  * One connected device as the access layer sees it: everything a client can
  * do, as method calls. Errors are CoreErrors carrying RFC 6120 conditions.
  */
-import { bareOf } from "../model/envelope.js";
+import { randomUUID } from "node:crypto";
+import { bareOf, domainOf } from "../model/envelope.js";
 import type { Envelope } from "../model/envelope.js";
 import type { RichPresence } from "../model/presence.js";
-import { JidMalformedError, formatJid, parseJid } from "../model/jid.js";
+import { JidMalformedError, preparedJid } from "../model/jid.js";
 import type { RouteResult } from "../model/route.js";
 import { CoreError } from "./errors.js";
 import type { PresenceCore } from "./core.js";
@@ -32,7 +33,7 @@ export interface OutgoingMessage {
 /** RFC 7622 validation; a bad address is jid-malformed (RFC 6120 8.3.3.8). */
 export function checkJid(input: string): string {
   try {
-    return formatJid(parseJid(input));
+    return preparedJid(input);
   } catch (err) {
     if (err instanceof JidMalformedError) throw new CoreError("jid-malformed", "modify", err.message);
     throw err;
@@ -40,8 +41,8 @@ export function checkJid(input: string): string {
 }
 
 function tagsOf(m: OutgoingMessage): string[] | undefined {
-  const tags = [...(m.private ? ["carbons:private"] : []), ...(m.stanzaId ? [`stanza-id:${m.stanzaId}`] : [])];
-  return tags.length ? tags : undefined;
+  if (!m.private) return m.stanzaId ? [`stanza-id:${m.stanzaId}`] : undefined;
+  return m.stanzaId ? ["carbons:private", `stanza-id:${m.stanzaId}`] : ["carbons:private"];
 }
 
 export class CoreSession {
@@ -116,8 +117,12 @@ export class CoreSession {
       return { delivered: false, error: { condition: "not-acceptable", type: "cancel", text: `${bareOf(to)} is blocked` } };
     }
     const s = this.core.parts.s;
-    const e: Envelope = s.envelope({
-      ...s.directionTo(to),
+    const outbound = !s.isHosted(to);
+    // One literal and assignments: spreading the direction and then the whole envelope into a copy cost more than the rest of this method.
+    const e: Envelope = {
+      id: randomUUID(),
+      receivedAt: Date.now(),
+      direction: outbound ? "outbound" : "internal",
       protocol: m.protocol ?? "xmpp",
       kind: m.kind ?? "message",
       from: this.device.full,
@@ -126,10 +131,11 @@ export class CoreSession {
       body: m.body,
       subject: m.subject,
       thread: m.thread,
-      ...m.content,
-      security: this.device.security,
-      tags: tagsOf(m),
-    });
+    };
+    if (outbound) e.partnerDomain = domainOf(to);
+    if (m.content) Object.assign(e, m.content);
+    e.security = this.device.security;
+    e.tags = tagsOf(m);
     this.core.parts.messages.pin(this.device, to);
     const r = await s.send(e, this.device.route);
     if (r.delivered) this.core.parts.messages.sent(this.device, r.envelope);

@@ -74,16 +74,28 @@ export interface Envelope {
   tags?: string[] | undefined;
 }
 
+/**
+ * s.toLowerCase(), but `s` itself when nothing in it would change: addresses
+ * mostly arrive prepared (lower case already), and toLowerCase makes a new
+ * string every time, which per stanza and per test adds up.
+ */
+export function lowerCased(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 128) return s.toLowerCase();
+  }
+  return s;
+}
+
 /** Bare domain of an XMPP address (localpart@domain/resource). */
 export function domainOf(address: string): string {
   const at = address.indexOf("@");
-  const rest = at >= 0 ? address.slice(at + 1) : address;
-  const slash = rest.indexOf("/");
-  return (slash >= 0 ? rest.slice(0, slash) : rest).toLowerCase();
+  const slash = address.indexOf("/", at + 1);
+  return lowerCased(address.slice(at + 1, slash >= 0 ? slash : address.length));
 }
 
 /** Bare address (localpart@domain) of an XMPP address. */
 export function bareOf(address: string): string {
   const slash = address.indexOf("/", address.indexOf("@") + 1);
-  return (slash >= 0 ? address.slice(0, slash) : address).toLowerCase();
+  return lowerCased(slash >= 0 ? address.slice(0, slash) : address);
 }

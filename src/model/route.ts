@@ -60,6 +60,12 @@ export interface VerdictRecord {
 
 export interface Compliance {
   evaluate(envelope: Envelope): Promise<Decision>;
+  /**
+   * The same decision, but answered at once when nothing had to be waited
+   * for: the router's lanes call this per envelope, and a promise that is
+   * already settled still costs a turn and an allocation.
+   */
+  decide?(envelope: Envelope): Decision | Promise<Decision>;
 }
 
 /** Resolves once the record is durable (journal group commit), not when it reaches the database. */

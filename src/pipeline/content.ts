@@ -63,52 +63,61 @@ const TREES = [
   ["payload", "payload"],
 ] as const;
 
+function add(out: ContentPart[], kind: PartKind, path: string, text: string | undefined): void {
+  if (text !== undefined) out.push({ kind, path, text });
+}
+
 /** Every human-readable part, in a stable order (the body first). */
 export function contentParts(env: Envelope): ContentPart[] {
   const out: ContentPart[] = [];
-  const add = (kind: PartKind, path: string, text: string | undefined) => text !== undefined && out.push({ kind, path, text });
-  add("body", "body", env.body);
-  add("subject", "subject", env.subject);
-  add("thread", "thread", env.thread);
-  add("status", "status", env.presence?.note);
-  add("nick", "nick", env.nick);
+  add(out, "body", "body", env.body);
+  add(out, "subject", "subject", env.subject);
+  add(out, "thread", "thread", env.thread);
+  add(out, "status", "status", env.presence?.note);
+  add(out, "nick", "nick", env.nick);
   // Ids travel to the recipient as written, so text hidden in one is read like any other.
-  add("id", "id", stanzaId(env));
-  add("id", "replaces", env.replaces);
+  add(out, "id", "id", stanzaId(env));
+  add(out, "id", "replaces", env.replaces);
   if (env.xhtml) {
-    add("xhtml", "xhtml", renderedText(env.xhtml.markup));
+    add(out, "xhtml", "xhtml", renderedText(env.xhtml.markup));
     // Attribute values (link targets, alt text, styles) are read too, and the names of elements outside XEP-0071.
-    for (const p of treeParts(env.xhtml.markup)) if (p.at === "attr" || (p.at === "name" && !xhtmlProfile(p))) add("xhtml-attr", `xhtml${p.path}`, p.text);
+    for (const p of treeParts(env.xhtml.markup)) if (p.at === "attr" || (p.at === "name" && !xhtmlProfile(p))) add(out, "xhtml-attr", `xhtml${p.path}`, p.text);
   }
   env.links?.forEach((l, i) => {
-    add("link-url", `links.${i}.url`, l.url);
-    add("link-desc", `links.${i}.desc`, l.desc);
+    add(out, "link-url", `links.${i}.url`, l.url);
+    add(out, "link-desc", `links.${i}.desc`, l.desc);
   });
   env.files?.forEach((f, i) => {
-    add("file-name", `files.${i}.name`, f.name);
-    add("file-desc", `files.${i}.desc`, f.desc);
-    add("file-type", `files.${i}.mediaType`, f.mediaType);
-    f.urls?.forEach((u, j) => add("file-url", `files.${i}.urls.${j}`, u));
+    add(out, "file-name", `files.${i}.name`, f.name);
+    add(out, "file-desc", `files.${i}.desc`, f.desc);
+    add(out, "file-type", `files.${i}.mediaType`, f.mediaType);
+    f.urls?.forEach((u, j) => add(out, "file-url", `files.${i}.urls.${j}`, u));
   });
   env.invites?.forEach((v, i) => {
-    add("invite-reason", `invites.${i}.reason`, v.reason);
-    add("invite-password", `invites.${i}.password`, v.password);
-    add("thread", `invites.${i}.thread`, v.thread);
+    add(out, "invite-reason", `invites.${i}.reason`, v.reason);
+    add(out, "invite-password", `invites.${i}.password`, v.password);
+    add(out, "thread", `invites.${i}.thread`, v.thread);
   });
-  add("error-text", "error.text", env.error?.text);
+  add(out, "error-text", "error.text", env.error?.text);
+  if (env.signals || env.extensions || env.payload) addTrees(out, env);
+  return out;
+}
+
+function addTrees(out: ContentPart[], env: Envelope): void {
   for (const [field, kind] of TREES) {
     env[field]?.forEach((t, i) => {
-      for (const p of treeParts(t)) if (p.at !== "name" || field === "extensions") add(treeKind(kind, p), `${field}.${i}${p.path}`, p.text);
+      for (const p of treeParts(t)) if (p.at !== "name" || field === "extensions") add(out, treeKind(kind, p), `${field}.${i}${p.path}`, p.text);
     });
   }
-  return out;
 }
 
 const STANZA_ID = "stanza-id:";
 
 /** The id the sender gave the stanza, which the edges keep as a tag. */
 function stanzaId(env: Envelope): string | undefined {
-  return env.tags?.find((t) => t.startsWith(STANZA_ID))?.slice(STANZA_ID.length);
+  const tags = env.tags;
+  if (tags) for (const t of tags) if (t.startsWith(STANZA_ID)) return t.slice(STANZA_ID.length);
+  return undefined;
 }
 
 /** One part's path and kind to one mapper call; unchanged text counts as unchanged. */

@@ -8,7 +8,8 @@
  * layers, so "research" can be a domain pattern in a policy file and a few
  * named accounts at once.
  */
-import { compileAddressPattern, type AddressMatcher } from "./patterns.js";
+import { lowerCased } from "../model/envelope.js";
+import { compileLowerAddressPattern, type AddressMatcher } from "./patterns.js";
 
 export interface GroupSource {
   /** Whether this source defines the group at all. */
@@ -37,7 +38,7 @@ export class PatternGroups implements GroupSource {
       const g = { exact: new Set<string>(), domains: new Set<string>(), globs: [] as AddressMatcher[] };
       for (const raw of patterns) {
         const p = raw.trim().toLowerCase();
-        if (p.includes("*")) g.globs.push(compileAddressPattern(p));
+        if (p.includes("*")) g.globs.push(compileLowerAddressPattern(p));
         else if (p.includes("@")) g.exact.add(p);
         else g.domains.add(p);
       }
@@ -52,8 +53,11 @@ export class PatternGroups implements GroupSource {
   isMember(group: string, address: string): boolean {
     const g = this.groups.get(group);
     if (!g) return false;
-    const a = address.toLowerCase();
-    return g.exact.has(a) || g.domains.has(a.slice(a.indexOf("@") + 1)) || g.globs.some((m) => m(a));
+    const a = lowerCased(address);
+    if (g.exact.has(a)) return true;
+    if (g.domains.size && g.domains.has(a.slice(a.indexOf("@") + 1))) return true;
+    for (let i = 0; i < g.globs.length; i++) if (g.globs[i]!(a)) return true;
+    return false;
   }
 
   names(): string[] {
@@ -61,11 +65,15 @@ export class PatternGroups implements GroupSource {
   }
 }
 
-/** A member in any source that defines the group; known when any source defines it. */
-export function unionGroups(sources: () => (GroupSource | undefined)[]): GroupSource {
+/** A member in `first` or `rest()` (where either defines the group); known when either defines it. */
+export function unionGroups(first: GroupSource, rest: () => GroupSource | undefined): GroupSource {
   return {
-    knows: (g) => sources().some((s) => s?.knows(g)),
-    isMember: (g, address) => sources().some((s) => s !== undefined && s.knows(g) && s.isMember(g, address)),
+    knows: (g) => first.knows(g) || rest()?.knows(g) === true,
+    isMember(g, address) {
+      if (first.knows(g) && first.isMember(g, address)) return true;
+      const other = rest();
+      return other !== undefined && other.knows(g) && other.isMember(g, address);
+    },
   };
 }
 
@@ -75,11 +83,14 @@ export interface DirectoryLog {
 
 export class GroupDirectory implements GroupSource {
   private readonly layers = new Map<string, PatternGroups>();
+  /** The layers again as an array, replaced whole on each change: lookups run per message and walk it without an iterator. */
+  private ordered: { name: string; groups: PatternGroups }[] = [];
   private readonly connectors: DirectoryConnector[] = [];
 
   /** Replaces one layer's groups (policy files on each load, the config on each reload). */
   setLayer(name: string, definitions: Record<string, string[]>): void {
     this.layers.set(name, new PatternGroups(definitions));
+    this.ordered = [...this.layers].map(([n, groups]) => ({ name: n, groups }));
   }
 
   addConnector(c: DirectoryConnector): void {
@@ -100,12 +111,25 @@ export class GroupDirectory implements GroupSource {
   }
 
   knows(group: string): boolean {
-    for (const l of this.layers.values()) if (l.knows(group)) return true;
-    return false;
+    return this.knownBy(group, undefined);
   }
 
   isMember(group: string, address: string): boolean {
-    for (const l of this.layers.values()) if (l.knows(group) && l.isMember(group, address)) return true;
+    return this.memberIn(group, address, undefined);
+  }
+
+  private knownBy(group: string, except: string | undefined): boolean {
+    const layers = this.ordered;
+    for (let i = 0; i < layers.length; i++) if (layers[i]!.name !== except && layers[i]!.groups.knows(group)) return true;
+    return false;
+  }
+
+  private memberIn(group: string, address: string, except: string | undefined): boolean {
+    const layers = this.ordered;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i]!;
+      if (l.name !== except && l.groups.knows(group) && l.groups.isMember(group, address)) return true;
+    }
     return false;
   }
 
@@ -126,16 +150,9 @@ export class GroupDirectory implements GroupSource {
   /** The directory without one layer: policy compilation checks its own groups plus everyone else's. */
   without(layer: string): GroupSource {
     // Reads the layers live, so a refresh reaches policies compiled before it; no allocation per lookup.
-    const layers = this.layers;
     return {
-      knows(group) {
-        for (const [n, l] of layers) if (n !== layer && l.knows(group)) return true;
-        return false;
-      },
-      isMember(group, address) {
-        for (const [n, l] of layers) if (n !== layer && l.knows(group) && l.isMember(group, address)) return true;
-        return false;
-      },
+      knows: (group) => this.knownBy(group, layer),
+      isMember: (group, address) => this.memberIn(group, address, layer),
     };
   }
 }

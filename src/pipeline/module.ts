@@ -52,30 +52,62 @@ function summary(set: PolicySet) {
   };
 }
 
-/** The compliance metrics, and what records one decision in them. */
+/** Verdicts per stage and action, enforced and shadow apart. */
+type VerdictTally = Map<string, Map<string, { enforced: number; shadow: number }>>;
+
+/**
+ * The compliance metrics, and what records one decision in them. Counts are
+ * plain numbers bumped per decision and handed to prom-client only when
+ * /metrics is read: a decision costs an increment, not a label object and a
+ * label hash per counter.
+ */
 function decisionMetrics(registry: Registry): (decision: Decision, seconds: number) => void {
-  const verdicts = new Counter({
+  const tally: VerdictTally = new Map();
+  const outcomes = { delivered: 0, quarantined: 0, blocked: 0 };
+  new Counter({
     name: "demarc_compliance_verdicts_total",
     help: "Verdicts by stage and action (shadow verdicts counted apart)",
     labelNames: ["stage", "action", "shadow"],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [stage, actions] of tally) {
+        for (const [action, n] of actions) {
+          if (n.enforced) this.inc({ stage, action, shadow: "no" }, n.enforced);
+          if (n.shadow) this.inc({ stage, action, shadow: "yes" }, n.shadow);
+        }
+      }
+    },
   });
-  const decisions = new Counter({
+  new Counter({
     name: "demarc_compliance_decisions_total",
     help: "Compliance decisions by outcome",
     labelNames: ["outcome"],
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const [outcome, n] of Object.entries(outcomes)) if (n) this.inc({ outcome }, n);
+    },
   });
   const latency = new Histogram({
     name: "demarc_compliance_duration_seconds",
     help: "Time the compliance pipeline added per envelope",
     buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
     registers: [registry],
-  });
+  }).labels();
   return (decision, seconds) => {
     latency.observe(seconds);
-    decisions.inc({ outcome: decision.deliver ? "delivered" : decision.quarantined ? "quarantined" : "blocked" });
-    for (const v of decision.verdicts) verdicts.inc({ stage: v.stage, action: v.action, shadow: v.shadow ? "yes" : "no" });
+    if (decision.deliver) outcomes.delivered++;
+    else if (decision.quarantined) outcomes.quarantined++;
+    else outcomes.blocked++;
+    for (const v of decision.verdicts) {
+      let actions = tally.get(v.stage);
+      if (!actions) tally.set(v.stage, (actions = new Map()));
+      let n = actions.get(v.action);
+      if (!n) actions.set(v.action, (n = { enforced: 0, shadow: 0 }));
+      if (v.shadow) n.shadow++;
+      else n.enforced++;
+    }
   };
 }
 

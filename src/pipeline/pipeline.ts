@@ -7,6 +7,7 @@
 import { bareOf, type Envelope } from "../model/envelope.js";
 import type { Logger } from "../log.js";
 import { contentOf, mapContent, withContent, withXhtmlParagraph } from "./content.js";
+import { MatchableParts } from "./parts.js";
 import type { CompiledProfile, PolicySet } from "./policy/compile.js";
 import { EXTERNAL_PREFIX } from "./policy/compile.js";
 import type { Stage, Verdict } from "./stage.js";
@@ -31,6 +32,8 @@ export interface Trace {
   profile: string | undefined;
   stages: string[];
 }
+
+type Disclaimer = Extract<Verdict, { action: "disclaimer" }>;
 
 export interface PipelineOptions {
   log: Logger;
@@ -103,73 +106,152 @@ export class CompliancePipeline implements Compliance {
   }
 
   profileFor(envelope: Envelope, set: PolicySet = this.active.set): CompiledProfile | undefined {
-    return set.profiles.find((p) => p.matches(envelope));
+    for (const p of set.profiles) if (p.matches(envelope)) return p;
+    return undefined;
   }
 
   async evaluate(envelope: Envelope): Promise<Decision> {
-    return (await this.trace(envelope)).decision;
+    return this.decide(envelope);
+  }
+
+  /** evaluate, answered at once unless a stage had to wait (an external server, an asynchronous plug-in). */
+  decide(envelope: Envelope): Decision | Promise<Decision> {
+    const active = this.active;
+    const run = new Run(envelope, Date.now(), active.set);
+    const out = this.runChain(run, active, this.chainFor(envelope, active.set));
+    return out === undefined ? this.decided(run) : out.then(() => this.decided(run));
   }
 
   /** Evaluates as of `now` and says which profile and stages ran (for `demarc policy test`). */
   async trace(envelope: Envelope, now = Date.now()): Promise<Trace> {
-    const started = performance.now();
-    const { set, stages } = this.active;
+    const active = this.active;
+    const profile = this.profileFor(envelope, active.set);
+    const chain = profile ? profile.def.stages : active.set.defaultStages;
+    const run = new Run(envelope, now, active.set);
+    await this.runChain(run, active, chain);
+    return { decision: this.decided(run), profile: profile?.def.id, stages: chain };
+  }
+
+  private chainFor(envelope: Envelope, set: PolicySet): string[] {
     const profile = this.profileFor(envelope, set);
-    const chain = profile ? profile.def.stages : set.defaultStages;
-    const verdicts: VerdictRecord[] = [];
-    const copies: CopyTarget[] = [];
-    const disclaimers: Extract<Verdict, { action: "disclaimer" }>[] = [];
-    const ext = applyExtensions(set.extensions, envelope);
-    let current = ext.envelope;
-    let stop: { error: DeliveryError; quarantined: boolean } | undefined = ext.error && { error: ext.error, quarantined: false };
-    if (ext.verdict) verdicts.push(ext.verdict);
-    for (const name of stop ? [] : chain) {
-      const stage = stages.get(name);
+    return profile ? profile.def.stages : set.defaultStages;
+  }
+
+  /**
+   * Runs the stages from `from` on. A stage that answers at once is applied
+   * at once: only a stage that returns a promise (an external server, a
+   * plug-in) costs a turn of the event loop, and the rest of the chain then
+   * continues after it.
+   */
+  private runChain(run: Run, active: Active, chain: readonly string[], from = 0): Promise<void> | undefined {
+    if (run.stop) return undefined;
+    for (let i = from; i < chain.length; i++) {
+      const name = chain[i]!;
+      const stage = active.stages.get(name);
       if (!stage) continue;
-      let out: Verdict[];
+      let out: Verdict[] | Promise<Verdict[]>;
       try {
-        out = await stage.evaluate({ envelope: current, now });
+        out = stage.evaluate({ envelope: run.current, now: run.now, parts: run.parts() });
       } catch (err) {
-        // A stage that throws is a bug; fail closed rather than let the message through unchecked.
-        this.opts.log.error({ id: envelope.id, stage: name, err: (err as Error).message }, "compliance stage failed; blocking");
-        verdicts.push({ stage: name, action: "block", reason: "stage failed" });
-        stop = { error: { condition: "internal-server-error", type: "wait" }, quarantined: false };
-        break;
+        this.failed(run, name, err);
+        return undefined;
       }
-      for (const v of out) {
-        verdicts.push(record(name, v));
-        if (v.shadow) continue;
-        if (v.action === "block") {
-          stop = { error: { condition: "policy-violation", type: "modify", text: v.reason ?? BLOCK_TEXT, ...v.error }, quarantined: false };
-        } else if (v.action === "quarantine") {
-          stop = { error: { condition: "policy-violation", type: "cancel", text: QUARANTINE_TEXT }, quarantined: true };
-        } else if (v.action === "redact") {
-          const parts = v.parts;
-          if (parts) current = mapContent(current, (_text, p) => parts[p.path]);
-          else if (v.body !== undefined) current = withContent(current, v.body);
-        } else if (v.action === "tag") {
-          current = { ...current, tags: [...new Set([...(current.tags ?? []), ...v.tags])] };
-        } else if (v.action === "disclaimer") {
-          disclaimers.push(v);
-        } else if (v.action === "copy") {
-          copies.push({ to: v.to, ruleId: v.ruleId });
-        }
-        if (stop) break;
+      if (isPromise(out)) {
+        return out.then(
+          (verdicts) => (run.apply(name, verdicts) ? undefined : this.runChain(run, active, chain, i + 1)),
+          (err: unknown) => this.failed(run, name, err),
+        );
       }
-      if (stop) break;
+      if (run.apply(name, out)) return undefined;
     }
-    if (!stop) current = applyDisclaimers(current, disclaimers);
-    const decision: Decision = {
-      deliver: !stop,
-      envelope: current,
-      policyVersion: set.version,
-      verdicts,
-      ...(stop ? { error: stop.error } : {}),
-      ...(stop?.quarantined ? { quarantined: true } : {}),
-      ...(copies.length ? { copies } : {}),
-    };
-    this.opts.observe?.(decision, (performance.now() - started) / 1000);
-    return { decision, profile: profile?.def.id, stages: chain };
+    return undefined;
+  }
+
+  /** A stage that throws is a bug; fail closed rather than let the message through unchecked. */
+  private failed(run: Run, name: string, err: unknown): void {
+    this.opts.log.error({ id: run.original.id, stage: name, err: (err as Error).message }, "compliance stage failed; blocking");
+    run.verdicts.push({ stage: name, action: "block", reason: "stage failed" });
+    run.stop = { error: { condition: "internal-server-error", type: "wait" }, quarantined: false };
+  }
+
+  private decided(run: Run): Decision {
+    const decision = run.decision();
+    this.opts.observe?.(decision, (performance.now() - run.started) / 1000);
+    return decision;
+  }
+}
+
+function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
+  return typeof (x as { then?: unknown }).then === "function";
+}
+
+/** One evaluation's state: the envelope as the stages have left it so far, and what they said. */
+class Run {
+  readonly started = performance.now();
+  readonly verdicts: VerdictRecord[] = [];
+  current: Envelope;
+  private shared: MatchableParts | undefined;
+  stop: { error: DeliveryError; quarantined: boolean } | undefined;
+  private copies: CopyTarget[] | undefined;
+  private disclaimers: Disclaimer[] | undefined;
+
+  private readonly policyVersion: string;
+
+  constructor(
+    readonly original: Envelope,
+    readonly now: number,
+    set: PolicySet,
+  ) {
+    this.policyVersion = set.version;
+    this.current = original;
+    // Extensions are settled before any stage, whatever the profile (stages/extensions.ts).
+    if (!original.extensions?.length) return;
+    const ext = applyExtensions(set.extensions, original);
+    this.current = ext.envelope;
+    if (ext.verdict) this.verdicts.push(ext.verdict);
+    if (ext.error) this.stop = { error: ext.error, quarantined: false };
+  }
+
+  /** The current envelope's parts for the stages, shared until a stage changes the envelope. */
+  parts(): MatchableParts {
+    if (this.shared?.envelope !== this.current) this.shared = new MatchableParts(this.current);
+    return this.shared;
+  }
+
+  /** Applies one stage's verdicts in order; true when the message will not be delivered (the chain stops). */
+  apply(stage: string, out: Verdict[]): boolean {
+    for (const v of out) {
+      this.verdicts.push(record(stage, v));
+      if (v.shadow) continue;
+      if (v.action === "block") {
+        this.stop = { error: { condition: "policy-violation", type: "modify", text: v.reason ?? BLOCK_TEXT, ...v.error }, quarantined: false };
+        return true;
+      } else if (v.action === "quarantine") {
+        this.stop = { error: { condition: "policy-violation", type: "cancel", text: QUARANTINE_TEXT }, quarantined: true };
+        return true;
+      } else if (v.action === "redact") {
+        const parts = v.parts;
+        if (parts) this.current = mapContent(this.current, (_text, p) => parts[p.path]);
+        else if (v.body !== undefined) this.current = withContent(this.current, v.body);
+      } else if (v.action === "tag") {
+        this.current = { ...this.current, tags: [...new Set([...(this.current.tags ?? []), ...v.tags])] };
+      } else if (v.action === "disclaimer") {
+        (this.disclaimers ??= []).push(v);
+      } else if (v.action === "copy") {
+        (this.copies ??= []).push({ to: v.to, ruleId: v.ruleId });
+      }
+    }
+    return false;
+  }
+
+  decision(): Decision {
+    const stop = this.stop;
+    const envelope = stop || !this.disclaimers ? this.current : applyDisclaimers(this.current, this.disclaimers);
+    const d: Decision = { deliver: !stop, envelope, policyVersion: this.policyVersion, verdicts: this.verdicts };
+    if (stop) d.error = stop.error;
+    if (stop?.quarantined) d.quarantined = true;
+    if (this.copies) d.copies = this.copies;
+    return d;
   }
 }
 
@@ -185,12 +267,13 @@ function record(stage: string, v: Verdict): VerdictRecord {
 }
 
 /** Each disclaimer once, on messages that have a body (and in their XHTML form too); never on presence. */
-function applyDisclaimers(env: Envelope, list: Extract<Verdict, { action: "disclaimer" }>[]): Envelope {
+function applyDisclaimers(env: Envelope, list: Disclaimer[]): Envelope {
   const text = contentOf(env);
   if (!list.length || env.kind === "presence" || text === undefined) return env;
   let body = text;
   let xhtml = env.xhtml;
-  for (const d of new Map(list.map((d) => [d.text, d])).values()) {
+  const unique = list.length === 1 ? list : new Map(list.map((d) => [d.text, d])).values();
+  for (const d of unique) {
     body = d.position === "prepend" ? `${d.text}\n\n${body}` : `${body}\n\n${d.text}`;
     if (xhtml) xhtml = withXhtmlParagraph(xhtml, d.text, d.position);
   }

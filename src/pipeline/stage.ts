@@ -6,6 +6,7 @@
  */
 import type { Envelope } from "../model/envelope.js";
 import type { DeliveryError } from "../model/route.js";
+import type { MatchableParts } from "./parts.js";
 
 interface VerdictBase {
   /** The rule, wall, limit, lexicon or server id that made it. */
@@ -41,6 +42,8 @@ export interface StageInput {
   envelope: Envelope;
   /** When the pipeline saw it; time windows and rate limits use this, not the clock. */
   now: number;
+  /** Its parts in matchable form, shared by the stages of one evaluation; built on first use. */
+  parts?: MatchableParts | undefined;
 }
 
 export interface Stage {

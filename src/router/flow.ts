@@ -20,7 +20,7 @@ export class RouteFlow {
   /** Streams currently paused because the archive is behind. */
   private readonly waiting: Array<() => void> = [];
   private poll: NodeJS.Timeout | undefined;
-  private wait: Histogram | undefined;
+  private wait: { observe(seconds: number): void } | undefined;
 
   constructor(private readonly archiveBehind: () => boolean) {}
 
@@ -47,7 +47,7 @@ export class RouteFlow {
       help: "Time from a stanza's arrival at the router to its delivery or refusal",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
-    });
+    }).labels();
   }
 
   track(delta: 1 | -1, waitedSeconds?: number): void {

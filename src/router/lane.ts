@@ -21,7 +21,8 @@ import type { Decision, RouteResult } from "../model/route.js";
 
 /** What a lane needs from the router: the three steps, split. */
 export interface LaneSteps {
-  decide(envelope: Envelope): Promise<Decision>;
+  /** Compliance's decision: at once when no stage had to wait for anything, else a promise of it. */
+  decide(envelope: Envelope): Decision | Promise<Decision>;
   /** Hands the record to the archive; resolves to the failure result, if the archive refused it, once it is synced. */
   journal(envelope: Envelope, decision: Decision): Promise<RouteResult | undefined>;
   deliver(envelope: Envelope, decision: Decision): Promise<RouteResult>;
@@ -47,16 +48,54 @@ export interface LaneOptions {
 const DEFAULT_HIGH = 4096;
 const DEFAULT_LOW = 2048;
 
-interface Journaled {
-  decision: Decision;
-  synced: Promise<RouteResult | undefined>;
+function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
+  return typeof (x as { then?: unknown }).then === "function";
 }
 
+/** One envelope on its way through the lane. */
+class Job {
+  decision: Decision | undefined;
+  /** Decided (or failed to be), so it may go to the journal. */
+  decided = false;
+  /** Its record is synced (or refused, or it failed earlier), so it may be delivered. */
+  synced = false;
+  refused: RouteResult | undefined;
+  failed = false;
+  error: unknown;
+  resolve!: (r: RouteResult) => void;
+  reject!: (err: unknown) => void;
+  readonly result: Promise<RouteResult>;
+
+  constructor(
+    readonly envelope: Envelope,
+    readonly started: number,
+  ) {
+    this.result = new Promise<RouteResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  fail(err: unknown): void {
+    this.failed = true;
+    this.error = err;
+  }
+}
+
+/**
+ * The jobs of one lane in arrival order, with two cursors: the next to hand
+ * to the journal and the next to deliver. A queue of plain records rather
+ * than a chain of promises per envelope: at line rate the chain's closures
+ * and promises were a good share of what the garbage collector had to sweep.
+ */
 export class RouteLane {
   /** Envelopes routed through this lane and not yet finished. */
   depth = 0;
-  private journalTail: Promise<unknown> = Promise.resolve();
-  private deliverTail: Promise<unknown> = Promise.resolve();
+  private jobs: (Job | undefined)[] = [];
+  /** jobs[head] is the next to deliver; jobs[head .. journaled) have gone to the journal. */
+  private head = 0;
+  private journaled = 0;
+  private delivering = false;
   private paused = false;
   private readonly high: number;
   private readonly low: number;
@@ -71,26 +110,98 @@ export class RouteLane {
 
   /** Routes one envelope; results settle in the order route() was called. */
   route(envelope: Envelope): Promise<RouteResult> {
-    const started = performance.now();
+    const job = new Job(envelope, performance.now());
     this.enter();
-    const decided = this.steps.decide(envelope);
-    // Records go to the journal in sequence order, but nobody waits for the sync here.
-    const journaled: Promise<Journaled> = this.journalTail.then(() =>
-      decided.then((decision) => ({ decision, synced: this.steps.journal(envelope, decision) })),
-    );
-    this.journalTail = journaled.catch(() => undefined);
-    const result = this.deliverTail.then(async () => {
-      const { decision, synced } = await journaled;
-      const refused = await synced;
-      return refused ?? (await this.steps.deliver(envelope, decision));
-    });
-    this.deliverTail = result.catch(() => undefined);
-    return result.finally(() => this.leave(started));
+    this.jobs.push(job);
+    let decided: Decision | Promise<Decision>;
+    try {
+      decided = this.steps.decide(envelope);
+    } catch (err) {
+      decided = Promise.reject(err);
+    }
+    if (isThenable(decided)) {
+      Promise.resolve(decided).then(
+        (d) => this.decided(job, d),
+        (err: unknown) => {
+          job.fail(err);
+          this.decided(job, undefined);
+        },
+      );
+    } else this.decided(job, decided);
+    return job.result;
   }
 
   /** Waits until everything routed so far has finished. */
   async idle(): Promise<void> {
-    await this.deliverTail;
+    const last = this.jobs.length > this.head ? this.jobs[this.jobs.length - 1] : undefined;
+    if (last) await last.result.catch(() => undefined);
+  }
+
+  private decided(job: Job, decision: Decision | undefined): void {
+    job.decision = decision;
+    job.decided = true;
+    // Records go to the journal in sequence order, but nobody waits for the sync here.
+    while (this.journaled < this.jobs.length && this.jobs[this.journaled]!.decided) this.journal(this.jobs[this.journaled++]!);
+  }
+
+  private journal(job: Job): void {
+    if (job.failed) {
+      job.synced = true;
+      return this.deliverNext();
+    }
+    this.steps.journal(job.envelope, job.decision!).then(
+      (refused) => {
+        job.refused = refused;
+        job.synced = true;
+        this.deliverNext();
+      },
+      (err: unknown) => {
+        job.fail(err);
+        job.synced = true;
+        this.deliverNext();
+      },
+    );
+  }
+
+  /** Deliveries in sequence order, one at a time, each once its own record is synced. */
+  private deliverNext(): void {
+    while (!this.delivering && this.head < this.jobs.length && this.jobs[this.head]!.synced) {
+      const job = this.jobs[this.head]!;
+      this.jobs[this.head++] = undefined;
+      this.compact();
+      if (job.failed) this.finish(job, undefined, job.error);
+      else if (job.refused) this.finish(job, job.refused);
+      else {
+        this.delivering = true;
+        this.steps.deliver(job.envelope, job.decision!).then(
+          (r) => this.delivered(job, r, undefined),
+          (err: unknown) => this.delivered(job, undefined, err),
+        );
+      }
+    }
+  }
+
+  /** Drops delivered jobs from the front once they are most of the array (amortized: no shift per envelope). */
+  private compact(): void {
+    if (this.head === this.jobs.length) {
+      this.jobs.length = this.head = this.journaled = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.jobs.length) {
+      this.jobs = this.jobs.slice(this.head);
+      this.journaled -= this.head;
+      this.head = 0;
+    }
+  }
+
+  private delivered(job: Job, r: RouteResult | undefined, err: unknown): void {
+    this.delivering = false;
+    this.finish(job, r, err);
+    this.deliverNext();
+  }
+
+  private finish(job: Job, r: RouteResult | undefined, err?: unknown): void {
+    if (r) job.resolve(r);
+    else job.reject(err);
+    this.leave(job.started);
   }
 
   private enter(): void {

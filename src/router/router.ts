@@ -25,6 +25,9 @@ interface Attempt {
   routing?: boolean | undefined;
 }
 
+const nothing = (): undefined => undefined;
+const NOTHING: Promise<undefined> = Promise.resolve(undefined);
+
 export const allowAll: Compliance = {
   async evaluate(envelope) {
     return { deliver: true, envelope, policyVersion: "none", verdicts: [] };
@@ -50,7 +53,7 @@ export class Router {
   constructor(private readonly opts: RouterOptions) {
     this.flow = new RouteFlow(() => this.archiver?.congested?.() ?? false);
     this.steps = {
-      decide: (e) => this.compliance.evaluate(e),
+      decide: (e) => (this.compliance.decide ? this.compliance.decide(e) : this.compliance.evaluate(e)),
       journal: (e, d) => this.journal(e, d),
       deliver: (e, d) => this.deliver(e, d),
       congested: () => this.flow.congested(),
@@ -101,56 +104,71 @@ export class Router {
   }
 
   /** The archive record; resolves once it is durable, to the refusal when the archive could not take it. */
-  private async journal(envelope: Envelope, decision: Decision): Promise<RouteResult | undefined> {
-    if (!this.archiver) return undefined;
+  private journal(envelope: Envelope, decision: Decision): Promise<RouteResult | undefined> {
+    if (!this.archiver) return NOTHING;
+    let recorded: Promise<void>;
     try {
-      await this.archiver.record(envelope, decision);
-      return undefined;
+      recorded = Promise.resolve(this.archiver.record(envelope, decision));
     } catch (err) {
-      // Fail closed: a message we could not archive must not cross.
-      this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
-      return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
+      return Promise.resolve(this.refused(envelope, err));
     }
+    return recorded.then(nothing, (err: unknown) => this.refused(envelope, err));
+  }
+
+  /** Fail closed: a message we could not archive must not cross. */
+  private refused(envelope: Envelope, err: unknown): RouteResult {
+    this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "archive refused record; not delivering");
+    return { delivered: false, error: { condition: "internal-server-error", type: "wait", text: "archive unavailable" } };
   }
 
   /** Copies and delivery, once the record is durable. */
-  private async deliver(envelope: Envelope, decision: Decision): Promise<RouteResult> {
+  private deliver(envelope: Envelope, decision: Decision): Promise<RouteResult> {
     if (decision.copies?.length) void this.sendCopies(decision);
-    const attempt = await this.deliverArchived(envelope, decision);
-    this.noteOutcome(envelope, decision, attempt);
-    return attempt.result;
-  }
-
-  private async deliverArchived(envelope: Envelope, decision: Decision): Promise<Attempt> {
     if (!decision.deliver) {
-      return { result: { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } } };
+      return Promise.resolve(this.noted(envelope, decision, { result: { delivered: false, error: decision.error ?? { condition: "policy-violation", type: "modify" } } }));
     }
     const target = this.targetFor(decision.envelope);
     if (!target) {
-      return { routing: true, result: { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } } };
+      return Promise.resolve(this.noted(envelope, decision, { routing: true, result: { delivered: false, error: { condition: "service-unavailable", type: "cancel", text: "no route" } } }));
     }
+    let sent: Promise<void | DeliveryReceipt>;
     try {
-      const receipt = await target.deliver(decision.envelope);
-      return { receipt: receipt ?? undefined, result: { delivered: true, envelope: decision.envelope } };
+      sent = Promise.resolve(target.deliver(decision.envelope));
     } catch (err) {
-      if (err instanceof DeliveryFailure) return { routing: err.routing, result: { delivered: false, error: err.error } };
-      this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
-      return { result: { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } } };
+      return Promise.resolve(this.noted(envelope, decision, this.failed(envelope, err)));
     }
+    // One continuation per delivery, not a stack of async functions: this runs for every envelope.
+    return sent.then(
+      (receipt) => this.noted(envelope, decision, { receipt: receipt ?? undefined, result: { delivered: true, envelope: decision.envelope } }),
+      (err: unknown) => this.noted(envelope, decision, this.failed(envelope, err)),
+    );
   }
 
-  /** Tells the outcome recorder what became of an archived envelope. */
-  private noteOutcome(envelope: Envelope, decision: Decision, { result: r, receipt, routing }: Attempt): void {
+  private failed(envelope: Envelope, err: unknown): Attempt {
+    if (err instanceof DeliveryFailure) return { routing: err.routing, result: { delivered: false, error: err.error } };
+    this.opts.log.error({ id: envelope.id, err: (err as Error).message }, "delivery failed");
+    return { result: { delivered: false, error: { condition: "remote-server-not-found", type: "cancel" } } };
+  }
+
+  /** Tells the outcome recorder what became of an archived envelope, and answers the attempt's result. */
+  private noted(envelope: Envelope, decision: Decision, { result: r, receipt, routing }: Attempt): RouteResult {
     const rec = this.outcomes;
-    if (!rec) return;
+    if (!rec) return r;
     const at = Date.now();
-    const note = (outcome: DeliveryOutcome, condition?: string, detail?: string) => rec.record({ msgId: envelope.id, at, outcome, condition, detail }, { kind: envelope.kind, decision });
+    const facts = { kind: envelope.kind, decision };
+    const note = (outcome: DeliveryOutcome, condition?: string, detail?: string) => rec.record({ msgId: envelope.id, at, outcome, condition, detail }, facts);
     // A release that could not be delivered leaves the message held; only one that went out is released.
-    const release = decision.verdicts.find((v) => v.action === "release");
-    if (release && r.delivered) note("released", undefined, release.reason);
-    if (r.delivered) note(receipt?.outcome ?? "delivered");
-    else if (!decision.deliver) note(decision.quarantined ? "held" : "blocked", r.error.condition, r.error.text);
+    if (r.delivered) {
+      for (const v of decision.verdicts) {
+        if (v.action === "release") {
+          note("released", undefined, v.reason);
+          break;
+        }
+      }
+      note(receipt?.outcome ?? "delivered");
+    } else if (!decision.deliver) note(decision.quarantined ? "held" : "blocked", r.error.condition, r.error.text);
     else note(routing ? "refused" : "bounced", r.error.condition, r.error.text);
+    return r;
   }
 
   /** Compliance copies go to internal addresses only, best effort; the archive already holds the original. */

@@ -7,6 +7,8 @@ export type Span = [start: number, end: number];
 export interface Detector {
   description: string;
   find(text: string): Span[];
+  /** Whether find would find anything; stops at the first span, and builds none. */
+  test(text: string): boolean;
 }
 
 /** Luhn (ISO/IEC 7812-1 annex B) over the digits of a candidate. */
@@ -46,25 +48,41 @@ function scan(re: RegExp, text: string, accept: (match: string) => boolean): Spa
   return spans;
 }
 
+/** scan's first accepted match, as a yes or no. */
+function found(re: RegExp, text: string, accept?: (match: string) => boolean): boolean {
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (!accept || accept(m[0])) return true;
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  return false;
+}
+
 const CARD = /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g;
 const US_SSN = /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g;
 // HMRC: prefixes BG, GB, KN, NK, NT, TN, ZZ are never issued; D, F, I, Q, U, V never appear.
 const UK_NINO = /\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b/gi;
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
 
+function cardValid(m: string): boolean {
+  const digits = m.replace(/[ -]/g, "");
+  return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
+}
+
+const ibanMatch = (m: string): boolean => ibanValid(m.replace(/ /g, ""));
+const any = () => true;
+
 export const DETECTORS: Record<string, Detector> = {
   card: {
     description: "payment card numbers (13 to 19 digits, Luhn check)",
-    find: (t) =>
-      scan(CARD, t, (m) => {
-        const digits = m.replace(/[ -]/g, "");
-        return digits.length >= 13 && digits.length <= 19 && luhnValid(digits);
-      }),
+    find: (t) => scan(CARD, t, cardValid),
+    test: (t) => found(CARD, t, cardValid),
   },
-  "us-ssn": { description: "US social security numbers (AAA-GG-SSSS)", find: (t) => scan(US_SSN, t, () => true) },
-  "uk-nino": { description: "UK national insurance numbers", find: (t) => scan(UK_NINO, t, () => true) },
+  "us-ssn": { description: "US social security numbers (AAA-GG-SSSS)", find: (t) => scan(US_SSN, t, any), test: (t) => found(US_SSN, t) },
+  "uk-nino": { description: "UK national insurance numbers", find: (t) => scan(UK_NINO, t, any), test: (t) => found(UK_NINO, t) },
   iban: {
     description: "international bank account numbers (IBAN, mod-97 check)",
-    find: (t) => scan(IBAN, t, (m) => ibanValid(m.replace(/ /g, ""))),
+    find: (t) => scan(IBAN, t, ibanMatch),
+    test: (t) => found(IBAN, t, ibanMatch),
   },
 };

@@ -80,6 +80,25 @@ function spansOf(re: RegExp, text: string, out: Span[] = []): Span[] {
   return out;
 }
 
+/**
+ * RE2 reads UTF-8: handed a string, it converts it into a new native buffer
+ * for every pattern it runs. A message's text meets several patterns in a row
+ * (each rule, each lexicon), so a test converts it once and hands RE2 the
+ * bytes: a yes or no needs no positions, so byte offsets do not matter there
+ * (find, which reports spans, still passes the string). Node's conversion
+ * replaces a lone surrogate with U+FFFD either way, so RE2 sees the same bytes.
+ */
+let lastText: string | undefined;
+let lastUtf8 = Buffer.alloc(0);
+
+function utf8(text: string): Buffer {
+  if (text !== lastText) {
+    lastUtf8 = Buffer.from(text, "utf8");
+    lastText = text;
+  }
+  return lastUtf8;
+}
+
 export function compileFinder(src: LexiconSource): Finder {
   const words = wordsRegExp(src.words ?? []);
   const sources = src.patterns ?? [];
@@ -91,15 +110,26 @@ export function compileFinder(src: LexiconSource): Finder {
     if (!det) throw new Error(`unknown detector "${d}" (known: ${Object.keys(DETECTORS).join(", ")})`);
     return det;
   });
-  const anyPattern = (text: string) => (set ? set.test(text) : patterns.length === 1 && (patterns[0]!.lastIndex = 0, patterns[0]!.test(text)));
+  const one = patterns.length === 1 ? patterns[0]! : undefined;
+  const test = (text: string): boolean => {
+    if (words) {
+      words.lastIndex = 0;
+      if (words.test(text)) return true;
+    }
+    if (set ? set.test(utf8(text)) : one && ((one.lastIndex = 0), one.test(utf8(text)))) return true;
+    for (let i = 0; i < detectors.length; i++) if (detectors[i]!.test(text)) return true;
+    return false;
+  };
+  // Rules that name the same lexicon test it on the same text one after another (tag, then redact): the answer is kept for that text.
+  let lastText: string | undefined;
+  let lastAnswer = false;
   return {
     test(text) {
-      if (words) {
-        words.lastIndex = 0;
-        if (words.test(text)) return true;
+      if (text !== lastText) {
+        lastAnswer = test(text);
+        lastText = text;
       }
-      if (anyPattern(text)) return true;
-      return detectors.some((d) => d.find(text).length > 0);
+      return lastAnswer;
     },
     find(text) {
       const spans: Span[] = words ? spansOf(words, text) : [];
@@ -113,8 +143,12 @@ export function compileFinder(src: LexiconSource): Finder {
 }
 
 export function anyFinder(finders: Finder[]): Finder {
+  if (finders.length === 1) return finders[0]!;
   return {
-    test: (t) => finders.some((f) => f.test(t)),
+    test(t) {
+      for (let i = 0; i < finders.length; i++) if (finders[i]!.test(t)) return true;
+      return false;
+    },
     find: (t) => finders.flatMap((f) => f.find(t)),
   };
 }

@@ -35,7 +35,7 @@ export class PolicyCompiler {
       }
     }
     this.groups = new PatternGroups(defs);
-    this.groupSource = unionGroups(() => [this.groups, outside?.()]);
+    this.groupSource = unionGroups(this.groups, () => outside?.());
   }
 
   at(f: File, path: Path, owner: string, msg: string): void {

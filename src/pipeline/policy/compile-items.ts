@@ -2,7 +2,7 @@
  * Compiling one rule, wall, limit or profile of a policy file into the tests
  * the stages run. Mistakes go to the compiler's problem list at their line.
  */
-import type { Envelope, EnvelopeKind, Direction } from "../../model/envelope.js";
+import { lowerCased, type Envelope, type EnvelopeKind, type Direction } from "../../model/envelope.js";
 import { anyFinder, compileFinder, type Finder } from "../lexicon/lexicon.js";
 import { compileDomainPattern, compileTimeWindow } from "../patterns.js";
 import type { LimitDef, PolicyFile, ProfileDef, RuleDef, WallDef } from "./schema.js";
@@ -21,7 +21,27 @@ function oneOf<T>(allowed: T[], get: (e: Envelope) => T): (e: Envelope, now?: nu
 
 function partnerIn(patterns: string[]): (e: Envelope, now?: number) => boolean {
   const ms = patterns.map(compileDomainPattern);
-  return (e) => e.partnerDomain !== undefined && ms.some((m) => m(e.partnerDomain!.toLowerCase()));
+  return (e) => {
+    if (e.partnerDomain === undefined) return false;
+    const d = lowerCased(e.partnerDomain);
+    for (let i = 0; i < ms.length; i++) if (ms[i]!(d)) return true;
+    return false;
+  };
+}
+
+/** All conditions hold (none: always). Per message, so a plain loop: no closure per call. */
+function allOf(conds: Condition[]): Condition {
+  if (conds.length === 0) return () => true;
+  if (conds.length === 1) return conds[0]!;
+  return (e, now) => {
+    for (let i = 0; i < conds.length; i++) if (!conds[i]!(e, now)) return false;
+    return true;
+  };
+}
+
+function allOfEnvelope(conds: ((e: Envelope) => boolean)[]): (e: Envelope) => boolean {
+  const all = allOf(conds);
+  return (e) => all(e, 0);
 }
 
 /** The content a rule tests and what a redact action replaces. */
@@ -77,7 +97,7 @@ export function compileRule(c: PolicyCompiler, f: File, r: RuleDef, i: number): 
   if (!r.enabled) return { written };
   const rule: CompiledRule = {
     id: r.id, def: r, origin, stage: "rules", shadow: r.shadow, then: r.then, content, redacts,
-    applies: (e, now) => conditions.every((cond) => cond(e, now)),
+    applies: allOf(conditions),
   };
   return { written, rule };
 }
@@ -100,7 +120,7 @@ export function compileLimit(c: PolicyCompiler, f: File, l: LimitDef, i: number)
   if (l.kinds) conds.push(oneOf<EnvelopeKind>(l.kinds, (e) => e.kind));
   if (l.partners || l.per === "partner") conds.push(partnerIn(l.partners ?? ["*"]));
   if (users) conds.push((e) => users(e.from));
-  return { def: l, origin, applies: (e) => conds.every((cond) => cond(e)) };
+  return { def: l, origin, applies: allOfEnvelope(conds) };
 }
 
 export function compileProfile(c: PolicyCompiler, f: File, p: ProfileDef, i: number, order: number): CompiledProfile {
@@ -110,7 +130,7 @@ export function compileProfile(c: PolicyCompiler, f: File, p: ProfileDef, i: num
   if (p.kinds) conds.push(oneOf<EnvelopeKind>(p.kinds, (e) => e.kind));
   if (p.direction) conds.push(oneOf<Direction>(p.direction, (e) => e.direction));
   if (p.partners) conds.push(partnerIn(p.partners));
-  return { def: p, origin, order, matches: (e) => conds.every((cond) => cond(e)) };
+  return { def: p, origin, order, matches: allOfEnvelope(conds) };
 }
 
 /** A lexicon's own on_match, as a rule of the lexicons stage. */

@@ -7,19 +7,11 @@
  * every part it matches. An enforced allow, block or quarantine ends this
  * stage; shadow rules are evaluated and recorded but change nothing.
  */
-import { contentParts, contentOf, toMatchable, toOriginalSpans, type Matchable } from "../content.js";
+import { contentOf, toOriginalSpans } from "../content.js";
 import { redact } from "../lexicon/lexicon.js";
 import type { CompiledRule } from "../policy/compile.js";
+import { MatchableParts, type Part } from "../parts.js";
 import type { Stage, StageInput, Verdict } from "../stage.js";
-
-interface Part {
-  path: string;
-  /** The text as written (or as an earlier redaction left it). */
-  text: string;
-  m: Matchable;
-}
-
-const part = (path: string, text: string): Part => ({ path, text, m: toMatchable(text) });
 
 /**
  * Redacts every part: spans are found in the matchable form and replaced in
@@ -41,45 +33,38 @@ export function rulesStage(name: "rules" | "lexicons", rules: CompiledRule[]): S
   const mine = rules.filter((r) => r.stage === name);
   return {
     name,
-    evaluate({ envelope, now }: StageInput): Verdict[] {
+    evaluate({ envelope, now, parts }: StageInput): Verdict[] {
       const out: Verdict[] = [];
       // Matching runs on the matchable form (src/pipeline/matchable.ts); a part no rule touches is delivered as written.
-      let parts: Part[] = contentParts(envelope).map((p) => part(p.path, p.text));
-      // One test per rule on all parts joined by a blank line, however many parts a stanza is cut into:
-      // a match that spans two parts still counts (a block errs on the side of blocking).
-      let joined = parts.map((p) => p.m.text).join("\n\n");
+      let content = parts?.envelope === envelope ? parts : new MatchableParts(envelope);
       for (const rule of mine) {
         if (!rule.applies(envelope, now)) continue;
-        if (rule.content && !rule.content.test(joined)) continue;
-        const base = { ruleId: rule.id, shadow: rule.shadow, reason: rule.then.reason };
+        if (rule.content && !rule.content.test(content.joined)) continue;
         const t = rule.then;
         switch (t.action) {
           case "allow":
           case "block":
           case "quarantine":
-            out.push({ ...base, action: t.action });
+            out.push({ ruleId: rule.id, shadow: rule.shadow, reason: t.reason, action: t.action });
             if (!rule.shadow) return out;
             break;
           case "redact": {
             if (!rule.redacts) break;
-            const { changes, count } = redactParts(parts, rule, t.replacement);
+            const { changes, count } = redactParts(content.parts, rule, t.replacement);
             if (count === 0) break;
             const body = contentOf(envelope) === undefined ? undefined : changes[envelope.kind === "presence" ? "status" : "body"];
-            out.push({ ...base, action: "redact", parts: changes, count, ...(body !== undefined ? { body } : {}) });
-            if (!rule.shadow) {
-              parts = parts.map((p) => (changes[p.path] !== undefined ? part(p.path, changes[p.path]!) : p));
-              joined = parts.map((p) => p.m.text).join("\n\n");
-            }
+            out.push({ ruleId: rule.id, shadow: rule.shadow, reason: t.reason, action: "redact", parts: changes, count, ...(body !== undefined ? { body } : {}) });
+            if (!rule.shadow) content = content.redacted(changes);
             break;
           }
           case "tag":
-            out.push({ ...base, action: "tag", tags: t.tags });
+            out.push({ ruleId: rule.id, shadow: rule.shadow, reason: t.reason, action: "tag", tags: t.tags });
             break;
           case "disclaimer":
-            out.push({ ...base, action: "disclaimer", text: t.text, position: t.position });
+            out.push({ ruleId: rule.id, shadow: rule.shadow, reason: t.reason, action: "disclaimer", text: t.text, position: t.position });
             break;
           case "copy":
-            out.push({ ...base, action: "copy", to: t.to });
+            out.push({ ruleId: rule.id, shadow: rule.shadow, reason: t.reason, action: "copy", to: t.to });
             break;
         }
       }
