@@ -9,7 +9,10 @@
  *
  * demarc runs as its own process with the archive on SQLite and the shipped
  * policies loaded (rate limits off); its CPU (share of one core) and RSS are
- * read from /proc. Each run checks the messages arrived in order.
+ * read from /proc. Each run checks the messages arrived in order. Beside them,
+ * Prosody's CPU and the whole machine's: when the machine is at its cores'
+ * limit, the peers, the clients and demarc are sharing it, and what decides
+ * the rate is the CPU each message costs everyone.
  *
  *   npm run bench:relay -- [--sizes 2000,20000] [--domains 50] [--per-stream 400] [--warm 2000] [--profile DIR] [--alloc-profile DIR]
  *
@@ -18,7 +21,8 @@
 import { parseArgs } from "node:util";
 import { ADDR, PORT, RECEIVERS, startWorld, type World } from "./relay/setup.js";
 import { benchClient, relayRun, type BenchClient } from "./relay/clients.js";
-import { measured } from "./relay/proc.js";
+import { availableParallelism } from "node:os";
+import { cpuSeconds, machineBusySeconds, measured } from "./relay/proc.js";
 import { trustTestCa } from "../test/helpers/xmpp-tls.js";
 import { openStreams, syntheticDomains, syntheticRun } from "./relay/synthetic.js";
 
@@ -46,25 +50,42 @@ interface Row {
   firstGap?: string | undefined;
   /** CPU the benchmark's own clients used, as a share of one core. */
   clients?: number | undefined;
+  /** Prosody's CPU and the whole machine's, as shares of one core, while the path ran. */
+  prosody?: number | undefined;
+  machine?: number | undefined;
   cpu?: { seconds: number; cores: number; rssMb: number; peakMb: number } | undefined;
 }
 
 const rows: Row[] = [];
+const CORES = availableParallelism();
 const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
 function print(r: Row): void {
   // CPU per message is the figure that survives a machine shared with other work; msg/s does not.
   const cpu = r.cpu ? `  demarc ${(r.cpu.cores * 100).toFixed(0)}% of a core, ${((r.cpu.seconds / r.n) * 1e6).toFixed(0)} us CPU/msg, RSS ${r.cpu.rssMb.toFixed(0)} MB (peak ${r.cpu.peakMb.toFixed(0)})` : "";
   const clients = r.clients !== undefined ? `  clients ${(r.clients * 100).toFixed(0)}%` : "";
-  console.log(`${r.path.padEnd(34)} ${String(r.n).padStart(6)} msgs  ${fmt(r.rate).padStart(7)} msg/s  ${r.seconds.toFixed(2)} s${r.inOrder ? "" : `  OUT OF ORDER (${r.firstGap})`}${cpu}${clients}`);
+  const prosody = r.prosody ? `  Prosody ${(r.prosody * 100).toFixed(0)}%` : "";
+  const machine = r.machine !== undefined ? `  machine ${(r.machine * 100).toFixed(0)}% of ${CORES * 100}%` : "";
+  console.log(`${r.path.padEnd(34)} ${String(r.n).padStart(6)} msgs  ${fmt(r.rate).padStart(7)} msg/s  ${r.seconds.toFixed(2)} s${r.inOrder ? "" : `  OUT OF ORDER (${r.firstGap})`}${cpu}${clients}${prosody}${machine}`);
   rows.push(r);
 }
 
 async function path(world: World, label: string, from: BenchClient, to: BenchClient, n: number, run: string, watchDemarc: boolean): Promise<Row> {
   const own = process.cpuUsage();
+  const prosody0 = cpuSeconds(world.prosody.pid);
+  const machine0 = machineBusySeconds();
   const { result, cpu } = await measured(watchDemarc ? world.demarc.pid : undefined, () => relayRun(from, to, run, n));
   const used = process.cpuUsage(own);
-  const row = { path: label, n, ...result, cpu, clients: (used.user + used.system) / 1e6 / result.seconds };
+  const share = (seconds: number) => seconds / result.seconds;
+  const row = {
+    path: label,
+    n,
+    ...result,
+    cpu,
+    clients: share((used.user + used.system) / 1e6),
+    prosody: share(cpuSeconds(world.prosody.pid) - prosody0),
+    machine: share(machineBusySeconds() - machine0),
+  };
   print(row);
   return row;
 }

@@ -32,3 +32,13 @@ export async function measured<T>(pid: number | undefined, work: () => Promise<T
   const mem = memoryMb(pid);
   return { result, cpu: { seconds, cores: seconds / wall, rssMb: mem.rss, peakMb: mem.peak } };
 }
+
+/**
+ * CPU seconds every process on the machine has used so far (/proc/stat:
+ * user, nice, system, irq, softirq, steal), to tell a saturated machine
+ * (where the peers, the clients and demarc share the cores) from a waiting one.
+ */
+export function machineBusySeconds(): number {
+  const f = readFileSync("/proc/stat", "utf8").slice(0, 200).split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + (f[7] ?? 0)) / TICKS_PER_S;
+}
