@@ -1,19 +1,19 @@
 /**
- * An XMPP stream parser on @xmpp/xml (ltx) that enforces what ltx does not:
- * RFC 6120 section 11.1 restricted XML (no comments, processing instructions,
- * DTDs or entity declarations: restricted-xml), section 11.6 UTF-8 only
- * (invalid encodings: not-well-formed), XML 1.0 legal characters, and a byte
- * cap per stanza (policy-violation), since ltx buffers without limit.
+ * An XMPP stream parser producing ltx Elements that enforces RFC 6120
+ * section 11.1 restricted XML (no comments, processing instructions, DTDs or
+ * entity declarations: restricted-xml), section 11.6 UTF-8 only (invalid
+ * encodings: not-well-formed), XML 1.0 legal characters, and a byte cap per
+ * stanza (policy-violation).
  *
- * ltx treats "<!DOCTYPE" as a comment and silently skips comments and PIs, so
- * XmlGuard (xml-guard.ts) scans the decoded text first; only text it
- * accepted reaches ltx, one whole stanza per write. The result (stanzas, or
- * the error and the stanzas before it) is the same however the bytes are
- * split into chunks.
+ * XmlGuard (xml-guard.ts) scans the decoded text first; only a whole unit it
+ * accepted (header, stanza, closing tag) is built into elements, by XmlTree
+ * (xml-tree.ts). The result (stanzas, or the error and the stanzas before
+ * it) is the same however the bytes are split into chunks.
  */
 import { EventEmitter } from "node:events";
 import { NS_STREAMS, StreamError } from "./errors.js";
-import { Element, Parser, type LtxStreamParser } from "./xml.js";
+import type { Element } from "./xml.js";
+import { Unit, XmlTree } from "./xml-tree.js";
 import { XmlGuard } from "./xml-guard.js";
 import { Utf8Stream } from "./utf8.js";
 
@@ -23,12 +23,6 @@ export interface StreamParserOptions {
   /** Deepest element nesting accepted inside a stanza. */
   maxDepth?: number;
 }
-
-type ParsedEvent =
-  | { kind: "start"; attrs: Record<string, string> }
-  | { kind: "stanza"; el: Element }
-  | { kind: "end" }
-  | { kind: "error"; err: StreamError };
 
 // XML 1.0 section 2.2 Char production: C0 controls other than TAB, LF, CR, and U+FFFE/U+FFFF are never legal.
 const ILLEGAL_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
@@ -45,8 +39,7 @@ export class XmppStreamParser extends EventEmitter {
   readonly maxDepth: number;
   private utf8 = new Utf8Stream();
   private atStart = true;
-  private ltx!: LtxStreamParser;
-  private queue: ParsedEvent[] = [];
+  private tree!: XmlTree;
   private generation = 0;
   private failed = false;
   private ended = false;
@@ -63,11 +56,9 @@ export class XmppStreamParser extends EventEmitter {
   /** RFC 6120 sections 5.4.3.3 and 6.4.6: after TLS or SASL the stream starts over with a fresh parser. */
   reset(): void {
     this.generation++;
-    this.queue = [];
     this.utf8 = new Utf8Stream();
     this.atStart = true;
-    this.ltx?.removeAllListeners();
-    this.ltx = this.createLtx();
+    this.tree = new XmlTree();
     this.guard = new XmlGuard(this.maxBytes, this.maxDepth);
     this.ended = false;
   }
@@ -110,97 +101,40 @@ export class XmppStreamParser extends EventEmitter {
     if (this.utf8.invalid) this.fail(new StreamError("not-well-formed", "invalid UTF-8"));
   }
 
-  /** Each complete unit goes to ltx in one write and its events out at once, before the scan reads on. */
+  /** Each complete unit is built into elements and its event given out at once, before the scan reads on. */
   private readonly sink = (unit: string): boolean => {
     const gen = this.generation;
+    const tree = this.tree;
+    let done: Unit;
     try {
-      this.ltx.write(unit);
+      done = tree.parse(unit);
     } catch (err) {
-      this.queue.push({ kind: "error", err: new StreamError("not-well-formed", describeLtxError(err)) });
+      this.fail(new StreamError("not-well-formed", describeParseError(err)));
+      return false;
     }
-    this.drain();
+    if (done === Unit.Start) {
+      const root = tree.root!;
+      const problem = checkStreamElement(root);
+      if (problem) this.fail(problem);
+      else this.emit("streamStart", { ...root.attrs });
+    } else if (done === Unit.Stanza) {
+      const el = tree.stanza!;
+      tree.stanza = null;
+      this.emit("stanza", el);
+    } else if (done === Unit.End) {
+      this.ended = true;
+      this.emit("streamEnd");
+    }
     return gen === this.generation && !this.closed;
   };
 
   private fail(err: StreamError): void {
     if (this.failed) return;
     this.failed = true;
-    this.queue = [];
     // Nothing more is read: let go of the unfinished stanza at once.
     this.guard = new XmlGuard(0, 0);
+    this.tree = new XmlTree();
     this.emit("error", err);
-  }
-
-  private drain(): void {
-    const gen = this.generation;
-    while (this.queue.length > 0 && gen === this.generation && !this.failed) {
-      const ev = this.queue.shift()!;
-      switch (ev.kind) {
-        case "start":
-          this.emit("streamStart", ev.attrs);
-          break;
-        case "stanza":
-          this.emit("stanza", ev.el);
-          break;
-        case "end":
-          this.ended = true;
-          this.emit("streamEnd");
-          break;
-        case "error":
-          this.fail(ev.err);
-          break;
-      }
-    }
-  }
-
-  private createLtx(): LtxStreamParser {
-    const p = new TreeParser() as unknown as LtxStreamParser;
-    p.on("start", (root) => {
-      const problem = checkStreamElement(root);
-      this.queue.push(problem ? { kind: "error", err: problem } : { kind: "start", attrs: { ...root.attrs } });
-    });
-    p.on("element", (el) => {
-      el.parent = null;
-      this.queue.push({ kind: "stanza", el });
-    });
-    p.on("end", () => this.queue.push({ kind: "end" }));
-    p.on("error", (err) => this.queue.push({ kind: "error", err: new StreamError("not-well-formed", err.message) }));
-    return p;
-  }
-}
-
-interface TreeBuilder {
-  root: Element | null;
-  cursor: Element | null;
-  emit(event: string, el: Element): boolean;
-}
-const Base = Parser as unknown as new () => TreeBuilder & { onText(s: string): void };
-
-/**
- * @xmpp/xml's tree builder (it binds these methods when constructed, so the
- * overrides are the ones the SAX parser calls), changed in two ways: an
- * element takes the attribute object the SAX parser made for its tag rather
- * than a copy of it (one object less per element of every stanza), and
- * whitespace between stanzas is dropped instead of piling up as children of
- * the root.
- */
-class TreeParser extends Base {
-  onStartElement(name: string, attrs: Record<string, string>): void {
-    const el = new Element(name);
-    el.attrs = attrs;
-    if (!this.root) {
-      this.root = el;
-      this.emit("start", el);
-    } else if (this.cursor !== this.root) {
-      this.cursor!.children.push(el);
-      el.parent = this.cursor;
-    }
-    this.cursor = el;
-  }
-
-  override onText(s: string): void {
-    if (this.cursor ? this.cursor === this.root : s.trim() === "") return;
-    super.onText(s);
   }
 }
 
@@ -215,7 +149,7 @@ function checkStreamElement(root: Element): StreamError | undefined {
   return undefined;
 }
 
-function describeLtxError(err: unknown): string {
+function describeParseError(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (msg.startsWith("Illegal XML entity")) return "undeclared entity reference";
   if (msg.startsWith("Illegal XML character")) return "character reference to a character not allowed in XML";

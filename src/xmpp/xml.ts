@@ -51,6 +51,7 @@ const mod = pkg as unknown as {
   Parser: new () => LtxStreamParser;
   escapeXML: (s: string) => string;
   escapeXMLText: (s: string) => string;
+  unescapeXML: (s: string) => string;
 };
 
 export const Element: ElementClass = mod.Element;
@@ -114,6 +115,8 @@ function append(el: Element, c: Child): void {
 
 export const escapeXML = mod.escapeXML;
 export const escapeXMLText = mod.escapeXMLText;
+/** Entity and character references decoded as ltx's parser does; throws on an undeclared entity or an illegal character. */
+export const unescapeXML = mod.unescapeXML;
 
 /** The position of the first character that needs escaping (& < > always, quotes in attribute values), or -1. */
 function firstSpecial(s: string, quotes: boolean): number {
