@@ -11,11 +11,11 @@ import { createRequire } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { Interning } from "./interning.js";
 import { insertOutcomesSqlite, type OutcomeValue } from "./outcome-rows.js";
-import { decodeRecords, type SinkResult } from "./sink.js";
+import { decodeRecords, textsOf, type SinkResult } from "./sink.js";
 import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
 
 /** What a batch asks of the thread; the sink adds the id it answers under. */
-export type ThreadTask = { op: "append"; texts: string[] } | { op: "outcomes"; rows: OutcomeValue[] };
+export type ThreadTask = { op: "append"; bytes: Uint8Array; lengths: number[] } | { op: "outcomes"; rows: OutcomeValue[] };
 export type ThreadRequest = (ThreadTask & { id: number }) | { op: "stop" };
 
 export type ThreadReply = { id: number; ok: true; result?: SinkResult } | { id: number; ok: false; error: string };
@@ -63,7 +63,7 @@ port.on("message", (m: ThreadRequest) => {
   }
   let reply: ThreadReply;
   try {
-    if (m.op === "append") reply = { id: m.id, ok: true, result: append(m.texts) };
+    if (m.op === "append") reply = { id: m.id, ok: true, result: append(textsOf(m.bytes, m.lengths)) };
     else {
       insertOutcomesSqlite(connection(), m.rows);
       reply = { id: m.id, ok: true };

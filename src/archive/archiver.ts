@@ -83,7 +83,7 @@ export class ArchiveService implements Archiver {
     const rec = toRecord(original, decision);
     const text = JSON.stringify(rec);
     try {
-      await this.journal.append(text, this.sink.holds === "text" ? text : rec);
+      await this.journal.append(text, this.sink.holds === "record" ? rec : undefined);
       this.journalError = undefined;
     } catch (err) {
       const reason = err instanceof JournalError ? err.reason : "write";

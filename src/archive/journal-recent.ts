@@ -1,11 +1,11 @@
 /**
  * Entries committed to the journal and still held in memory, with the value
- * their appender handed in: the writer takes them from here instead of
- * reading the segment back and decoding it again. Only what is on disk (synced)
- * is held, so the writer never sees more than a read would give. Entries
- * without a value, those that come while the byte budget is spent (the
- * database is behind), and everything after a restart are read from disk: a
- * take stops where the held entries stop following one another.
+ * their appender handed in or else their payload bytes: the writer takes them
+ * from here instead of reading the segment back. Only what is on disk (synced)
+ * is held, so the writer never sees more than a read would give. Entries that
+ * come while the byte budget is spent (the database is behind) and everything
+ * after a restart are read from disk: a take stops where the held entries stop
+ * following one another.
  */
 import { atOrBefore, samePosition, type JournalEntry, type Position } from "./journal-format.js";
 
@@ -13,6 +13,8 @@ interface Held {
   start: Position;
   end: Position;
   value: unknown;
+  /** The payload as written, for an entry appended without a value (a view of the group's buffer, not a copy). */
+  payload: Buffer | undefined;
   bytes: number;
 }
 
@@ -25,9 +27,9 @@ export class RecentEntries {
   constructor(private readonly budgetBytes: number) {}
 
   /** A committed entry, in journal order; over budget it is left to disk, and the oldest, needed first, stay. */
-  add(start: Position, end: Position, value: unknown, bytes: number): void {
+  add(start: Position, end: Position, value: unknown, payload: Buffer | undefined, bytes: number): void {
     if (this.bytes + bytes > this.budgetBytes) return;
-    this.held.push({ start, end, value, bytes });
+    this.held.push({ start, end, value, payload, bytes });
     this.bytes += bytes;
   }
 
@@ -59,7 +61,7 @@ export class RecentEntries {
     for (let i = this.head; i < this.held.length && out.length < maxEntries && bytes < maxBytes; i++) {
       const h = this.held[i]!;
       if (!samePosition(h.start, at)) break;
-      out.push({ value: h.value, end: h.end });
+      out.push(h.payload ? { payload: h.payload, end: h.end } : { value: h.value, end: h.end });
       at = h.end;
       bytes += h.bytes;
     }

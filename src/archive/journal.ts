@@ -128,7 +128,8 @@ export class Journal extends EventEmitter {
   /**
    * Resolves once the record is on disk (group commit). `value`, when given,
    * is what a read returns for this entry while it is still in memory, in
-   * place of the payload: the same record, not decoded again.
+   * place of the payload: the same record, not decoded again. Without it a
+   * read from memory returns the payload bytes, as a read from disk would.
    */
   append(payload: Buffer | string, value?: unknown): Promise<void> {
     if (this.closed) return Promise.reject(new JournalError("closed", "archive journal is closed"));
@@ -174,7 +175,7 @@ export class Journal extends EventEmitter {
         group.reject(new JournalError("write", `archive journal write failed: ${e.code ?? e.message}`));
         continue;
       }
-      this.remember(group, start);
+      this.remember(group, start, buf);
       this.size += buf.length;
       this.pendingRecords += group.size;
       group.resolve();
@@ -196,17 +197,21 @@ export class Journal extends EventEmitter {
   /**
    * Entries of a synced group, at the positions they were written to, for
    * reads that come soon after. The first starts where a reader stands after
-   * the previous group, even across a segment roll.
+   * the previous group, even across a segment roll. An entry appended without
+   * a value is held as its payload bytes in the group's buffer: a view costs
+   * the collector far less than a string kept alive until the writer takes it.
    */
-  private remember(group: CommitGroup, start: Position): void {
+  private remember(group: CommitGroup, start: Position, buf: Buffer): void {
     let from = start;
     let offset = this.size;
+    let at = 0;
     for (let i = 0; i < group.size; i++) {
       const bytes = HEADER + group.lengths[i]!;
       offset += bytes;
       const end = { segment: this.segment, offset };
       const value = group.values[i];
-      if (value !== undefined) this.recent.add(from, end, value, bytes);
+      this.recent.add(from, end, value, value === undefined ? buf.subarray(at + HEADER, at + bytes) : undefined, bytes);
+      at += bytes;
       from = end;
     }
   }

@@ -23,10 +23,11 @@ export interface SinkResult {
 export interface ArchiveSink {
   /**
    * What the journal should keep in memory for a record it wrote, for this
-   * sink to take back: its JSON text (cheap to hand to a thread) or the
-   * record object (nothing to decode on this thread).
+   * sink to take back: its payload bytes (cheap to hand to a thread, and no
+   * string kept alive on this one) or the record object (nothing to decode
+   * on this thread).
    */
-  readonly holds: "text" | "record";
+  readonly holds: "payload" | "record";
   /** Stores the records of these journal entries not stored yet, in order, extending the hash chain. */
   append(entries: JournalEntry[]): Promise<SinkResult>;
   writeOutcomes(entries: OutcomeEntry[]): Promise<void>;
@@ -38,6 +39,34 @@ export interface ArchiveSink {
 export function entryText(e: JournalEntry): string {
   if (typeof e.value === "string") return e.value;
   return e.payload ? e.payload.toString("utf8") : JSON.stringify(e.value);
+}
+
+/**
+ * Entries' JSON texts as one buffer of UTF-8 and the byte length of each, for
+ * a thread: one copy of the bytes, transferable, instead of a string per
+ * record to clone.
+ */
+export function entryBytes(entries: JournalEntry[]): { bytes: Buffer; lengths: number[]; buffer: ArrayBuffer } {
+  const parts = entries.map((e) => e.payload ?? Buffer.from(entryText(e), "utf8"));
+  const lengths = parts.map((p) => p.length);
+  // Not from the shared pool: its ArrayBuffer is handed over whole.
+  const buffer = new ArrayBuffer(lengths.reduce((a, b) => a + b, 0));
+  const bytes = Buffer.from(buffer);
+  let at = 0;
+  for (const p of parts) at += p.copy(bytes, at);
+  return { bytes, lengths, buffer };
+}
+
+/** The JSON texts entryBytes packed. */
+export function textsOf(bytes: Uint8Array, lengths: number[]): string[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const texts = new Array<string>(lengths.length);
+  let at = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    texts[i] = buf.toString("utf8", at, at + lengths[i]!);
+    at += lengths[i]!;
+  }
+  return texts;
 }
 
 /** The records among JSON texts, and the indices of texts that are not records. */

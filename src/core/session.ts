@@ -2,7 +2,7 @@
  * One connected device as the access layer sees it: everything a client can
  * do, as method calls. Errors are CoreErrors carrying RFC 6120 conditions.
  */
-import { randomUUID } from "node:crypto";
+import { newId } from "../model/id.js";
 import { bareOf, domainOf } from "../model/envelope.js";
 import type { Envelope } from "../model/envelope.js";
 import type { RichPresence } from "../model/presence.js";
@@ -120,7 +120,7 @@ export class CoreSession {
     const outbound = !s.isHosted(to);
     // One literal and assignments: spreading the direction and then the whole envelope into a copy cost more than the rest of this method.
     const e: Envelope = {
-      id: randomUUID(),
+      id: newId(),
       receivedAt: Date.now(),
       direction: outbound ? "outbound" : "internal",
       protocol: m.protocol ?? "xmpp",

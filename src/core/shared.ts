@@ -2,7 +2,7 @@
  * What the core's parts share: the working set, the store, the limits and
  * policy, and the two ways out - a device's sink and the router.
  */
-import { randomUUID } from "node:crypto";
+import { newId } from "../model/id.js";
 import type { Envelope } from "../model/envelope.js";
 import { domainOf } from "../model/envelope.js";
 import type { Log } from "../model/log.js";
@@ -54,7 +54,7 @@ export class Shared {
   }
 
   envelope(fields: Omit<Envelope, "id" | "receivedAt">): Envelope {
-    return { id: randomUUID(), receivedAt: Date.now(), ...fields };
+    return { id: newId(), receivedAt: Date.now(), ...fields };
   }
 
   /**

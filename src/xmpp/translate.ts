@@ -4,7 +4,7 @@
  * read, and its children become typed content (content-read.ts). Outbound,
  * presence is rendered for the partner's profile (src/mapping).
  */
-import { randomUUID } from "node:crypto";
+import { newId } from "../model/id.js";
 import type { Envelope, EnvelopeKind, SecurityContext } from "../model/envelope.js";
 import type { StateMap } from "../mapping/state-map.js";
 import { fromXmppPresence, toXmppPresence, type XmppProfile } from "../mapping/xmpp-presence.js";
@@ -31,7 +31,7 @@ function kindOf(el: Element): EnvelopeKind {
 export function stanzaToEnvelope(el: Element, partnerDomain: string, security: SecurityContext): Envelope {
   const kind = kindOf(el);
   const env: Envelope = {
-    id: randomUUID(),
+    id: newId(),
     receivedAt: Date.now(),
     direction: "inbound",
     protocol: "xmpp",

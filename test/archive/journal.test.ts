@@ -85,7 +85,7 @@ describe("archive journal", () => {
     const dir = tempDir();
     const j = await Journal.open(opts(dir, { segmentBytes: 4096 }));
     const text = (i: number) => `rec-${i}-${"x".repeat(300)}`;
-    // Every 13th entry comes without a value: the reader goes to disk for it. Groups of ten roll a segment every second group.
+    // Every 13th entry comes without a value: memory holds its payload bytes instead. Groups of ten roll a segment every second group.
     const gap = (i: number) => i % 13 === 6;
     for (let g = 0; g < 10; g++) {
       await Promise.all(Array.from({ length: 10 }, (_, k) => g * 10 + k).map((i) => j.append(text(i), gap(i) ? undefined : text(i))));
@@ -99,7 +99,7 @@ describe("archive journal", () => {
       // A batch read again (a retried database write) gets the same entries.
       const again = await j.read(pos, 7);
       expect(again.entries.map((e) => e.value ?? e.payload!.toString())).toEqual(first.entries.map((e) => e.value ?? e.payload!.toString()));
-      // Only an entry memory lacks sends a read to disk.
+      // An entry without a value comes back as its payload.
       if (first.entries[0]?.value === undefined) expect(gap(got.length)).toBe(true);
       for (const e of first.entries) {
         if (e.value !== undefined) fromMemory++;
