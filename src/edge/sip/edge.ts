@@ -5,7 +5,7 @@
  * Responses go to the client transactions. Outbound flows to partners are
  * found through DNS (RFC 3263 order as configured) and checked per RFC 5922.
  */
-import { randomUUID } from "node:crypto";
+import { newId } from "../../model/id.js";
 import type { TLSSocket } from "node:tls";
 import type { SipMessage } from "sip";
 import type { Logger } from "../../log.js";
@@ -91,7 +91,7 @@ export class SipEdge {
   }
 
   newId(): string {
-    return randomUUID();
+    return newId();
   }
 
   /** Our host for Contact and Warning: the hosted domain the request named, else the first. */
