@@ -76,6 +76,9 @@ export function demarcConfig(dir: string, ca: TestCa, dns: string, partners: str
   return path;
 }
 
+/** Node's flags for the gateway, as `npm start` and the container's entry point run it (see package.json). */
+export const GATEWAY_NODE_FLAGS = ["--max-semi-space-size=64"];
+
 export interface Profiling {
   /** CPU profile (node --cpu-prof) into this directory. */
   cpu?: string | undefined;
@@ -89,7 +92,7 @@ export async function startDemarc(dir: string, configPath: string, users: string
   for (const u of users) {
     execFileSync(process.execPath, [bin, "users", "add", u, "--password-stdin", "-c", configPath], { input: `${PASSWORD}\n`, stdio: ["pipe", "ignore", "pipe"] });
   }
-  const flags = profile.cpu ? ["--cpu-prof", "--cpu-prof-dir", profile.cpu] : [];
+  const flags = [...GATEWAY_NODE_FLAGS, ...(profile.cpu ? ["--cpu-prof", "--cpu-prof-dir", profile.cpu] : [])];
   if (profile.alloc) {
     mkdirSync(profile.alloc, { recursive: true });
     flags.push("--import", join(import.meta.dirname, "alloc-sampler.mjs"));
