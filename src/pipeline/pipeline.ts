@@ -5,6 +5,7 @@
  * it started with and a reload never exposes half a policy.
  */
 import { bareOf, type Envelope } from "../model/envelope.js";
+import { isThenable } from "../model/thenable.js";
 import type { Logger } from "../log.js";
 import { contentOf, mapContent, withContent, withXhtmlParagraph } from "./content.js";
 import { MatchableParts } from "./parts.js";
@@ -156,7 +157,7 @@ export class CompliancePipeline implements Compliance {
         this.failed(run, name, err);
         return undefined;
       }
-      if (isPromise(out)) {
+      if (isThenable(out)) {
         return out.then(
           (verdicts) => (run.apply(name, verdicts) ? undefined : this.runChain(run, active, chain, i + 1)),
           (err: unknown) => this.failed(run, name, err),
@@ -179,10 +180,6 @@ export class CompliancePipeline implements Compliance {
     this.opts.observe?.(decision, (performance.now() - run.started) / 1000);
     return decision;
   }
-}
-
-function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
-  return typeof (x as { then?: unknown }).then === "function";
 }
 
 /** One evaluation's state: the envelope as the stages have left it so far, and what they said. */

@@ -18,6 +18,7 @@
  */
 import type { Envelope } from "../model/envelope.js";
 import type { Decision, RouteResult } from "../model/route.js";
+import { isThenable } from "../model/thenable.js";
 
 /** What a lane needs from the router: the three steps, split. */
 export interface LaneSteps {
@@ -47,10 +48,6 @@ export interface LaneOptions {
 
 const DEFAULT_HIGH = 4096;
 const DEFAULT_LOW = 2048;
-
-function isThenable<T>(x: T | PromiseLike<T>): x is PromiseLike<T> {
-  return typeof (x as { then?: unknown }).then === "function";
-}
 
 /** One envelope on its way through the lane. */
 class Job {
