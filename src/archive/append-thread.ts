@@ -13,6 +13,7 @@ import { Interning } from "./interning.js";
 import { insertOutcomesSqlite, type OutcomeValue } from "./outcome-rows.js";
 import { decodeRecords, textsOf, type SinkResult } from "./sink.js";
 import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
+import { applySqliteSettings } from "./sqlite-settings.js";
 
 /** What a batch asks of the thread; the sink adds the id it answers under. */
 export type ThreadTask = { op: "append"; bytes: Uint8Array; lengths: number[] } | { op: "outcomes"; rows: OutcomeValue[] };
@@ -32,14 +33,12 @@ const { file } = workerData as ThreadData;
 const cache = new Interning();
 let db: Database | undefined;
 
-/** Opened at the first request, with the pragmas the gateway's own connection has (db.ts). */
+/** Opened at the first request, with the settings the gateway's own connection has (sqlite-settings.ts). */
 function connection(): Database {
   if (!db) {
     // The gateway created and migrated the file: a missing one is an error to report, not a database to create.
     const d = new open(file, { timeout: 5000, fileMustExist: true });
-    d.pragma("journal_mode = WAL");
-    d.pragma("synchronous = NORMAL");
-    d.pragma("foreign_keys = ON");
+    applySqliteSettings(d);
     db = d;
   }
   return db;

@@ -8,6 +8,8 @@ import knexFactory, { type Knex } from "knex";
 import { DemarcError } from "../errors.js";
 import { migrationSource } from "./migrations/index.js";
 import { makePrivateDir, touchPrivateFile } from "./file-modes.js";
+import type { SqliteConnection } from "./sqlite-append.js";
+import { applySqliteSettings } from "./sqlite-settings.js";
 
 export type Db = Knex;
 
@@ -132,6 +134,17 @@ function beginImmediate(conn: SqliteHandle): void {
   conn.prepare = (sql: string) => prepare(sql === "BEGIN;" ? "BEGIN IMMEDIATE;" : sql);
 }
 
+/** Runs fn on the gateway's SQLite connection (better-sqlite3 itself, for prepared statements knex does not keep). */
+export async function withSqliteConnection<T>(db: Db, fn: (conn: SqliteConnection) => T): Promise<T> {
+  const client = db.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: unknown): Promise<void> };
+  const conn = await client.acquireConnection();
+  try {
+    return fn(conn);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
 export async function openDatabase(url: string, dataDir: string, timeoutS = 10, opts: OpenOptions = {}): Promise<Db> {
   const target = parseDbUrl(url, dataDir);
   const schema = opts.schema ?? target.schema;
@@ -155,11 +168,8 @@ export async function openDatabase(url: string, dataDir: string, timeoutS = 10, 
         ? {
             min: 1,
             max: 1,
-            // WAL lets readers (search, export) run beside the writer.
             afterCreate: (conn: SqliteHandle, done: (err: Error | null, c: unknown) => void) => {
-              conn.pragma("journal_mode = WAL");
-              conn.pragma("synchronous = NORMAL");
-              conn.pragma("foreign_keys = ON");
+              applySqliteSettings(conn);
               beginImmediate(conn);
               done(null, conn);
             },

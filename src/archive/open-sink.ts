@@ -5,23 +5,14 @@
  */
 import type { Logger } from "../log.js";
 import { WorkerSink } from "./append-worker.js";
-import { isPostgres, type Db } from "./db.js";
+import { isPostgres, withSqliteConnection, type Db } from "./db.js";
 import { flattenOutcomes, insertOutcomesPg, insertOutcomesSqlite } from "./outcome-rows.js";
 import { storeSink, type ArchiveSink } from "./sink.js";
-import type { SqliteConnection } from "./sqlite-append.js";
 import type { ArchiveStore } from "./store.js";
 
 export function openSink(db: Db, store: ArchiveStore, log: Logger): ArchiveSink {
   if (isPostgres(db)) return storeSink(store, (entries) => insertOutcomesPg(db, entries));
   const file = (db.client.config as { connection?: { filename?: string } }).connection?.filename;
   if (file && file !== ":memory:") return new WorkerSink(file, log);
-  const client = db.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: unknown): Promise<void> };
-  return storeSink(store, async (entries) => {
-    const conn = await client.acquireConnection();
-    try {
-      insertOutcomesSqlite(conn, flattenOutcomes(entries));
-    } finally {
-      await client.releaseConnection(conn);
-    }
-  });
+  return storeSink(store, (entries) => withSqliteConnection(db, (conn) => insertOutcomesSqlite(conn, flattenOutcomes(entries))));
 }

@@ -8,7 +8,8 @@ import { Interning, type Learned } from "./interning.js";
 import { appendPg } from "./pg-append.js";
 import { applyQuery } from "./query.js";
 import type { ArchiveRecord, StoredRecord } from "./record.js";
-import { appendSqlite, type SqliteConnection } from "./sqlite-append.js";
+import { withSqliteConnection } from "./db.js";
+import { appendSqlite } from "./sqlite-append.js";
 import { num, selectMessages, toStored } from "./store-rows.js";
 import type { ArchiveQuery, FindOptions } from "./store.js";
 
@@ -29,14 +30,8 @@ export class MessageStore {
   }
 
   /** SQLite: better-sqlite3 directly, prepared statements in one transaction (see sqlite-append.ts). */
-  private async appendSqlite(records: ArchiveRecord[], learned: Learned) {
-    const client = this.db.client as { acquireConnection(): Promise<SqliteConnection>; releaseConnection(c: unknown): Promise<void> };
-    const conn = await client.acquireConnection();
-    try {
-      return appendSqlite(conn, records, this.interning, learned);
-    } finally {
-      await client.releaseConnection(conn);
-    }
+  private appendSqlite(records: ArchiveRecord[], learned: Learned) {
+    return withSqliteConnection(this.db, (conn) => appendSqlite(conn, records, this.interning, learned));
   }
 
   async find(q: ArchiveQuery, opts: FindOptions): Promise<StoredRecord[]> {
