@@ -1,6 +1,8 @@
 /**
  * Typed access to @xmpp/xml (ltx), which ships no declarations. Everything in
- * the XMPP edge imports elements, the builder and the parser from here.
+ * the XMPP edge imports elements, the builder and the serialiser from here.
+ * Inbound stanzas are built by xml-tree.ts; ltx's own parser (Parser) stays
+ * exported as the reference the tests and benchmarks hold it to.
  */
 // @ts-ignore -- the package has no type declarations; the shapes below are the ones ltx 3 implements
 import * as pkg from "@xmpp/xml";
