@@ -14,7 +14,12 @@
  * limit, the peers, the clients and demarc are sharing it, and what decides
  * the rate is the CPU each message costs everyone.
  *
- *   npm run bench:relay -- [--sizes 2000,20000] [--domains 50] [--per-stream 400] [--warm 20000] [--profile DIR] [--alloc-profile DIR]
+ * Each size runs in rounds (3 by default), the baseline and Prosody -> demarc
+ * taking turns to go first; the ratio printed is the median of the rounds,
+ * with each round's beside it: one run of either path varies by a tenth
+ * from run to run on a shared two-core machine.
+ *
+ *   npm run bench:relay -- [--sizes 2000,20000] [--rounds 3] [--domains 50] [--per-stream 400] [--warm 20000] [--profile DIR] [--alloc-profile DIR]
  *
  * Starts real peers on fixed loopback addresses: run it under the shared peer lock.
  */
@@ -32,6 +37,7 @@ const { values } = parseArgs({
     domains: { type: "string", default: "50" },
     "per-stream": { type: "string", default: "400" },
     warm: { type: "string", default: "20000" },
+    rounds: { type: "string", default: "3" },
     profile: { type: "string" },
     "alloc-profile": { type: "string" },
   },
@@ -40,6 +46,7 @@ const sizes = values.sizes.split(",").map(Number);
 const domains = syntheticDomains(Number(values.domains));
 const perStream = Number(values["per-stream"]);
 const warm = Number(values.warm);
+const rounds = Math.max(1, Number(values.rounds));
 
 interface Row {
   path: string;
@@ -53,7 +60,7 @@ interface Row {
   /** Prosody's CPU and the whole machine's, as shares of one core, while the path ran. */
   prosody?: number | undefined;
   machine?: number | undefined;
-  cpu?: { seconds: number; cores: number; rssMb: number; peakMb: number } | undefined;
+  cpu?: { seconds: number; mainSeconds: number; cores: number; rssMb: number; peakMb: number } | undefined;
 }
 
 const rows: Row[] = [];
@@ -62,7 +69,7 @@ const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
 
 function print(r: Row): void {
   // CPU per message is the figure that survives a machine shared with other work; msg/s does not.
-  const cpu = r.cpu ? `  demarc ${(r.cpu.cores * 100).toFixed(0)}% of a core, ${((r.cpu.seconds / r.n) * 1e6).toFixed(0)} us CPU/msg, RSS ${r.cpu.rssMb.toFixed(0)} MB (peak ${r.cpu.peakMb.toFixed(0)})` : "";
+  const cpu = r.cpu ? `  demarc ${(r.cpu.cores * 100).toFixed(0)}% of a core, ${((r.cpu.seconds / r.n) * 1e6).toFixed(0)} us CPU/msg (main thread ${((r.cpu.mainSeconds / r.n) * 1e6).toFixed(0)}), RSS ${r.cpu.rssMb.toFixed(0)} MB (peak ${r.cpu.peakMb.toFixed(0)})` : "";
   const clients = r.clients !== undefined ? `  clients ${(r.clients * 100).toFixed(0)}%` : "";
   const prosody = r.prosody ? `  Prosody ${(r.prosody * 100).toFixed(0)}%` : "";
   const machine = r.machine !== undefined ? `  machine ${(r.machine * 100).toFixed(0)}% of ${CORES * 100}%` : "";
@@ -127,12 +134,32 @@ async function main(): Promise<void> {
       await relayRun(carol, bob, "warm4", warm);
     }
     for (const n of sizes) {
-      console.log(`\n-- ${n.toLocaleString("en-US")} messages, one client per side --`);
-      const base = carol ? await path(world, "Prosody -> ejabberd (baseline)", alice, carol, n, `pe${n}`, false) : undefined;
-      const inbound = await path(world, "Prosody -> demarc -> c2s user", alice, bob, n, `pd${n}`, true);
-      await path(world, "c2s user -> demarc -> Prosody", bob, alice, n, `dp${n}`, true);
-      if (carol) await path(world, "ejabberd -> demarc -> c2s user", carol, bob, n, `ed${n}`, true);
-      if (base) console.log(`Prosody -> demarc -> user at ${(inbound.rate / base.rate).toFixed(2)}x Prosody -> ejabberd`);
+      console.log(`\n-- ${n.toLocaleString("en-US")} messages, one client per side, ${rounds} round${rounds > 1 ? "s" : ""} --`);
+      const ratios: number[] = [];
+      for (let r = 1; r <= rounds; r++) {
+        const tag = `${n}r${r}`;
+        // Alternate which of the pair goes first, so neither always runs on a machine the other just warmed or loaded.
+        const baseline = () => (carol ? path(world, "Prosody -> ejabberd (baseline)", alice, carol, n, `pe${tag}`, false) : Promise.resolve(undefined));
+        const ours = () => path(world, "Prosody -> demarc -> c2s user", alice, bob, n, `pd${tag}`, true);
+        let base: Row | undefined;
+        let inbound: Row;
+        if (r % 2 === 1) {
+          base = await baseline();
+          inbound = await ours();
+        } else {
+          inbound = await ours();
+          base = await baseline();
+        }
+        await path(world, "c2s user -> demarc -> Prosody", bob, alice, n, `dp${tag}`, true);
+        if (carol) await path(world, "ejabberd -> demarc -> c2s user", carol, bob, n, `ed${tag}`, true);
+        if (base) ratios.push(inbound.rate / base.rate);
+      }
+      if (ratios.length) {
+        const sorted = [...ratios].sort((a, b) => a - b);
+        const median = sorted[Math.floor(sorted.length / 2)]!;
+        const each = ratios.map((x) => x.toFixed(2)).join(", ");
+        console.log(`Prosody -> demarc -> user at ${median.toFixed(2)}x Prosody -> ejabberd${ratios.length > 1 ? ` (median of ${ratios.length} rounds: ${each})` : ""}`);
+      }
     }
     console.log(`\n-- synthetic: ${domains.length} partner domains x 1 s2s stream x ${perStream} messages --`);
     const streams = await openStreams(world.ca, domains, { address: ADDR.demarc, port: PORT.s2s });
