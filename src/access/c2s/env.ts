@@ -25,6 +25,8 @@ export interface C2sEnv {
   fakeSalt(username: string): Buffer;
   sessions: SessionRegistry;
   connections: Set<{ close(err?: import("../../xmpp/errors.js").StreamError): void }>;
+  /** Counts a stream closed because its client stopped reading (c2s.max_unsent_kb): above it for the grace, or far above it. */
+  stalled?: ((reason: "grace_expired" | "hard_limit") => void) | undefined;
   /** An ordered lane through the router for one session's messages (absent: the core's shared route). */
   lane?: ((opts: LaneOptions) => RouteLane) | undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
-import { Gauge } from "prom-client";
+import { Counter, Gauge } from "prom-client";
 import type { GatewayContext, GatewayModule, Provider } from "../../module.js";
 import { listen } from "../../listen.js";
 import type { PresenceCore } from "../../core/core.js";
@@ -61,6 +61,12 @@ export function c2sModule(wiring: C2sWiring): C2sModule {
       // c2s asks for no client certificate: clients that send no SNI (or an unknown name) get the default one.
       const tls = new ServerTls({ certs: ctx.certs, minVersion: ctx.config.tls.min_version, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS });
       const sessions = new SessionRegistry(() => ctx.config.c2s.resume_timeout_s * 1000);
+      const stalledStreams = new Counter({
+        name: "demarc_c2s_stalled_streams_total",
+        help: "client streams closed because the client stopped reading what it was sent (c2s.max_unsent_kb), by reason: above it for unsent_grace_s, or above 16 times it",
+        labelNames: ["reason"],
+        registers: [ctx.metrics],
+      });
       env = {
         core,
         get domains() {
@@ -77,6 +83,7 @@ export function c2sModule(wiring: C2sWiring): C2sModule {
         lane: (o) => ctx.router.lane(o),
         states: wiring.states && (() => wiring.states!.current),
         upgrade: (raw: Socket) => tls.upgrade(raw, HANDSHAKE_TIMEOUT_MS),
+        stalled: (reason) => stalledStreams.inc({ reason }),
       };
       const e = env;
       const accept = acceptor(ctx, e);

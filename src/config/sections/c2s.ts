@@ -20,6 +20,18 @@ export const c2sSection = z
     resume_timeout_s: z.number().int().min(0).max(3600).default(300),
     /** Open client streams from one IP address; more are refused with policy-violation (as s2s does). */
     max_streams_per_ip: z.number().int().min(1).max(10_000).default(32),
+    /**
+     * Output sent to a client but not yet taken by it (beyond what the
+     * kernel's socket buffers hold), in kB: a stream that stays above it for
+     * unsent_grace_s, or goes above 16 times it, is closed with
+     * resource-constraint. A client that stops reading while messages keep
+     * coming would otherwise hold them in the gateway's memory without
+     * bound. A XEP-0198 session keeps what it had not acknowledged, for
+     * resumption or offline delivery.
+     */
+    max_unsent_kb: z.number().int().min(64).max(1_048_576).default(8_192),
+    /** How long a client may stay above max_unsent_kb (a burst it is still reading) before its stream is closed. */
+    unsent_grace_s: z.number().min(0.1).max(600).default(10),
     /** Streams that have not authenticated within this time are closed. */
     auth_timeout_s: z.number().int().min(1).max(600).default(30),
   })
