@@ -18,7 +18,8 @@ import { SaslNegotiation } from "./sasl.js";
 import type { C2sEnv } from "./env.js";
 import { C2sSession, type Wire } from "./session.js";
 import { parseH, smFailed, StreamManagement } from "./sm.js";
-import { batchedWrite, flushNow, heldLength } from "../../xmpp/write-batch.js";
+import { batchedWrite, flushNow } from "../../xmpp/write-batch.js";
+import { UnsentWatch } from "./unsent.js";
 import { Inbox } from "./inbox.js";
 
 type State = "header" | "negotiating" | "bound" | "closed";
@@ -26,9 +27,7 @@ type State = "header" | "negotiating" | "bound" | "closed";
 const STANZAS = new Set(["message", "presence", "iq"]);
 const STREAM_END = Symbol("stream end");
 
-class StreamStart {
-  constructor(readonly attrs: Record<string, string>) {}
-}
+class StreamStart { constructor(readonly attrs: Record<string, string>) {} }
 
 export class C2sConnection implements Wire {
   private state: State = "header";
@@ -102,50 +101,13 @@ export class C2sConnection implements Wire {
   send(el: Element | string): void {
     if (this.state === "closed" || this.socket.destroyed) return;
     batchedWrite(this.socket, typeof el === "string" ? el : serialize(el));
-    if (!this.stalled) this.watchUnsent();
+    this.unsent.check();
   }
 
-  /** Set once the client was found not reading: the close below sends through send() too. */
-  private stalled = false;
-  /** Set while a resumed session's unacknowledged stanzas are sent again, all in one round. */
-  private resending = false;
-  private unsentTimer: NodeJS.Timeout | undefined;
-
-  private unsent(): number {
-    return this.socket.writableLength + heldLength(this.socket);
-  }
-
-  /**
-   * A client that reads lets what waits for it drain; one that stopped
-   * reading lets it grow. Above c2s.max_unsent_kb the client has
-   * unsent_grace_s to get back under it (a burst, or a resumption's resend,
-   * that it is still reading); above 16 times it the stream ends at once,
-   * except during a resend, whose size the session's acknowledged history
-   * already bounds.
-   */
-  private watchUnsent(): void {
-    const bound = this.env.cfg.max_unsent_kb * 1024;
-    const unsent = this.unsent();
-    if (!(unsent > bound)) return;
-    if (unsent > 16 * bound && !this.resending) return this.stall("hard_limit");
-    this.unsentTimer ??= setTimeout(() => {
-      this.unsentTimer = undefined;
-      if (!this.stalled && this.state !== "closed" && this.unsent() > bound) this.stall("grace_expired");
-    }, this.env.cfg.unsent_grace_s * 1000).unref();
-  }
-
-  /**
-   * The client is not taking what it is sent: end the stream rather than
-   * hold its messages in memory without bound. The close goes through the
-   * usual path, so a XEP-0198 session is parked with what it had not
-   * acknowledged, and anything after goes to offline storage.
-   */
-  private stall(reason: "grace_expired" | "hard_limit"): void {
-    this.stalled = true;
-    this.env.log.warn({ address: this.address, user: this.session?.full, unsentBytes: this.unsent(), reason }, "c2s client is not reading what it is sent; closing its stream");
-    this.env.stalled?.(reason);
-    this.close(new StreamError("resource-constraint", "the client is not reading what it is sent"));
-  }
+  /** A client that stops reading has its stream closed rather than its messages held without bound (unsent.ts). */
+  private readonly unsent = new UnsentWatch(() => this.socket, () => this.env, () => ({ address: this.address, user: this.session?.full }), () =>
+    this.close(new StreamError("resource-constraint", "the client is not reading what it is sent")),
+  );
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
     const to = (a.to ?? "").toLowerCase();
@@ -169,14 +131,9 @@ export class C2sConnection implements Wire {
   }
 
   private newSasl(): SaslNegotiation {
-    return new SaslNegotiation({
-      domain: this.domain,
-      secure: this.secure,
-      address: this.address,
-      throttle: this.env.throttle,
-      credentials: async (bare) => (await this.env.core.store.getUser(bare))?.credentials,
-      fakeSalt: this.env.fakeSalt,
-    });
+    const { throttle, fakeSalt, core } = this.env;
+    const credentials = async (bare: string) => (await core.store.getUser(bare))?.credentials;
+    return new SaslNegotiation({ domain: this.domain, secure: this.secure, address: this.address, throttle, credentials, fakeSalt });
   }
 
   private async onElement(el: Element): Promise<void> {
@@ -307,12 +264,7 @@ export class C2sConnection implements Wire {
     this.state = "bound";
     clearTimeout(this.authTimer);
     this.send(xml("resumed", { xmlns: NS.sm, previd: s.sm!.id, h: String(s.sm!.inbound) }));
-    this.resending = true;
-    try {
-      for (const u of s.sm!.drain()) s.out(u.el, u.envelope);
-    } finally {
-      this.resending = false;
-    }
+    this.unsent.resend(() => s.resendUnacked());
     this.env.log.info({ user: s.full, address: this.address }, "c2s session resumed");
   }
 
@@ -339,7 +291,7 @@ export class C2sConnection implements Wire {
     if (this.state === "closed" && !this.env.connections.has(this)) return;
     this.state = "closed";
     clearTimeout(this.authTimer);
-    clearTimeout(this.unsentTimer);
+    this.unsent.stop();
     this.env.connections.delete(this);
     const s = this.session;
     this.session = undefined;

@@ -13,6 +13,9 @@ import type { LaneOptions, RouteLane } from "../../router/lane.js";
 import type { C2sSession } from "./session.js";
 import type { AuthThrottle } from "./throttle.js";
 
+/** Why a client's stream was closed for not reading (unsent.ts): above the bound for the grace, or far above it. */
+export type StallReason = "grace_expired" | "hard_limit";
+
 export interface C2sEnv {
   core: PresenceCore;
   domains: ReadonlySet<string>;
@@ -26,7 +29,7 @@ export interface C2sEnv {
   sessions: SessionRegistry;
   connections: Set<{ close(err?: import("../../xmpp/errors.js").StreamError): void }>;
   /** Counts a stream closed because its client stopped reading (c2s.max_unsent_kb): above it for the grace, or far above it. */
-  stalled?: ((reason: "grace_expired" | "hard_limit") => void) | undefined;
+  stalled?: ((reason: StallReason) => void) | undefined;
   /** An ordered lane through the router for one session's messages (absent: the core's shared route). */
   lane?: ((opts: LaneOptions) => RouteLane) | undefined;
 }

@@ -95,6 +95,11 @@ export class C2sSession {
     if (this.sm) this.requestAck();
   }
 
+  /** XEP-0198 section 5: a resumed stream is sent again what the client had not acknowledged. */
+  resendUnacked(): void {
+    for (const u of this.sm!.drain()) this.out(u.el, u.envelope);
+  }
+
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly askAck = (): void => {
     clearTimeout(this.ackTimer);
