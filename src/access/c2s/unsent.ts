@@ -4,7 +4,7 @@
  * bound the gateway would hold every message sent to it in memory (a partner
  * could fill it through one account). Above c2s.max_unsent_kb the client has
  * unsent_grace_s to get back under it (a burst, or a resumption's resend,
- * that it is still reading); above 16 times it the stream ends at once,
+ * that it is still reading), and is closed if it is still above then; above 16 times it the stream ends at once,
  * except during a resend, whose size the session's unacknowledged queue
  * already bounds.
  */

@@ -22,9 +22,9 @@ export const c2sSection = z
     max_streams_per_ip: z.number().int().min(1).max(10_000).default(32),
     /**
      * Output sent to a client but not yet taken by it (beyond what the
-     * kernel's socket buffers hold), in kB: a stream that stays above it for
-     * unsent_grace_s, or goes above 16 times it, is closed with
-     * resource-constraint. A client that stops reading while messages keep
+     * kernel's socket buffers hold), in kB: a stream still above it
+     * unsent_grace_s after it went above, or above 16 times it, is closed
+     * with resource-constraint. A client that stops reading while messages keep
      * coming would otherwise hold them in the gateway's memory without
      * bound. A XEP-0198 session keeps what it had not acknowledged, for
      * resumption or offline delivery.
