@@ -104,9 +104,9 @@ export class C2sConnection implements Wire {
     this.unsent.check();
   }
 
-  /** A client that stops reading has its stream closed rather than its messages held without bound (unsent.ts). */
-  private readonly unsent = new UnsentWatch(() => this.socket, () => this.env, () => ({ address: this.address, user: this.session?.full }), () =>
-    this.close(new StreamError("resource-constraint", "the client is not reading what it is sent")),
+  /** A client that stops reading (or acknowledging) has its stream closed rather than its messages held without bound (unsent.ts). */
+  private readonly unsent = new UnsentWatch(() => this.socket, () => this.env, () => this.session?.sm?.pending ?? 0, () => ({ address: this.address, user: this.session?.full }), (text) =>
+    this.close(new StreamError("resource-constraint", text)),
   );
 
   private async onStreamStart(a: Record<string, string>): Promise<void> {
@@ -236,7 +236,7 @@ export class C2sConnection implements Wire {
     if (el.name === "enable") {
       if (s.sm) return this.send(smFailed("unexpected-request"));
       const resumable = el.attrs.resume === "true" || el.attrs.resume === "1";
-      s.sm = new StreamManagement(resumable && this.env.cfg.resume_timeout_s > 0);
+      s.sm = new StreamManagement(resumable && this.env.cfg.resume_timeout_s > 0, this.env.cfg.max_unacked);
       if (s.sm.resumable) this.env.sessions.register(s);
       return this.send(s.sm.enabled(this.env.cfg.resume_timeout_s));
     }

@@ -63,7 +63,7 @@ export function c2sModule(wiring: C2sWiring): C2sModule {
       const sessions = new SessionRegistry(() => ctx.config.c2s.resume_timeout_s * 1000);
       const stalledStreams = new Counter({
         name: "demarc_c2s_stalled_streams_total",
-        help: "client streams closed because the client stopped reading what it was sent (c2s.max_unsent_kb), by reason: above it for unsent_grace_s, or above 16 times it",
+        help: "client streams closed because the client did not keep up with what it was sent (c2s.max_unsent_kb, c2s.max_unacked), by reason: still above them after behind_grace_s, or above 16 times max_unsent_kb",
         labelNames: ["reason"],
         registers: [ctx.metrics],
       });

@@ -86,10 +86,17 @@ export class C2sSession {
   /** Sends a stanza, keeping it for XEP-0198 until acknowledged. */
   out(el: Element | string, envelope?: Unacked["envelope"]): void {
     const text = typeof el === "string" ? el : serialize(el);
-    if (this.sm && !this.sm.track({ el: text, envelope })) {
-      this.wire?.close(new StreamError("resource-constraint", "too many unacknowledged stanzas"));
-      this.end(false);
-      return;
+    if (this.sm) {
+      this.sm.track({ el: text, envelope });
+      // A client behind on acknowledgements has the grace its connection gives it (unsent.ts); far
+      // behind, or parked without a connection past the bound, the session ends and what it had not
+      // acknowledged goes to the user's other devices or offline.
+      const { pending, maxQueue } = this.sm;
+      if (pending > 4 * maxQueue || (!this.wire && pending > maxQueue)) {
+        this.wire?.close(new StreamError("resource-constraint", "too many unacknowledged stanzas"));
+        this.end(false);
+        return;
+      }
     }
     this.wire?.send(text);
     if (this.sm) this.requestAck();

@@ -23,15 +23,21 @@ export const c2sSection = z
     /**
      * Output sent to a client but not yet taken by it (beyond what the
      * kernel's socket buffers hold), in kB: a stream still above it
-     * unsent_grace_s after it went above, or above 16 times it, is closed
-     * with resource-constraint. A client that stops reading while messages keep
-     * coming would otherwise hold them in the gateway's memory without
+     * behind_grace_s after it went above, or above 16 times it, is closed
+     * with resource-constraint. A client that stops reading while messages
+     * keep coming would otherwise hold them in the gateway's memory without
      * bound. A XEP-0198 session keeps what it had not acknowledged, for
      * resumption or offline delivery.
      */
     max_unsent_kb: z.number().int().min(64).max(1_048_576).default(8_192),
-    /** How long a client may stay above max_unsent_kb (a burst it is still reading) before its stream is closed. */
-    unsent_grace_s: z.number().min(0.1).max(600).default(10),
+    /**
+     * XEP-0198: stanzas sent to a client it has not acknowledged; a stream
+     * still above it behind_grace_s after it went above is closed with
+     * resource-constraint, and a session above 4 times it ends at once.
+     */
+    max_unacked: z.number().int().min(100).max(1_000_000).default(10_000),
+    /** How long a client may stay above max_unsent_kb or max_unacked (a burst it is still taking) before its stream is closed. */
+    behind_grace_s: z.number().min(0.1).max(600).default(10),
     /** Streams that have not authenticated within this time are closed. */
     auth_timeout_s: z.number().int().min(1).max(600).default(30),
   })

@@ -1,7 +1,7 @@
 /**
  * c2s.max_unsent_kb: a client that stops reading while messages keep coming
  * has its stream closed once what waits for it stays above the bound for
- * unsent_grace_s (or passes 16 times it), instead of the gateway holding its
+ * behind_grace_s (or passes 16 times it), instead of the gateway holding its
  * messages in memory without end; the sender and everyone else are served
  * as before, and a stream-managed session loses nothing. Loopback address:
  * 127.0.14.12.
@@ -36,7 +36,7 @@ async function login(user: string, password: string, resource: string): Promise<
 }
 
 beforeAll(async () => {
-  b = await startBench(ADDRESS, { c2s: { max_unsent_kb: UNSENT_KB, unsent_grace_s: 1 } });
+  b = await startBench(ADDRESS, { c2s: { max_unsent_kb: UNSENT_KB, behind_grace_s: 1 } });
   await b.addUser("stall", "stall-password-12");
   await b.addUser("alice", "alice-password-12");
   await b.addUser("smstall", "smstall-password-12");
