@@ -13,7 +13,7 @@ import type { LaneOptions, RouteLane } from "../../router/lane.js";
 import type { C2sSession } from "./session.js";
 import type { AuthThrottle } from "./throttle.js";
 
-/** Why a client's stream was closed for not reading (unsent.ts): above the bound for the grace, or far above it. */
+/** Why a client's stream was closed for not keeping up (unsent.ts): still above a bound after the grace, or far above it at once. */
 export type StallReason = "grace_expired" | "hard_limit";
 
 export interface C2sEnv {
@@ -28,7 +28,7 @@ export interface C2sEnv {
   fakeSalt(username: string): Buffer;
   sessions: SessionRegistry;
   connections: Set<{ close(err?: import("../../xmpp/errors.js").StreamError): void }>;
-  /** Counts a stream closed because its client stopped reading (c2s.max_unsent_kb): above it for the grace, or far above it. */
+  /** Counts a stream closed because its client did not keep up (c2s.max_unsent_kb, c2s.max_unacked), by reason. */
   stalled?: ((reason: StallReason) => void) | undefined;
   /** An ordered lane through the router for one session's messages (absent: the core's shared route). */
   lane?: ((opts: LaneOptions) => RouteLane) | undefined;

@@ -4,18 +4,19 @@
  * behind_grace_s after it went above has its stream closed with
  * resource-constraint; what it never acknowledged is not lost but goes to
  * offline storage (section 4). Acknowledgements in steps over a long run keep
- * the count right as the acknowledged part of the queue is dropped. Loopback address: 127.0.14.13.
+ * the count right as the acknowledged part of the queue is dropped.
+ * Loopback address: 127.0.14.13.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Raw } from "./raw.js";
 import { startBench, type Bench } from "./helpers.js";
+import { until } from "../../helpers/wait.js";
 
 const ADDRESS = "127.0.14.13";
 const SM = "urn:xmpp:sm:3";
 const MAX_UNACKED = 100;
 let b: Bench;
 const raws: Raw[] = [];
-const tick = () => new Promise((r) => setTimeout(r, 25));
 
 async function login(user: string, resource: string): Promise<Raw> {
   const r = await Raw.direct(ADDRESS, b.caPem);
@@ -29,9 +30,7 @@ async function availableReader(user: string): Promise<Raw> {
   await r.write(`<enable xmlns='${SM}'/>`);
   await r.waitFor((e) => e.name === "enabled");
   await r.write("<presence/>");
-  const available = () => [...(b.core.users.peek(`${user}@corp.test`)?.devices.values() ?? [])].some((d) => d.available);
-  for (let i = 0; i < 200 && !available(); i++) await tick();
-  expect(available()).toBe(true);
+  await until(() => b.core.presenceOf(`${user}@corp.test`).state !== "offline", 5_000, "the reader to be available");
   return r;
 }
 
@@ -79,7 +78,7 @@ describe("c2s XEP-0198 unacknowledged stanzas", () => {
     expect(reader.streamError()).toBe("resource-constraint");
     expect(messagesTo(reader, "l").length).toBe(N);
     // Nothing it never acknowledged is lost: all of it waits offline (the stream was not resumable).
-    for (let i = 0; i < 400 && (await b.core.store.countOffline("lazy@corp.test")) < N; i++) await tick();
+    await until(async () => (await b.core.store.countOffline("lazy@corp.test")) >= N, 10_000, "what it never acknowledged to be stored offline");
     expect(await b.core.store.countOffline("lazy@corp.test")).toBe(N);
   }, 60_000);
 });

@@ -9,6 +9,7 @@
  * takeover.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../../helpers/wait.js";
 import type { DemarcProcess } from "../../helpers/demarc.js";
 import type { TestCa } from "../../helpers/ca.js";
 import type { DnsServerHandle } from "../../helpers/dns-server.js";
@@ -82,11 +83,10 @@ describe("ejabberd inside: both edges active", () => {
     // Each edge archived its share; together every message exactly once. A record reaches the
     // database from the edge's journal a moment after its delivery: read until all are there (bounded).
     const read = async () => (await Promise.all([archivedOutbound(ops.a), archivedOutbound(ops.b)])).map((bodies) => bodies.filter((b) => b.startsWith("out ")));
-    let [inA, inB] = await read();
-    for (let i = 0; i < 30 && inA!.length + inB!.length < N; i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      [inA, inB] = await read();
-    }
+    const [inA, inB] = await until(async () => {
+      const shares = await read();
+      return shares[0]!.length + shares[1]!.length >= N && shares;
+    }, 10_000, "every outbound message in the edges' archives");
     console.log(`both active: of ${N} outbound messages edge A carried ${inA!.length}, edge B ${inB!.length}`);
     expect(inA!.length).toBeGreaterThan(0);
     expect(inB!.length).toBeGreaterThan(0);
